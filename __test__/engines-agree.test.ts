@@ -1,0 +1,85 @@
+/**
+ * Property test: the native engine, the JS engine and a naive model agree, op for op,
+ * on every returned value and every counter, over long random sequences with clock
+ * advances (100k+ operations in all).
+ */
+import test from 'ava'
+import fc from 'fast-check'
+import type { Engine } from '../src/memory/engine'
+import { JsEngine } from '../src/memory/js-engine'
+import { NativeEngine } from '../src/memory/native-engine'
+import { enginesUnderTest } from './helpers/engines'
+import { FakeClock } from './helpers/fake-clock'
+import { LruModel } from './helpers/lru-model'
+
+type Op =
+  | { op: 'get' | 'peek' | 'has' | 'delete'; key: string }
+  | { op: 'set'; key: string; value: number; ttlMs: number }
+  | { op: 'advance'; ms: number }
+  | { op: 'clear' }
+
+// Few keys so hits, overwrites and evictions are common; some non-ASCII to cover key encoding.
+const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', '', 'é', 'ключ', '🔑', '\uD800', '\uDC00']
+const key = fc.constantFrom(...KEYS)
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 30, arbitrary: fc.record({ op: fc.constant('get' as const), key }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('peek' as const, 'has' as const), key }) },
+  { weight: 30, arbitrary: fc.record({ op: fc.constant('set' as const), key, value: fc.integer(), ttlMs: fc.constantFrom(0, 0, 1, 5, 20, 100) }) },
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
+  { weight: 10, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(0.5, 1, 3, 10, 50) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
+)
+
+const RUNS = 250
+const OPS_PER_RUN = 400 // 250 x 400 = 100k operations per engine set
+
+test('native engine, JS engine and the model agree over 100k random operations', (t) => {
+  const names = enginesUnderTest()
+  let total = 0
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 8 }), fc.array(opArb, { minLength: OPS_PER_RUN, maxLength: OPS_PER_RUN }), (capacity, ops) => {
+      const clock = new FakeClock()
+      const model = new LruModel(capacity, clock.now)
+      const engines: Engine<number>[] = names.map((n) =>
+        n === 'js' ? new JsEngine<number>({ capacity, clock: clock.now, injectedClock: true }) : new NativeEngine<number>({ capacity, clock: clock.now, injectedClock: true }),
+      )
+      try {
+        for (const [i, o] of ops.entries()) {
+          total++
+          let expected: unknown
+          switch (o.op) {
+            case 'advance':
+              clock.advance(o.ms)
+              continue
+            case 'clear':
+              model.clear()
+              for (const e of engines) e.clear()
+              continue
+            case 'set':
+              model.set(o.key, o.value, o.ttlMs)
+              for (const e of engines) e.set(o.key, o.value, o.ttlMs)
+              break
+            default:
+              expected = model[o.op](o.key)
+              for (const e of engines) {
+                const got = e[o.op](o.key)
+                if (got !== expected) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} returned ${String(got)}, model ${String(expected)}`)
+              }
+          }
+          for (const e of engines) {
+            const c = e.counters()
+            for (const k of Object.keys(model.counters) as (keyof typeof model.counters)[]) {
+              if (c[k] !== model.counters[k]) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} ${k}=${c[k]}, model ${model.counters[k]}`)
+            }
+          }
+        }
+        const js = engines.find((e) => e.kind === 'js') as JsEngine<number>
+        if (JSON.stringify(js.keysMruToLru()) !== JSON.stringify(model.keysMruToLru())) throw new Error('LRU order differs')
+      } finally {
+        for (const e of engines) e.close()
+      }
+    }),
+    { numRuns: RUNS },
+  )
+  t.true(total >= 100_000, `ran ${total} operations`)
+})

@@ -1,0 +1,52 @@
+/** The contract every backend implements (SPEC section 1). */
+export interface Cache<V = unknown> {
+  /** Metrics label; default per backend ('memory', 'redis', ...). */
+  readonly name: string
+  get(key: string): Promise<V | undefined>
+  /** ttl in seconds (fractions allowed); omitted: the cache's defaultTtl; 0 or Infinity: never expires. */
+  set(key: string, value: V, ttl?: number): Promise<void>
+  /** true when something was removed. */
+  invalidate(key: string): Promise<boolean>
+  /** Removes this cache's entries only. */
+  clear(): Promise<void>
+  stats(): CacheStats
+  /** Releases native memory / connections; any later use rejects with ERR_CACHE_CLOSED. */
+  close(): Promise<void>
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]>
+  setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
+  has(key: string): Promise<boolean>
+  /** Returns the cached value, or runs `load` once for concurrent callers of one key and caches its result. */
+  getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V>
+}
+
+export interface CacheStatsFields {
+  hits: number
+  misses: number
+  evictions: number
+  expirations: number
+  size: number
+  maxsize: number
+}
+
+/** A snapshot of a cache's counters. `evictions` counts capacity evictions only. */
+export class CacheStats implements CacheStatsFields {
+  hits: number
+  misses: number
+  evictions: number
+  expirations: number
+  size: number
+  maxsize: number
+  constructor(fields: CacheStatsFields) {
+    this.hits = fields.hits
+    this.misses = fields.misses
+    this.evictions = fields.evictions
+    this.expirations = fields.expirations
+    this.size = fields.size
+    this.maxsize = fields.maxsize
+  }
+  /** hits / (hits + misses); 0 when nothing was looked up. */
+  hitRate(): number {
+    const lookups = this.hits + this.misses
+    return lookups === 0 ? 0 : this.hits / lookups
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Every error astra-cache throws is a CacheError with a stable `code`.
+ * Subclasses keep the built-in semantics users test for (`instanceof TypeError`
+ * does not hold, but `err.name` and `err.code` are stable and documented).
+ */
+export type CacheErrorCode =
+  | 'ERR_CACHE_INVALID_KEY'
+  | 'ERR_CACHE_INVALID_VALUE'
+  | 'ERR_CACHE_INVALID_TTL'
+  | 'ERR_CACHE_INVALID_OPTION'
+  | 'ERR_CACHE_CONFIG'
+  | 'ERR_CACHE_UNAVAILABLE'
+  | 'ERR_CACHE_CLOSED'
+  | 'ERR_CACHE_SERIALIZE'
+  | 'ERR_CACHE_NATIVE_UNAVAILABLE'
+  | 'ERR_CACHE_KEY_ENCODING'
+
+export class CacheError extends Error {
+  readonly code: CacheErrorCode
+  constructor(code: CacheErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** A key that is not a string, or is too long. */
+export class CacheKeyError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_INVALID_KEY', message, options)
+  }
+}
+
+/** `undefined` as a value, or a value the serializer cannot carry. */
+export class CacheValueError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_INVALID_VALUE', message, options)
+  }
+}
+
+/** A TTL that is negative, NaN or not a number. */
+export class CacheTtlError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_INVALID_TTL', message, options)
+  }
+}
+
+/** A constructor option of the wrong type or out of range. */
+export class CacheOptionError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_INVALID_OPTION', message, options)
+  }
+}
+
+/** A bad environment variable (createCache). */
+export class CacheConfigError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_CONFIG', message, options)
+  }
+}
+
+/** The backend could not be reached (only thrown when the user opted into failOpen: false). */
+export class CacheUnavailableError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_UNAVAILABLE', message, options)
+  }
+}
+
+/** Any use after close(). */
+export class CacheClosedError extends CacheError {
+  constructor(name: string) {
+    super('ERR_CACHE_CLOSED', `cache "${name}" is closed`)
+  }
+}
+
+/** A value the serializer cannot represent (BigInt, function, cycle...), or bytes it cannot read. */
+export class CacheSerializationError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_SERIALIZE', message, options)
+  }
+}
+
+/** engine: 'native' was demanded but no binary could be loaded. */
+export class NativeEngineUnavailableError extends CacheError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_CACHE_NATIVE_UNAVAILABLE', message, options)
+  }
+}
+
+/** Describe a user-supplied value for an error message without dumping it whole. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value
+    return `${JSON.stringify(shown)} (string${value.length > 40 ? ` of length ${value.length}` : ''})`
+  }
+  if (typeof value === 'bigint') return `${value}n (bigint)`
+  if (typeof value === 'function') return `a function`
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  return `${String(value)} (${typeof value})`
+}

@@ -1,0 +1,8 @@
+export type { Cache, CacheStatsFields } from './cache'
+export { CacheStats } from './cache'
+export * from './errors'
+export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'
+export { InMemoryLRUCache } from './memory/memory-cache'
+export type { InMemoryLRUCacheOptions, EngineChoice } from './memory/memory-cache'
+export type { Clock } from './memory/engine'
+export type { MetricsSink, MetricsSource, CacheOp } from './metrics/sink'

@@ -1,0 +1,66 @@
+/**
+ * The synchronous engine behind InMemoryLRUCache. Two implementations with identical
+ * behaviour, operation for operation: the Rust one (native-engine.ts, over crates/node)
+ * and the pure-TS one (js-engine.ts). Inputs are validated by InMemoryLRUCache before
+ * they reach an engine; engines do not re-validate.
+ *
+ * Shared semantics (both engines, and crates/core, MUST follow these exactly so their
+ * counters and eviction order agree op for op — the property tests compare them):
+ *
+ * - Time is `clock()` in milliseconds (f64). An entry set with ttlMs > 0 at time t has
+ *   deadline t + ttlMs (f64 addition) and is expired when now >= deadline. ttlMs 0 = never.
+ * - get(key): present and live -> hits++, move to MRU, return value.
+ *   absent -> misses++. present but expired -> remove it, expirations++, misses++.
+ * - peek(key)/has(key): no counters, no reordering; an expired entry reads as absent
+ *   (it is left in place; it will be reclaimed by get, set's sweep or eviction).
+ * - set(key, value, ttlMs): sets++. First a bounded sweep (below). Then if the key is
+ *   present (live or expired) its value and deadline are replaced and it moves to MRU.
+ *   Otherwise, if size == capacity, the LRU tail is removed: counted as an expiration if
+ *   it is expired, else as an eviction. Then the key is inserted at MRU.
+ * - Slots: entries live in slots 0..capacity-1. A new entry takes the most recently freed
+ *   slot (free list is a LIFO stack); when none is free, the next never-used slot.
+ *   clear() resets slots, free list and the sweep cursor to the initial state.
+ * - Sweep (bounded reclamation of expired entries): on every set, before anything else,
+ *   examine SWEEP_PER_SET = 2 slots starting at the sweep cursor; the cursor walks slots
+ *   0..highWater-1 (highWater = number of slots ever used since the last clear) and wraps
+ *   to 0. Each occupied slot examined whose entry is expired is removed (expirations++).
+ *   Nothing happens when highWater is 0.
+ * - delete(key): removes the entry; returns true if it was present AND live (an expired
+ *   entry is removed, counted as an expiration, and false is returned).
+ * - clear(): removes everything; counters are kept.
+ */
+export interface EngineCounters {
+  hits: number
+  misses: number
+  evictions: number
+  expirations: number
+  sets: number
+  size: number
+}
+
+export type Clock = () => number
+
+export const SWEEP_PER_SET = 2
+
+export interface Engine<V> {
+  readonly kind: 'native' | 'js'
+  readonly capacity: number
+  get(key: string): V | undefined
+  peek(key: string): V | undefined
+  has(key: string): boolean
+  set(key: string, value: V, ttlMs: number): void
+  delete(key: string): boolean
+  clear(): void
+  /** Current counters; cheap enough to call at every metrics scrape, not meant for every op. */
+  counters(): EngineCounters
+  readonly size: number
+  /** Releases native memory; the engine must not be used afterwards. */
+  close(): void
+}
+
+export interface EngineOptions {
+  capacity: number
+  clock: Clock
+  /** true when the user supplied the clock (the native engine must then take time from it). */
+  injectedClock?: boolean
+}

@@ -1,0 +1,202 @@
+import type { Cache } from '../cache'
+import { CacheStats } from '../cache'
+import { CacheClosedError, CacheOptionError, describe } from '../errors'
+import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
+import { SingleFlight } from '../single-flight'
+import { checkKey, checkKeys, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
+import { coarseClock } from './clock'
+import type { Clock, Engine } from './engine'
+import { createEngine, type EngineChoice } from './engine-choice'
+
+export type { EngineChoice }
+
+export interface InMemoryLRUCacheOptions {
+  /** Most entries held; the least recently used is evicted beyond it. Default 1024. */
+  maxsize?: number
+  /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
+  defaultTtl?: number
+  /** Receives the cache's metrics (counters are pulled at scrape time). */
+  metricsSink?: MetricsSink
+  /** Metrics label. Default 'memory'. */
+  name?: string
+  /** 'native' (Rust), 'js', or 'auto' (native when it loads, else js with one warning). Default 'auto'. */
+  engine?: EngineChoice
+  /** 'reference' keeps the values you pass (like lru-cache). Default 'reference'. */
+  storage?: 'reference'
+  /** Time source in milliseconds, for tests. Default: performance.now() cached for 1 ms. */
+  clock?: Clock
+}
+
+const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock'])
+
+/** An LRU cache with per-entry TTL, in process memory. */
+export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
+  readonly name: string
+  /** The engine actually serving this cache. */
+  readonly engine: 'native' | 'js'
+  readonly maxsize: number
+  readonly defaultTtl: number
+  private readonly impl: Engine<V>
+  private readonly defaultTtlMs: number
+  private readonly sink: MetricsSink | undefined
+  private readonly clock: Clock
+  private readonly flights = new SingleFlight<V>()
+  /** Observe latency every `sampleEvery`-th op; 0 = never. A countdown avoids Math.random per op. */
+  private readonly sampleEvery: number
+  private countdown: number
+  private closed = false
+
+  constructor(options: InMemoryLRUCacheOptions = {}) {
+    checkOptionsObject(options, 'InMemoryLRUCache')
+    for (const key of Object.keys(options)) {
+      if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown InMemoryLRUCache option "${key}"`)
+    }
+    this.maxsize = checkMaxsize(orDefault(options.maxsize, 1024))
+    this.defaultTtl = orDefault(options.defaultTtl, 60)
+    this.defaultTtlMs = ttlToMs(this.defaultTtl, 'defaultTtl')
+    this.name = checkName(orDefault(options.name, 'memory'))
+    const storage = orDefault(options.storage, 'reference')
+    if (storage !== 'reference') {
+      throw new CacheOptionError(`storage must be 'reference', got ${describe(storage)} (serialized storage is not available in this version)`)
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(options.clock)}`)
+    }
+    this.sink = checkSink(options.metricsSink)
+    this.clock = options.clock ?? coarseClock
+    this.impl = createEngine<V>(orDefault(options.engine, 'auto'), {
+      capacity: this.maxsize,
+      clock: this.clock,
+      injectedClock: options.clock !== undefined,
+    })
+    this.engine = this.impl.kind
+    this.sampleEvery = latencyInterval(this.sink)
+    this.countdown = this.sampleEvery
+    this.sink?.attach(this)
+  }
+
+  async get(key: string): Promise<V | undefined> {
+    this.assertOpen()
+    checkKey(key)
+    if (this.countdown !== 0 && --this.countdown === 0) return this.timed('get', () => this.impl.get(key))
+    return this.impl.get(key)
+  }
+
+  async set(key: string, value: V, ttl?: number): Promise<void> {
+    this.assertOpen()
+    checkKey(key)
+    checkValue(value)
+    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    if (this.countdown !== 0 && --this.countdown === 0) return this.timed('set', () => this.impl.set(key, value, ttlMs))
+    this.impl.set(key, value, ttlMs)
+  }
+
+  async invalidate(key: string): Promise<boolean> {
+    this.assertOpen()
+    checkKey(key)
+    return this.impl.delete(key)
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.assertOpen()
+    checkKey(key)
+    return this.impl.has(key)
+  }
+
+  async clear(): Promise<void> {
+    this.assertOpen()
+    this.impl.clear()
+  }
+
+  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    this.assertOpen()
+    checkKeys(keys)
+    const out = new Array<V | undefined>(keys.length)
+    for (let i = 0; i < keys.length; i++) out[i] = this.impl.get(keys[i])
+    return out
+  }
+
+  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+    this.assertOpen()
+    if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
+    // Validate everything first: a bad entry stores nothing.
+    const ttls = entries.map((entry, i) => {
+      if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entry ${i} must be a [key, value, ttl?] array, got ${describe(entry)}`)
+      checkKey(entry[0])
+      checkValue(entry[1])
+      return entry[2] === undefined ? this.defaultTtlMs : ttlToMs(entry[2])
+    })
+    for (let i = 0; i < entries.length; i++) this.impl.set(entries[i][0], entries[i][1], ttls[i])
+  }
+
+  async getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V> {
+    this.assertOpen()
+    checkKey(key)
+    if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    const cached = this.impl.get(key)
+    if (cached !== undefined) return cached
+    return this.flights.run(key, async () => {
+      const value = await load()
+      // undefined cannot be stored (it means "absent"); hand it back uncached.
+      if (value !== undefined && !this.closed) this.impl.set(key, value, ttlMs)
+      return value
+    })
+  }
+
+  stats(): CacheStats {
+    this.assertOpen()
+    const c = this.impl.counters()
+    return new CacheStats({
+      hits: c.hits,
+      misses: c.misses,
+      evictions: c.evictions,
+      expirations: c.expirations,
+      size: c.size,
+      maxsize: this.maxsize,
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.sink?.detach?.(this)
+    this.impl.close()
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new CacheClosedError(this.name)
+  }
+
+  private timed<T>(op: CacheOp, run: () => T): T {
+    this.countdown = this.sampleEvery
+    const start = performance.now()
+    try {
+      return run()
+    } finally {
+      this.sink!.observeLatency!(this.name, op, performance.now() - start)
+    }
+  }
+}
+
+/** Only a missing option takes the default: null is a wrong value, not "use the default". */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
+function checkSink(sink: unknown): MetricsSink | undefined {
+  if (sink === undefined) return undefined
+  if (sink === null || typeof sink !== 'object' || typeof (sink as MetricsSink).attach !== 'function') {
+    throw new CacheOptionError(`metricsSink must be an object with an attach(source) method, got ${describe(sink)}`)
+  }
+  return sink as MetricsSink
+}
+
+function latencyInterval(sink: MetricsSink | undefined): number {
+  if (sink?.observeLatency === undefined) return 0
+  const rate = sink.latencySampleRate ?? 1
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
+    throw new CacheOptionError(`metricsSink.latencySampleRate must be a number from 0 to 1, got ${describe(rate)}`)
+  }
+  return rate === 0 ? 0 : Math.max(1, Math.round(1 / rate))
+}

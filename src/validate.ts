@@ -1,0 +1,55 @@
+import { CacheKeyError, CacheOptionError, CacheTtlError, CacheValueError, describe } from './errors'
+
+/** Longest key accepted, in UTF-16 code units. Long enough for any sane key, short enough to bound work per call. */
+export const MAX_KEY_LENGTH = 4096
+/** Largest maxsize accepted: slots are u32 in the native engine and typed-array indices in the JS one. */
+export const MAX_MAXSIZE = 2 ** 30
+
+export function checkKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new CacheKeyError(`key must be a string, got ${describe(key)}`)
+  if (key.length > MAX_KEY_LENGTH) {
+    throw new CacheKeyError(`key is ${key.length} characters long; the maximum is ${MAX_KEY_LENGTH}`)
+  }
+}
+
+export function checkKeys(keys: unknown): asserts keys is readonly string[] {
+  if (!Array.isArray(keys)) throw new CacheKeyError(`keys must be an array of strings, got ${describe(keys)}`)
+  for (const key of keys) checkKey(key)
+}
+
+export function checkValue(value: unknown): void {
+  if (value === undefined) throw new CacheValueError('value must not be undefined (use invalidate() to remove a key; null is a value)')
+}
+
+/**
+ * Validates a TTL in seconds and returns it in milliseconds; 0 means never expires.
+ * `what` names the thing in error messages ("ttl", "defaultTtl").
+ */
+export function ttlToMs(ttl: unknown, what = 'ttl'): number {
+  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+    throw new CacheTtlError(`${what} must be a number of seconds (0 or Infinity for no expiry), got ${describe(ttl)}`)
+  }
+  if (ttl < 0) throw new CacheTtlError(`${what} must not be negative, got ${ttl}`)
+  if (ttl === Infinity) return 0
+  const ms = ttl * 1000
+  // A positive TTL that rounds to less than a millisecond still expires: keep it at least 1 ms.
+  return ttl === 0 ? 0 : Math.max(1, Math.round(ms))
+}
+
+export function checkMaxsize(maxsize: unknown, what = 'maxsize'): number {
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize < 1 || maxsize > MAX_MAXSIZE) {
+    throw new CacheOptionError(`${what} must be an integer from 1 to ${MAX_MAXSIZE}, got ${describe(maxsize)}`)
+  }
+  return maxsize
+}
+
+export function checkOptionsObject(options: unknown, what: string): void {
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
+  }
+}
+
+export function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0) throw new CacheOptionError(`name must be a non-empty string, got ${describe(name)}`)
+  return name
+}
