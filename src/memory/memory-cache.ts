@@ -159,8 +159,9 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
 
   async close(): Promise<void> {
     if (this.closed) return
-    this.closed = true
+    // Detach first: the sink reads the final stats() so no count is lost.
     this.sink?.detach?.(this)
+    this.closed = true
     this.impl.close()
   }
 
