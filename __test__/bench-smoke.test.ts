@@ -1,0 +1,73 @@
+/**
+ * The bench's own building blocks (not its speed: no timing here). `npm run bench -- --quick`
+ * in .ci/run exercises the whole thing; these catch broken inputs and reports early.
+ */
+import test from 'ava'
+import { parseArgs } from '../bench/args'
+import { toSections } from '../bench/optional-module'
+import { makeKeys, opStream, zipfStream } from '../bench/prng'
+import { ratioTable } from '../bench/report'
+import { fmt, renderMarkdown } from '../bench/table'
+
+test('keys have the exact length, are distinct, and repeat with the seed', (t) => {
+  for (const len of [16, 128]) {
+    const keys = makeKeys(5000, len, 1, 'h')
+    t.true(keys.every((k) => k.length === len))
+    t.is(new Set(keys).size, keys.length)
+    t.deepEqual(makeKeys(50, len, 1, 'h'), keys.slice(0, 50))
+  }
+  t.notDeepEqual(makeKeys(50, 16, 2, 'h'), makeKeys(50, 16, 1, 'h'))
+})
+
+test('the Zipf(0.99) stream is skewed as Zipf predicts and is deterministic', (t) => {
+  const n = 10_000
+  const s = zipfStream(n, 0.99, 200_000, 7)
+  t.deepEqual(s, zipfStream(n, 0.99, 200_000, 7))
+  const counts = new Map<number, number>()
+  for (const k of s) counts.set(k, (counts.get(k) ?? 0) + 1)
+  const sorted = [...counts.values()].sort((a, b) => b - a)
+  // H(10000, 0.99) ~ 10.1, so the top key takes ~9.9 % and the top 1 % of keys ~ 50 %
+  t.true(sorted[0] / s.length > 0.08 && sorted[0] / s.length < 0.12, `top share ${sorted[0] / s.length}`)
+  const top100 = sorted.slice(0, 100).reduce((a, b) => a + b, 0) / s.length
+  t.true(top100 > 0.45 && top100 < 0.6, `top-100 share ${top100}`)
+  t.true(s.every((k) => k >= 0 && k < n))
+})
+
+test('the op stream has the requested share of writes', (t) => {
+  const ops = opStream(100_000, 0.1, 3)
+  const writes = ops.reduce((a, b) => a + b, 0)
+  t.true(writes > 9_500 && writes < 10_500, `${writes} writes`)
+})
+
+test('arguments: --quick, --traces, --only; unknown ones are rejected by name', (t) => {
+  const a = parseArgs(['--quick', '--traces', '/tmp/tr', '--only', 'memory, hit-ratio'])
+  t.true(a.quick)
+  t.is(a.tracesDir, '/tmp/tr')
+  t.deepEqual([...a.only!], ['memory', 'hit-ratio'])
+  t.throws(() => parseArgs(['--fast']), { message: /unknown argument "--fast"/ })
+  t.throws(() => parseArgs(['--traces']), { message: /--traces needs a value/ })
+})
+
+test('Markdown tables escape pipes and right-align numbers', (t) => {
+  const md = renderMarkdown({ title: 'T', columns: ['cache', 'ns/op'], rows: [['a|b', 12.345], ['c', null]] })
+  t.true(md.includes('| a\\|b | 12.3 |'))
+  t.true(md.includes('|---|---:|'))
+  t.is(fmt(1234567), '1,234,567')
+  t.is(fmt(3), '3')
+})
+
+test('optional sections: Section, {table} and skipped results all become sections', (t) => {
+  const table = { title: 'x', columns: ['a'], rows: [[1]] }
+  t.is(toSections('r', 'R', { table })[0].tables.length, 1)
+  t.deepEqual(toSections('r', 'R', { skipped: 'no server' })[0].notes, ['skipped: no server'])
+  t.is(toSections('r', 'R', [{ title: 'A', tables: [table] }, { title: 'B', tables: [table] }]).length, 2)
+  t.regex(toSections('r', 'R', 42)[0].notes[0], /no tables/)
+})
+
+test('the summary divides astra by lru-cache from the same run', (t) => {
+  const row = (scenario: string, competitor: string, ns: number) => ({ scenario, competitor, ns, p25: ns, p75: ns, opsPerSec: 1e9 / ns, samples: 1 })
+  const table = ratioTable({
+    throughput: [row('get-hit-k16', 'lru-cache', 60), row('get-hit-k16', 'astra native (engine)', 30), row('get-hit-k16', 'astra js (engine)', 90)],
+  })!
+  t.deepEqual(table.rows, [['get hit (16-char keys)', '0.50×', '1.50×']])
+})

@@ -1,0 +1,174 @@
+/**
+ * What the public API costs on top of the engine: sync engine get vs `await cache.get`, and
+ * the batch calls getMany/setMany(100) against 100 single calls. ns are per key throughout.
+ */
+import type { Cache } from '../../src/cache'
+import type { BenchConfig } from '../config'
+import { type Lineup, put, type SyncInstance } from '../competitors'
+import { type Case, measure } from '../harness'
+import { compileAsyncGetLoop, compileBatchGetLoop, compileBatchOfGetsLoop, compileGetLoop, type Cursor } from '../loops'
+import { makeKeys } from '../prng'
+import type { Section, Table } from '../table'
+
+const VALUE = { id: 1, name: 'value' }
+
+export interface ApiRow {
+  scenario: string
+  competitor: string
+  ns: number
+  p25: number
+  p75: number
+  opsPerSec: number
+}
+
+function table(title: string, note: string, rows: ApiRow[]): Table {
+  const ref = rows.find((r) => r.competitor.startsWith('lru-cache'))
+  return {
+    title,
+    note,
+    columns: ['what', 'ns/key (median)', 'p25–p75', 'keys/s', 'vs lru-cache'],
+    rows: rows
+      .slice()
+      .sort((a, b) => a.ns - b.ns)
+      .map((r) => [r.competitor, r.ns, `${r.p25.toFixed(1)}–${r.p75.toFixed(1)}`, r.opsPerSec, ref ? `${(r.ns / ref.ns).toFixed(2)}×` : null]),
+  }
+}
+
+export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) => void): Promise<{ section: Section; rows: ApiRow[] }> {
+  const C = cfg.capacity
+  const N = cfg.opsPerCall
+  const B = cfg.batch
+  const h = { time: cfg.time, warmupTime: cfg.warmupTime, rounds: cfg.rounds }
+  const keys = makeKeys(C, 16, cfg.seed, 'h')
+  const batches: string[][] = []
+  for (let i = 0; i + B <= keys.length; i += B) batches.push(keys.slice(i, i + B))
+  const entryBatches = batches.map((b) => b.map((k) => [k, VALUE] as [string, unknown]))
+  const notes: string[] = []
+  const rows: ApiRow[] = []
+  const tables: Table[] = []
+  const closers: (() => unknown)[] = []
+  const toRows = (scenario: string, res: Awaited<ReturnType<typeof measure>>) =>
+    res.map((m) => ({ scenario, competitor: m.name, ns: m.ns, p25: m.p25, p75: m.p75, opsPerSec: m.opsPerSec }))
+  const check = (name: string, got: number, want: number) => {
+    if (got !== want) throw new Error(`${name}: expected ${want} hits, saw ${got}`)
+  }
+
+  const lru = lineup.sync.find((c) => c.name === 'lru-cache')!
+  const engines = lineup.sync.filter((c) => c.group === 'astra')
+  const syncInst = new Map<string, SyncInstance>()
+  for (const c of [lru, ...engines]) {
+    const inst = c.create(C, 0)
+    for (const k of keys) put(inst, k, VALUE)
+    syncInst.set(c.name, inst)
+    closers.push(() => inst.close())
+  }
+  const asyncInst = new Map<string, Cache<unknown>>()
+  for (const a of lineup.async) {
+    const cache = a.create(C, 0)
+    for (const b of entryBatches) await cache.setMany(b)
+    asyncInst.set(a.name, cache)
+    closers.push(() => cache.close())
+  }
+  if (lineup.async.length === 0) notes.push('the async Cache API (InMemoryLRUCache) is not available yet: only sync rows are shown.')
+
+  // 1. get hit: sync engine vs awaited Cache API
+  log('  get hit: sync vs await')
+  {
+    const cases: Case[] = []
+    for (const [name, inst] of syncInst) {
+      const loop = compileGetLoop()
+      const cur: Cursor = { pos: 0 }
+      cases.push({ name: `${name} get (sync)`, opsPerCall: N, run: () => { const x = loop(inst.target, keys, N, cur); check(name, x, N); return x } })
+    }
+    for (const [name, cache] of asyncInst) {
+      const loop = compileAsyncGetLoop()
+      const cur: Cursor = { pos: 0 }
+      cases.push({ name: `${name} await get`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
+    }
+    const res = await measure(cases, h)
+    rows.push(...toRows('get-hit-sync-vs-async', res))
+    tables.push(table('get hit: sync engine vs `await cache.get()`', `the difference is the async API (validation, promise, await); ${C.toLocaleString('en-US')} entries, 16-char keys.`, toRows('', res)))
+  }
+
+  // 2. getMany(100) per key vs 100 gets
+  log(`  getMany(${B}) vs ${B} gets`)
+  {
+    const cases: Case[] = []
+    const nb = Math.max(1, Math.round(N / B))
+    for (const [name, inst] of syncInst) {
+      const loop = compileBatchOfGetsLoop()
+      const cur: Cursor = { pos: 0 }
+      cases.push({ name: `${name} ${B}× get (sync)`, opsPerCall: nb * B, run: () => loop(inst.target, batches, nb, cur) as number })
+      if (inst.getMany) {
+        const t = { getMany: inst.getMany }
+        const bl = compileBatchGetLoop(false)
+        const cur2: Cursor = { pos: 0 }
+        cases.push({ name: `${name} getMany(${B}) (sync)`, opsPerCall: nb * B, run: () => { const x = bl(t, batches, nb, cur2) as number; check(name, x, nb * B); return x } })
+      }
+    }
+    for (const [name, cache] of asyncInst) {
+      const bl = compileBatchGetLoop(true)
+      const cur: Cursor = { pos: 0 }
+      cases.push({ name: `${name} await getMany(${B})`, opsPerCall: nb * B, run: async () => { const x = await (bl(cache, batches, nb, cur) as Promise<number>); check(name, x, nb * B); return x } })
+    }
+    const res = await measure(cases, h)
+    rows.push(...toRows('getMany', res))
+    tables.push(table(`getMany(${B}) per key vs ${B} single gets`, 'ns per key; all keys hit (checked each run).', toRows('', res)))
+  }
+
+  // 3. setMany(100) per key vs 100 sets (keys present: update path, no eviction)
+  log(`  setMany(${B}) vs ${B} sets`)
+  {
+    const cases: Case[] = []
+    const nb = Math.max(1, Math.round(N / B))
+    for (const [name, inst] of syncInst) {
+      let pos = 0
+      const t = inst.target
+      const a = inst.setArg
+      cases.push({
+        name: `${name} ${B}× set (sync)`,
+        opsPerCall: nb * B,
+        run: () => {
+          for (let i = 0; i < nb; i++) {
+            const b = batches[pos]
+            for (let j = 0; j < b.length; j++) t.set(b[j], VALUE, a)
+            if (++pos === batches.length) pos = 0
+          }
+          return nb
+        },
+      })
+    }
+    for (const [name, cache] of asyncInst) {
+      let pos = 0
+      cases.push({
+        name: `${name} await setMany(${B})`,
+        opsPerCall: nb * B,
+        run: async () => {
+          for (let i = 0; i < nb; i++) {
+            await cache.setMany(entryBatches[pos])
+            if (++pos === entryBatches.length) pos = 0
+          }
+          return nb
+        },
+      })
+      let pos2 = 0
+      cases.push({
+        name: `${name} ${B}× await set`,
+        opsPerCall: nb * B,
+        run: async () => {
+          for (let i = 0; i < nb; i++) {
+            const b = batches[pos2]
+            for (let j = 0; j < b.length; j++) await cache.set(b[j], VALUE)
+            if (++pos2 === batches.length) pos2 = 0
+          }
+          return nb
+        },
+      })
+    }
+    const res = await measure(cases, h)
+    rows.push(...toRows('setMany', res))
+    tables.push(table(`setMany(${B}) per key vs ${B} single sets`, 'ns per key; keys already present (update path, no eviction).', toRows('', res)))
+  }
+  for (const close of closers) await close()
+  return { section: { id: 'api', title: 'Async API overhead and batches', tables, notes }, rows }
+}

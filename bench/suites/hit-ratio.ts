@@ -1,0 +1,127 @@
+/**
+ * Hit ratio of every cache on real traces, get-then-set-on-miss, next to the reference OPT
+ * and LRU numbers (bench/trace-reference.json, from the traces' README). An exact LRU must
+ * match the LRU column to the hit: a correctness check as much as a measurement.
+ */
+import type { BenchConfig } from '../config'
+import { type Lineup, put, type SyncCompetitor } from '../competitors'
+import { findTrace, readTrace, traceDirs } from '../traces'
+import type { Section, Table } from '../table'
+import { readFileSync } from 'node:fs'
+import * as path from 'node:path'
+
+interface RefRow {
+  capacity: number
+  lru: number
+  opt: number
+  s3fifo: number
+  wtinylfu: number
+  sieve: number
+}
+interface TraceRef {
+  requests: number
+  uniqueKeys: number
+  percentCapacities: (RefRow & { percentOfUnique: string })[]
+  literatureCapacities: RefRow[]
+}
+/** The reference table of the traces' README, embedded so the bench stands alone. */
+function loadReference(): Record<string, TraceRef> {
+  return JSON.parse(readFileSync(path.join(__dirname, '..', 'trace-reference.json'), 'utf8')).traces
+}
+
+export interface HitRatioRow {
+  trace: string
+  capacity: number
+  percentOfUnique: string
+  competitor: string
+  hits: number
+  requests: number
+  hitPct: number
+  refLruPct: number
+  refOptPct: number
+  /** hits counted by the cache itself (astra engines), to cross-check the replay */
+  ownHits?: number
+}
+
+const VALUE = 1
+
+function replay(c: SyncCompetitor, keys: readonly string[], capacity: number): { hits: number; ownHits?: number } {
+  const inst = c.create(capacity, 0)
+  const t = inst.target
+  let hits = 0
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]
+    if (t.get(k) !== undefined) hits++
+    else put(inst, k, VALUE)
+  }
+  const ownHits = inst.hits?.()
+  inst.close()
+  return { hits, ownHits }
+}
+
+export async function runHitRatio(cfg: BenchConfig, lineup: Lineup, log: (s: string) => void): Promise<{ section: Section; rows: HitRatioRow[] }> {
+  const dirs = traceDirs(cfg.tracesDir)
+  const notes: string[] = [`traces searched in: ${dirs.join(', ')}`]
+  const rows: HitRatioRow[] = []
+  const tables: Table[] = []
+  const refs = loadReference()
+  const skippedInQuick = Object.keys(refs).filter((n) => !cfg.traces.includes(n))
+  if (skippedInQuick.length) notes.push(`not replayed in quick mode: ${skippedInQuick.join(', ')} (run without --quick)`)
+  const mismatches: string[] = []
+  for (const name of cfg.traces) {
+    const ref = refs[name]
+    const file = findTrace(name, dirs)
+    if (!file) {
+      notes.push(`trace ${name}.keys.gz is absent from ${dirs.join(' and ')}: its rows are skipped (pass --traces DIR)`)
+      continue
+    }
+    log(`  ${name}: ${file}`)
+    const keys = readTrace(file)
+    if (keys.length !== ref.requests) notes.push(`${name}: ${keys.length} requests read, the reference says ${ref.requests}: not the reference file?`)
+    const caps = ref.percentCapacities.map((p) => ({ ...p }))
+    for (const lit of ref.literatureCapacities) caps.push({ ...lit, percentOfUnique: '(lit.)' })
+    for (const cap of caps) {
+      for (const c of lineup.sync) {
+        const r = replay(c, keys, cap.capacity)
+        const hitPct = (100 * r.hits) / keys.length
+        rows.push({
+          trace: name,
+          capacity: cap.capacity,
+          percentOfUnique: cap.percentOfUnique,
+          competitor: c.name,
+          hits: r.hits,
+          requests: keys.length,
+          hitPct,
+          refLruPct: cap.lru,
+          refOptPct: cap.opt,
+          ownHits: r.ownHits,
+        })
+        if (c.exactLru && hitPct.toFixed(2) !== cap.lru.toFixed(2)) mismatches.push(`${c.name} on ${name}@${cap.capacity}: ${hitPct.toFixed(2)} % vs LRU ${cap.lru}`)
+        if (r.ownHits !== undefined && r.ownHits !== r.hits) mismatches.push(`${c.name} on ${name}@${cap.capacity}: its counters say ${r.ownHits} hits, the replay saw ${r.hits}`)
+      }
+    }
+  }
+  notes.push(
+    mismatches.length
+      ? `MISMATCH with the reference LRU: ${mismatches.join('; ')}`
+      : 'every exact LRU matched the reference LRU hit ratio at every capacity (and the astra engines\' own hit counters agree with the replay).',
+  )
+  const comps = lineup.sync.map((c) => c.name)
+  const traceNames = [...new Set(rows.map((r) => r.trace))]
+  for (const name of traceNames) {
+    const these = rows.filter((r) => r.trace === name)
+    const capsSeen = [...new Set(these.map((r) => r.capacity))]
+    const pct = (v: number | undefined) => (v === undefined ? null : v.toFixed(2))
+    tables.push({
+      title: `hit ratio % on ${name} (${these[0].requests.toLocaleString('en-US')} requests, ${refs[name].uniqueKeys.toLocaleString('en-US')} unique keys)`,
+      note: 'get, then set on miss; columns are capacities in entries (% of unique keys); OPT and LRU rows are the reference (sim.py). quick-lru holds up to 2× its capacity; the Map floor is FIFO.',
+      columns: ['cache', ...capsSeen.map((cap) => `${cap.toLocaleString('en-US')} (${these.find((r) => r.capacity === cap)!.percentOfUnique})`)],
+      rows: [
+        ['OPT (reference)', ...capsSeen.map((cap) => pct(these.find((r) => r.capacity === cap)!.refOptPct))],
+        ['LRU (reference)', ...capsSeen.map((cap) => pct(these.find((r) => r.capacity === cap)!.refLruPct))],
+        ...comps.map((c) => [c, ...capsSeen.map((cap) => pct(these.find((r) => r.capacity === cap && r.competitor === c)?.hitPct))]),
+      ],
+    })
+  }
+  return { section: { id: 'hit-ratio', title: 'Hit ratio on real traces', tables, notes }, rows }
+}

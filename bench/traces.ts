@@ -1,0 +1,27 @@
+/** Finding and reading the *.keys.gz access traces (format: /work/shared/traces/README.md). */
+import { existsSync, readFileSync } from 'node:fs'
+import * as path from 'node:path'
+import { gunzipSync } from 'node:zlib'
+
+const REPO = path.resolve(__dirname, '..')
+
+/** Directories searched, in order: --traces / ASTRA_TRACES_DIR, ../shared/traces, the test fixtures. */
+export function traceDirs(explicit?: string): string[] {
+  if (explicit) return [explicit]
+  return [path.resolve(REPO, '..', 'shared', 'traces'), path.join(REPO, '__test__', 'fixtures', 'traces')]
+}
+
+export function findTrace(name: string, dirs: string[]): string | undefined {
+  for (const d of dirs) {
+    const f = path.join(d, `${name}.keys.gz`)
+    if (existsSync(f)) return f
+  }
+  return undefined
+}
+
+export function readTrace(file: string): string[] {
+  const text = gunzipSync(readFileSync(file)).toString('latin1')
+  const keys = text.split('\n')
+  if (keys[keys.length - 1] === '') keys.pop()
+  return keys
+}
