@@ -1,0 +1,167 @@
+import test from 'ava'
+import { Redis } from 'ioredis'
+import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, redactRedisUrl, setDefaultCache } from '../src/config'
+import { CacheConfigError, CacheOptionError } from '../src/errors'
+import { InMemoryLRUCache } from '../src/memory/memory-cache'
+import { NullCache } from '../src/null-cache'
+import { RedisCache } from '../src/redis/redis-cache'
+import { redisTestsOrSkip, startRedis, type RedisServer } from './helpers/redis-server'
+
+let server: RedisServer | undefined
+test.after.always(async () => {
+  await server?.stop()
+})
+
+test('defaults are exactly the seed ones: caching disabled gives a NullCache', async (t) => {
+  t.deepEqual(readCacheConfig({}), {
+    enabled: false,
+    backend: 'memory',
+    maxsize: 1024,
+    ttlSeconds: 60,
+    redisUrl: 'redis://localhost:6379',
+    keyPrefix: 'astra:cache:',
+    engine: 'auto',
+    redisCommandTimeoutMs: undefined,
+  })
+  t.like(ENV_DEFAULTS, { CACHE_ENABLED: 'false', CACHE_BACKEND: 'memory', CACHE_MAXSIZE: '1024', CACHE_TTL_SECONDS: '60', CACHE_REDIS_URL: 'redis://localhost:6379', CACHE_KEY_PREFIX: 'astra:cache:' })
+  const cache = createCache({})
+  t.true(cache instanceof NullCache)
+  await cache.set('k', 1)
+  t.is(await cache.get('k'), undefined)
+})
+
+test('booleans: true/false/1/0/yes/no/on/off in any case, whitespace trimmed', (t) => {
+  for (const word of ['true', 'TRUE', 'True', '1', 'yes', 'YES', 'on', 'On', '  true  ', '\tyes\n']) {
+    t.true(readCacheConfig({ CACHE_ENABLED: word }).enabled, word)
+  }
+  for (const word of ['false', 'FALSE', '0', 'no', 'No', 'off', 'OFF', ' off ']) {
+    t.false(readCacheConfig({ CACHE_ENABLED: word }).enabled, word)
+  }
+})
+
+test('invalid values are a CacheConfigError naming the variable, the value and what is allowed', (t) => {
+  const cases: [string, string, RegExp][] = [
+    ['CACHE_ENABLED', 'maybe', /^CACHE_ENABLED="maybe" is not valid: expected one of true\/false\/1\/0\/yes\/no\/on\/off \(any case\)$/],
+    ['CACHE_ENABLED', 'truee', /CACHE_ENABLED="truee"/],
+    ['CACHE_BACKEND', 'memcached', /^CACHE_BACKEND="memcached" is not valid: expected one of memory, redis$/],
+    ['CACHE_MAXSIZE', '0', /^CACHE_MAXSIZE="0" is not valid: expected an integer from 1 to 1073741824$/],
+    ['CACHE_MAXSIZE', '-5', /CACHE_MAXSIZE="-5"/],
+    ['CACHE_MAXSIZE', '1.5', /CACHE_MAXSIZE="1.5"/],
+    ['CACHE_MAXSIZE', '1e3', /CACHE_MAXSIZE="1e3"/],
+    ['CACHE_MAXSIZE', '12abc', /CACHE_MAXSIZE="12abc"/],
+    ['CACHE_MAXSIZE', '99999999999', /CACHE_MAXSIZE="99999999999"/],
+    ['CACHE_TTL_SECONDS', '-1', /^CACHE_TTL_SECONDS="-1" is not valid: expected a non-negative number of seconds \(fractions allowed; 0 = no expiry\)$/],
+    ['CACHE_TTL_SECONDS', 'ten', /CACHE_TTL_SECONDS="ten"/],
+    ['CACHE_TTL_SECONDS', 'NaN', /CACHE_TTL_SECONDS="NaN"/],
+    ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/ or rediss:\/\/ URL$/],
+    ['CACHE_REDIS_URL', 'localhost:6379', /CACHE_REDIS_URL="localhost:6379" is not valid/],
+    ['CACHE_REDIS_URL', 'not a url', /CACHE_REDIS_URL="not a url" is not valid: expected a URL such as redis:\/\//],
+    ['CACHE_ENGINE', 'rust', /^CACHE_ENGINE="rust" is not valid: expected one of auto, native, js$/],
+    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '0', /^CACHE_REDIS_COMMAND_TIMEOUT_MS="0" is not valid: expected an integer number of milliseconds from 1 to 2147483647$/],
+    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '1s', /CACHE_REDIS_COMMAND_TIMEOUT_MS="1s"/],
+  ]
+  for (const [variable, value, message] of cases) {
+    // Checked even while caching is disabled, so a typo fails at startup.
+    const error = t.throws(() => createCache({ [variable]: value }), { instanceOf: CacheConfigError }, `${variable}=${value}`)
+    t.is(error!.code, 'ERR_CACHE_CONFIG')
+    t.regex(error!.message, message)
+  }
+})
+
+test('a Redis URL password never appears in the error', (t) => {
+  for (const url of ['http://admin:s3cr3t-pw@localhost:6379', 'redis://:s3cr3t-pw@', 'redis://admin:s3cr3t-pw@/0', 'admin:s3cr3t-pw@localhost', 'redis://admin:s3cr@t-pw@:bad']) {
+    const error = t.throws(() => readCacheConfig({ CACHE_REDIS_URL: url }), { instanceOf: CacheConfigError }, url)
+    t.notRegex(error!.message, /s3cr/, url)
+    t.regex(error!.message, /\*\*\*@/, url)
+  }
+  t.is(redactRedisUrl('redis://user:pw@host:6379/1'), 'redis://user:***@host:6379/1')
+  t.is(redactRedisUrl('rediss://token@host'), 'rediss://***@host')
+  t.is(redactRedisUrl('redis://host:6379'), 'redis://host:6379')
+})
+
+test('a set-but-empty variable means the default, except CACHE_KEY_PREFIX where "" is no prefix', (t) => {
+  const config = readCacheConfig({ CACHE_ENABLED: '', CACHE_BACKEND: ' ', CACHE_MAXSIZE: '', CACHE_TTL_SECONDS: '', CACHE_REDIS_URL: '', CACHE_ENGINE: '', CACHE_KEY_PREFIX: '' })
+  t.like(config, { enabled: false, backend: 'memory', maxsize: 1024, ttlSeconds: 60, redisUrl: 'redis://localhost:6379', engine: 'auto', keyPrefix: '' })
+  t.is(readCacheConfig({ CACHE_KEY_PREFIX: ' app: ' }).keyPrefix, ' app: ', 'the prefix is used verbatim')
+})
+
+test('memory backend from the environment', async (t) => {
+  const cache = createCache({ CACHE_ENABLED: 'on', CACHE_BACKEND: 'Memory', CACHE_MAXSIZE: '10', CACHE_TTL_SECONDS: '0.5', CACHE_ENGINE: 'js' })
+  t.true(cache instanceof InMemoryLRUCache)
+  const memory = cache as InMemoryLRUCache
+  t.is(memory.maxsize, 10)
+  t.is(memory.defaultTtl, 0.5)
+  t.is(memory.engine, 'js')
+  t.is(cache.stats().maxsize, 10)
+  await cache.set('k', 1)
+  t.is(await cache.get('k'), 1)
+  await cache.close()
+})
+
+test('overrides win over the environment and carry name and metricsSink', async (t) => {
+  const attached: string[] = []
+  const cache = createCache({ CACHE_ENABLED: 'false', CACHE_MAXSIZE: '10' }, { enabled: true, engine: 'js', maxsize: 5, name: 'sessions', metricsSink: { attach: (source) => attached.push(source.name) } })
+  t.true(cache instanceof InMemoryLRUCache)
+  t.is((cache as InMemoryLRUCache).maxsize, 5)
+  t.is(cache.name, 'sessions')
+  t.deepEqual(attached, ['sessions'])
+  await cache.close()
+  t.is(createCache({}, { name: 'off' }).name, 'off')
+  t.throws(() => createCache({}, 'x' as never), { instanceOf: CacheOptionError, message: /overrides must be an object, got "x"/ })
+  t.throws(() => createCache({}, { enabled: true, engine: 'js', maxsize: 0 }), { instanceOf: CacheOptionError, message: /maxsize must be an integer/ })
+})
+
+if (redisTestsOrSkip(test, 'createCache with CACHE_BACKEND=redis')) test.serial('redis backend from the environment, against a real redis-server', async (t) => {
+  server = await startRedis()
+  const cache = createCache({
+    CACHE_ENABLED: 'yes',
+    CACHE_BACKEND: 'REDIS',
+    CACHE_REDIS_URL: server.url,
+    CACHE_KEY_PREFIX: 'cfg-test:',
+    CACHE_TTL_SECONDS: '120',
+    CACHE_REDIS_COMMAND_TIMEOUT_MS: '250',
+  })
+  const raw = new Redis(server.url)
+  try {
+    t.true(cache instanceof RedisCache)
+    t.is((cache as RedisCache).commandTimeoutMs, 250)
+    t.is((cache as RedisCache).keyPrefix, 'cfg-test:')
+    await cache.set('k', { a: 1 })
+    t.deepEqual(await cache.get('k'), { a: 1 })
+    t.is(await raw.get('cfg-test:k'), '{"a":1}')
+    const ttl = await raw.pttl('cfg-test:k')
+    t.true(ttl > 110_000 && ttl <= 120_000, `pttl ${ttl}`)
+  } finally {
+    raw.disconnect()
+    await cache.close()
+  }
+})
+
+test.serial('the process default cache: lazy from process.env, replaceable, resettable', async (t) => {
+  const saved = { ...process.env }
+  try {
+    setDefaultCache(undefined)
+    delete process.env.CACHE_ENABLED
+    const first = getDefaultCache()
+    t.true(first instanceof NullCache)
+    t.is(getDefaultCache(), first, 'created once')
+
+    const mine = new InMemoryLRUCache({ engine: 'js' })
+    setDefaultCache(mine)
+    t.is(getDefaultCache(), mine)
+
+    setDefaultCache(undefined)
+    process.env.CACHE_ENABLED = 'true'
+    process.env.CACHE_ENGINE = 'js'
+    process.env.CACHE_MAXSIZE = '7'
+    const fromEnv = getDefaultCache()
+    t.true(fromEnv instanceof InMemoryLRUCache)
+    t.is((fromEnv as InMemoryLRUCache).maxsize, 7)
+    await fromEnv.close()
+
+    t.throws(() => setDefaultCache({ get: 1 } as never), { instanceOf: CacheOptionError, message: /setDefaultCache expects a Cache/ })
+  } finally {
+    process.env = saved
+    setDefaultCache(undefined)
+  }
+})
