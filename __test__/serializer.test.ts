@@ -1,0 +1,92 @@
+import test from 'ava'
+import { CacheSerializationError } from '../src/errors'
+import { jsonSerializer, msgpackSerializer } from '../src/serializer'
+
+const roundTrip = (v: unknown) => jsonSerializer.deserialize(Buffer.from(jsonSerializer.serialize(v)))
+
+test('json round-trips plain data', (t) => {
+  const value = { a: 1, b: 'x', c: [1, null, { d: true }], e: null, f: -0.5, g: '🔑' }
+  t.deepEqual(roundTrip(value), value)
+  t.is(roundTrip(null), null)
+  t.is(roundTrip(''), '')
+})
+
+test('json rejects what it would silently change, with a coded error', (t) => {
+  const cycle: Record<string, unknown> = {}
+  cycle.self = cycle
+  const cases: [string, unknown, RegExp][] = [
+    ['bigint', { n: 10n }, /BigInt/],
+    ['function', { f: () => 1 }, /function/],
+    ['symbol', { s: Symbol('s') }, /symbol/],
+    ['cycle', cycle, /circular/i],
+    ['undefined in array', [1, undefined, 2], /undefined inside an array/],
+    ['NaN', { x: NaN }, /NaN/],
+    ['Infinity', [Infinity], /Infinity/],
+    ['Map', { m: new Map([[1, 2]]) }, /Map/],
+    ['Set', new Set([1]), /Set/],
+    ['top-level bigint', 1n, /BigInt/],
+  ]
+  for (const [what, value, message] of cases) {
+    const err = t.throws(() => jsonSerializer.serialize(value), { instanceOf: CacheSerializationError }, what)
+    t.is(err?.code, 'ERR_CACHE_SERIALIZE', what)
+    t.regex(err!.message, message, what)
+  }
+})
+
+test('json keeps undefined object properties out (as JSON does) and stores Dates as ISO strings', (t) => {
+  t.deepEqual(roundTrip({ a: undefined, b: 1 }), { b: 1 })
+  t.is(roundTrip(new Date(0)), '1970-01-01T00:00:00.000Z')
+})
+
+test('json decoding cannot pollute prototypes, whatever the spelling', (t) => {
+  const payloads = [
+    '{"__proto__":{"polluted":1}}',
+    '{"a":{"__proto__":{"polluted":1}}}',
+    '{"\\u005f_proto__":{"polluted":1}}',
+    '{"constructor":{"prototype":{"polluted":1}}}',
+    '[{"__proto__":{"polluted":1}}]',
+  ]
+  for (const payload of payloads) {
+    const value = jsonSerializer.deserialize(Buffer.from(payload)) as Record<string, unknown>
+    // A naive deep merge is how a stray __proto__ key turns into pollution.
+    const merge = (target: Record<string, any>, source: Record<string, any>) => {
+      for (const key of Object.keys(source)) {
+        if (source[key] && typeof source[key] === 'object') merge((target[key] ??= {}), source[key])
+        else target[key] = source[key]
+      }
+    }
+    merge({}, value)
+    t.is(({} as Record<string, unknown>).polluted, undefined, payload)
+    t.false(JSON.stringify(value).includes('polluted'), payload)
+  }
+  // A harmless "constructor" key survives.
+  t.deepEqual(jsonSerializer.deserialize(Buffer.from('{"constructor":"Bob"}')), { constructor: 'Bob' })
+})
+
+test('json rejects bytes that are not JSON with a coded error', (t) => {
+  t.throws(() => jsonSerializer.deserialize(Buffer.from('{nope')), { code: 'ERR_CACHE_SERIALIZE' } as never)
+})
+
+test('msgpack carries BigInt, Date, Set and binary; rejects functions', (t) => {
+  const mp = msgpackSerializer()
+  const value = { n: 10n, d: new Date(0), s: new Set([1]), b: Buffer.from([1, 2, 3]), a: [undefined, 1] }
+  const back = mp.deserialize(Buffer.from(mp.serialize(value))) as typeof value
+  t.is(back.n, 10n)
+  t.is(back.d.getTime(), 0)
+  t.true(back.s instanceof Set && back.s.has(1))
+  t.deepEqual([...back.b], [1, 2, 3])
+  t.deepEqual(back.a, [undefined, 1])
+  t.throws(() => mp.serialize({ f: () => 1 }), { code: 'ERR_CACHE_SERIALIZE' } as never)
+  t.throws(() => mp.serialize([Symbol('s')]), { code: 'ERR_CACHE_SERIALIZE' } as never)
+  const cycle: Record<string, unknown> = {}
+  cycle.self = cycle
+  t.throws(() => mp.serialize(cycle), { code: 'ERR_CACHE_SERIALIZE' } as never)
+})
+
+test('msgpack decoding does not pollute prototypes', (t) => {
+  const mp = msgpackSerializer()
+  const bytes = mp.serialize(JSON.parse('{"__proto__":{"polluted":1}}'))
+  const value = mp.deserialize(Buffer.from(bytes)) as Record<string, unknown>
+  t.is(Object.getPrototypeOf(value), Object.prototype)
+  t.is(({} as Record<string, unknown>).polluted, undefined)
+})
