@@ -41,7 +41,7 @@ test('native engine, JS engine and the model agree over 100k random operations',
       const clock = new FakeClock()
       const model = new LruModel(capacity, clock.now)
       const engines: Engine<number>[] = names.map((n) =>
-        n === 'js' ? new JsEngine<number>({ capacity, clock: clock.now, injectedClock: true }) : new NativeEngine<number>({ capacity, clock: clock.now, injectedClock: true }),
+        n === 'js' ? new JsEngine<number>({ capacity, clock: clock.now }) : new NativeEngine<number>({ capacity, clock: clock.now }),
       )
       try {
         for (const [i, o] of ops.entries()) {

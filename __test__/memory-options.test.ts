@@ -1,12 +1,12 @@
 import test from 'ava'
 import { CacheError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { effectiveChoice } from '../src/memory/engine-choice'
+import { engineFromEnv, selectEngine } from '../src/native'
 import { MAX_MAXSIZE } from '../src/validate'
 import { FakeClock } from './helpers/fake-clock'
 import { enginesUnderTest } from './helpers/engines'
 
-function rejects(t: import('ava').ExecutionContext, options: unknown, code: string, mentions: RegExp[]) {
+function rejects(t: import('ava').ExecutionContext, options: unknown, code: CacheError['code'], mentions: RegExp[]) {
   const err = t.throws(() => new InMemoryLRUCache(options as never))
   t.true(err instanceof CacheError, `${String(err)}`)
   t.is((err as CacheError).code, code)
@@ -49,11 +49,11 @@ test('defaults: maxsize 1024, defaultTtl 60, name memory', (t) => {
 })
 
 test('ASTRA_CACHE_ENGINE overrides the engine option; a bad value names the variable', (t) => {
-  t.is(effectiveChoice('native', { ASTRA_CACHE_ENGINE: 'js' }), 'js')
-  t.is(effectiveChoice('js', { ASTRA_CACHE_ENGINE: ' Native ' }), 'native')
-  t.is(effectiveChoice('auto', {}), 'auto')
-  t.is(effectiveChoice('js', { ASTRA_CACHE_ENGINE: '' }), 'js')
-  const err = t.throws(() => effectiveChoice('auto', { ASTRA_CACHE_ENGINE: 'fast' }))
+  t.is(selectEngine('native', { ASTRA_CACHE_ENGINE: 'js' }), 'js')
+  t.is(engineFromEnv({ ASTRA_CACHE_ENGINE: ' Native ' }), 'native')
+  t.is(engineFromEnv({}), undefined)
+  t.is(selectEngine('js', { ASTRA_CACHE_ENGINE: '' }), 'js')
+  const err = t.throws(() => selectEngine('auto', { ASTRA_CACHE_ENGINE: 'fast' }))
   t.is((err as CacheError).code, 'ERR_CACHE_INVALID_OPTION')
   t.regex(err!.message, /ASTRA_CACHE_ENGINE/)
   t.regex(err!.message, /"fast"/)

@@ -69,10 +69,33 @@ for (const ttl of [0, TTL_MS]) {
   }
 }
 
-const rows = subjects.map((make) => {
+const rows: Record<string, string>[] = subjects.map((make) => {
   const s = make()
   const r = run(s)
   return { subject: s.name, 'get hit ns': r.getHit.toFixed(1), 'set+evict ns': r.setEvict.toFixed(1) }
 })
+
+// The boundary's share: the raw binding without the adapter, and the bare call floor.
+const b = loadNative()
+if (b) {
+  const h = b.create(N)
+  for (const k of keys) b.setAt(h, k, 0, 1)
+  let sink = 0
+  const rawGet = measure(N * 10, () => {
+    for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += b.getAt(h, keys[i], 1)
+  })
+  const floor = measure(N * 10, () => {
+    for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += b.size(h)
+  })
+  const map = new Map(keys.map((k, i) => [k, i]))
+  const mapGet = measure(N * 10, () => {
+    for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += map.get(keys[i]) as number
+  })
+  if (sink === -1) console.log(sink)
+  b.close(h)
+  rows.push({ subject: 'binding getAt (no adapter)', 'get hit ns': rawGet.toFixed(1), 'set+evict ns': '' })
+  rows.push({ subject: 'binding size(h): call floor', 'get hit ns': floor.toFixed(1), 'set+evict ns': '' })
+  rows.push({ subject: 'JS Map.get', 'get hit ns': mapGet.toFixed(1), 'set+evict ns': '' })
+}
 console.log(`node ${process.version}, ${N} keys of 16 chars, best of ${ROUNDS} rounds`)
 console.table(rows)

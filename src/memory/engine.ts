@@ -61,6 +61,4 @@ export interface Engine<V> {
 export interface EngineOptions {
   capacity: number
   clock: Clock
-  /** true when the user supplied the clock (the native engine must then take time from it). */
-  injectedClock?: boolean
 }

@@ -1,0 +1,129 @@
+import { CacheOptionError, NativeEngineUnavailableError, describe } from './errors'
+
+/**
+ * Loading the Rust engine (crates/node) and choosing between it and the pure-TS engine.
+ *
+ * Where the binary comes from, in order:
+ *   1. `native/index.js`, the loader napi-rs generates: a local build in `native/`
+ *      (`npm run build:native`, run by `npm install` when cargo is present), then the
+ *      per-platform npm package (`astra-cache-<platform>`), when one is installed.
+ *   (Prebuilt binaries via node-gyp-build can be added to CANDIDATES; see issue 9.)
+ * Nothing is loaded until an engine is first needed, and the outcome is cached.
+ */
+
+/** The functions crates/node exports (see its lib.rs for the slot encodings). */
+export interface NativeBinding {
+  create(capacity: number): number
+  close(handle: number): void
+  get(handle: number, key: string): number
+  getAt(handle: number, key: string, now: number): number
+  peek(handle: number, key: string): number
+  peekAt(handle: number, key: string, now: number): number
+  set(handle: number, key: string, ttlMs: number): number
+  setAt(handle: number, key: string, ttlMs: number, now: number): number
+  takeSwept(handle: number): number
+  remove(handle: number, key: string): number
+  removeAt(handle: number, key: string, now: number): number
+  clear(handle: number): void
+  size(handle: number): number
+  counters(handle: number, out: Float64Array): void
+  nativeNowMs(): number
+  /** Keys from most to least recently used (tests and debugging; O(n)). */
+  keys(handle: number): string[]
+  bindingVersion(): number
+}
+
+/** The calling convention this file expects (crates/node `binding_version`). */
+const BINDING_VERSION = 1
+
+export type EngineChoice = 'native' | 'js' | 'auto'
+
+/** Environment variable that forces the engine choice for every InMemoryLRUCache. */
+export const ENGINE_ENV_VAR = 'ASTRA_CACHE_ENGINE'
+
+const CHOICES: readonly string[] = ['native', 'js', 'auto']
+
+/** Where to look for the binding, in order; each entry is a module id for require. */
+const CANDIDATES: readonly string[] = ['../native/index.js']
+
+const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters'] as const
+
+let binding: NativeBinding | null | undefined
+let loadError: Error | undefined
+let warned = false
+
+/** The native binding, or null when none loads (see nativeLoadError()). Cached; never throws. */
+export function loadNative(): NativeBinding | null {
+  if (binding !== undefined) return binding
+  const failures: string[] = []
+  for (const id of CANDIDATES) {
+    try {
+      const candidate = require(id) as Partial<NativeBinding>
+      const missing = REQUIRED_FUNCTIONS.filter((name) => typeof candidate[name] !== 'function')
+      if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')} (stale build? run npm run build:native)`)
+      const version = candidate.bindingVersion?.()
+      if (version !== BINDING_VERSION) {
+        throw new Error(`it speaks binding version ${version}, expected ${BINDING_VERSION} (stale build? run npm run build:native)`)
+      }
+      binding = candidate as NativeBinding
+      return binding
+    } catch (err) {
+      failures.push(`${id}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+  loadError = new Error(`no native binary could be loaded (${failures.join('; ')})`)
+  binding = null
+  return null
+}
+
+/** Why loadNative() returned null, or undefined if it loaded (or was never tried). */
+export function nativeLoadError(): Error | undefined {
+  return loadError
+}
+
+/** The engine forced by ASTRA_CACHE_ENGINE, or undefined when unset/empty. */
+export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): EngineChoice | undefined {
+  const raw = env[ENGINE_ENV_VAR]
+  if (raw === undefined || raw === '') return undefined
+  const value = raw.trim().toLowerCase()
+  if (!CHOICES.includes(value)) {
+    throw new CacheOptionError(`${ENGINE_ENV_VAR} must be one of native, js, auto; got ${describe(raw)}`)
+  }
+  return value as EngineChoice
+}
+
+/**
+ * Decides which engine serves a cache: ASTRA_CACHE_ENGINE, when set, overrides the
+ * `engine` option. 'native' throws NativeEngineUnavailableError when the binary cannot be
+ * loaded; 'auto' falls back to 'js' with one process warning per process.
+ */
+export function selectEngine(requested: unknown = 'auto', env: NodeJS.ProcessEnv = process.env): 'native' | 'js' {
+  if (typeof requested !== 'string' || !CHOICES.includes(requested)) {
+    throw new CacheOptionError(`engine must be one of 'native', 'js', 'auto'; got ${describe(requested)}`)
+  }
+  const forced = engineFromEnv(env)
+  const choice = forced ?? (requested as EngineChoice)
+  if (choice === 'js') return 'js'
+  if (loadNative() !== null) return 'native'
+  const cause = nativeLoadError()
+  if (choice === 'native') {
+    const by = forced !== undefined ? `${ENGINE_ENV_VAR}=native` : `engine: 'native'`
+    throw new NativeEngineUnavailableError(
+      `${by} was requested but the native engine is unavailable: ${cause?.message ?? 'unknown reason'}. ` +
+        `Build it with \`npm run build:native\` (needs cargo), or use engine 'js' or 'auto'.`,
+      { cause },
+    )
+  }
+  warnFallbackOnce(cause)
+  return 'js'
+}
+
+function warnFallbackOnce(cause: Error | undefined): void {
+  if (warned) return
+  warned = true
+  process.emitWarning(
+    `astra-cache: native engine unavailable, using the pure-TS engine (${cause?.message ?? 'unknown reason'}). ` +
+      `Set ${ENGINE_ENV_VAR}=js to choose it explicitly and silence this warning.`,
+    { code: 'ASTRA_CACHE_NATIVE_FALLBACK' },
+  )
+}
