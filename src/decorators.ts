@@ -12,6 +12,7 @@ import { getDefaultCache, isCache } from './config'
 import { CacheKeyError, CacheOptionError, CacheUnavailableError, describe } from './errors'
 import { boundKey, encodeArgList } from './key-encoding'
 import { SingleFlight } from './single-flight'
+import { cacheStore, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore } from './swr'
 import { MAX_KEY_LENGTH, ttlToMs } from './validate'
 
 // ---------------------------------------------------------------- types
@@ -73,6 +74,10 @@ export interface CachedOptions<K extends AnyKeyFn<string> | undefined = undefine
   keyFn?: K
   /** Seconds; default: the cache's defaultTtl. 0 or Infinity: never expires. */
   ttl?: number
+  /** Seconds after `ttl` during which the old result is returned while one background call refreshes it (see docs/tiered.md). */
+  staleTtl?: number
+  /** Seconds after `ttl` during which the old result is returned when the function rejects. */
+  grace?: number
 }
 
 export interface CacheInvalidateOptions<K extends AnyKeyFn<string | readonly string[]>> extends CommonOptions {
@@ -86,11 +91,12 @@ export const DEFAULT_DECORATOR_TIMEOUT_MS = 1000
 
 /** Caches a function's (or method's) results. See docs/config-and-decorators.md. */
 export function cached<K extends AnyKeyFn<string> | undefined = undefined>(options: CachedOptions<K> = {}): CacheDecorator<K> {
-  const settings = commonSettings(options, 'cached', ['cache', 'keyFn', 'ttl', 'prefix', 'timeoutMs', 'onError'])
+  const settings = commonSettings(options, 'cached', ['cache', 'keyFn', 'ttl', 'staleTtl', 'grace', 'prefix', 'timeoutMs', 'onError'])
   const keyFn = options.keyFn as AnyKeyFn<unknown> | undefined
   if (keyFn !== undefined && typeof keyFn !== 'function') throw new CacheOptionError(`cached keyFn must be a function, got ${describe(keyFn)}`)
   const ttl = options.ttl
   if (ttl !== undefined) ttlToMs(ttl, 'cached ttl')
+  const swr = resolveGetOrSetOptions({ ttl, staleTtl: options.staleTtl, grace: options.grace }, 'cached')
 
   return makeDecorator('cached', (fn, nameOf) => {
     const flights = new SingleFlight<unknown>()
@@ -98,10 +104,23 @@ export function cached<K extends AnyKeyFn<string> | undefined = undefined>(optio
     if (keyFn === undefined && settings.prefix === '' && fn.name === '' && nameOf.isAnonymous) {
       throw new CacheOptionError('cached() on an anonymous function needs a keyFn or a prefix, or its calls would share keys with other anonymous functions')
     }
+    const revalidator = swr.swr ? new Revalidator<unknown>({ onError: (error, key) => settings.onError?.(error, { op: 'get', key, cache: '', function: nameOf(undefined) }) }) : undefined
     return async function cachedCall(this: unknown, ...args: unknown[]): Promise<unknown> {
       const cache = settings.cache ?? getDefaultCache()
       const key = keyFn === undefined ? boundKey(withPrefix(settings.prefix, `${nameOf(this)}(${encodeArgList(args)})`)) : userKey(settings.prefix, keyFn.apply(this, args), 'cached keyFn')
-      const hit = await guard.run(this, cache, 'get', key, () => cache.get(key))
+      if (revalidator !== undefined) {
+        // staleTtl/grace: envelopes over the cache's own get/set, each guarded like the plain path.
+        const raw = cacheStore(cache as never)
+        const store: SwrStore = {
+          read: (k) => guard.run(this, cache, 'get', k, () => raw.read(k)),
+          write: async (k, v, ttlSeconds) => {
+            await guard.run(this, cache, 'set', k, () => raw.write(k, v, ttlSeconds))
+          },
+        }
+        const defaultTtl = (cache as { defaultTtl?: unknown }).defaultTtl
+        return revalidator.getOrSet(store, key, () => fn.apply(this, args), swr, typeof defaultTtl === 'number' ? defaultTtl : 60)
+      }
+      const hit = unwrapFresh(await guard.run(this, cache, 'get', key, () => cache.get(key)), Date.now())
       if (hit !== undefined) return hit
       return flights.run(key, async () => {
         const value = await fn.apply(this, args)

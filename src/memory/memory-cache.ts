@@ -3,6 +3,7 @@ import { CacheStats } from '../cache'
 import { CacheClosedError, CacheOptionError, describe } from '../errors'
 import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
 import { SingleFlight } from '../single-flight'
+import { rawGet, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
 import { checkKey, checkKeys, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
@@ -45,6 +46,9 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
   private readonly sampleEvery: number
   private countdown: number
   private closed = false
+  /** Set once getOrSet stored a stale-while-revalidate envelope: only then do reads unwrap (keeps get() cost flat otherwise). */
+  private swrUsed = false
+  private revalidator: Revalidator<V> | undefined
 
   constructor(options: InMemoryLRUCacheOptions = {}) {
     checkOptionsObject(options, 'InMemoryLRUCache')
@@ -67,7 +71,6 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     this.impl = createEngine<V>(orDefault(options.engine, 'auto'), {
       capacity: this.maxsize,
       clock: this.clock,
-      injectedClock: options.clock !== undefined,
     })
     this.engine = this.impl.kind
     this.sampleEvery = latencyInterval(this.sink)
@@ -78,8 +81,18 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
   async get(key: string): Promise<V | undefined> {
     this.assertOpen()
     checkKey(key)
-    if (this.countdown !== 0 && --this.countdown === 0) return this.timed('get', () => this.impl.get(key))
+    if (this.countdown !== 0 && --this.countdown === 0) return this.timed('get', () => this.read(key))
+    return this.swrUsed ? unwrapFresh<V>(this.impl.get(key), this.clock()) : this.impl.get(key)
+  }
+
+  /** The stored value, stale-while-revalidate envelopes included (swr.ts reads through this). */
+  async [rawGet](key: string): Promise<unknown> {
+    this.assertOpen()
     return this.impl.get(key)
+  }
+
+  private read(key: string): V | undefined {
+    return this.swrUsed ? unwrapFresh<V>(this.impl.get(key), this.clock()) : this.impl.get(key)
   }
 
   async set(key: string, value: V, ttl?: number): Promise<void> {
@@ -112,7 +125,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     this.assertOpen()
     checkKeys(keys)
     const out = new Array<V | undefined>(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = this.impl.get(keys[i])
+    for (let i = 0; i < keys.length; i++) out[i] = this.read(keys[i])
     return out
   }
 
@@ -129,12 +142,20 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     for (let i = 0; i < entries.length; i++) this.impl.set(entries[i][0], entries[i][1], ttls[i])
   }
 
-  async getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V> {
+  /** `ttlOrOptions`: seconds, or { ttl, staleTtl, grace } (stale-while-revalidate and grace, see swr.ts). */
+  async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.assertOpen()
     checkKey(key)
     if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+    const options = resolveGetOrSetOptions(ttlOrOptions)
+    if (options.swr) {
+      this.swrUsed = true
+      this.revalidator ??= new Revalidator<V>({ clock: this.clock })
+      return this.revalidator.getOrSet(this.swrStore(), key, load, options, this.defaultTtl)
+    }
+    const ttl = options.ttl
     const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-    const cached = this.impl.get(key)
+    const cached = this.read(key)
     if (cached !== undefined) return cached
     return this.flights.run(key, async () => {
       const value = await load()
@@ -142,6 +163,15 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       if (value !== undefined && !this.closed) this.impl.set(key, value, ttlMs)
       return value
     })
+  }
+
+  private swrStore(): SwrStore {
+    return {
+      read: async (key) => this.impl.get(key),
+      write: async (key, value, ttlSeconds) => {
+        if (!this.closed) this.impl.set(key, value as V, ttlToMs(ttlSeconds))
+      },
+    }
   }
 
   stats(): CacheStats {

@@ -1,0 +1,210 @@
+/**
+ * Cross-instance invalidation over Redis pub/sub: every TieredCache publishes the keys it
+ * wrote or invalidated, and drops the keys other instances publish from its L1.
+ *
+ * Pub/sub is fire-and-forget: a subscriber that is disconnected misses messages. So each
+ * time the subscriber (re)connects, the bus calls `onResync`, and the TieredCache clears its
+ * L1 (see docs/tiered.md, "Outages"). Messages that cannot be published are kept (bounded;
+ * beyond the bound one "clear" replaces them) and sent when the publisher is back.
+ */
+import { randomUUID } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { CacheOptionError, describe } from '../errors'
+
+/** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
+export interface InvalidationMessage {
+  i: string
+  k?: string[]
+  c?: 1
+}
+
+export interface InvalidationHandlers {
+  /** Keys another instance changed or removed. */
+  keys(keys: string[]): void
+  /** Another instance cleared the cache. */
+  clear(): void
+  /** The subscription was (re)established: messages may have been missed meanwhile. */
+  resync(): void
+  error(error: Error): void
+}
+
+/** How TieredCache talks to other instances; RedisInvalidationBus is the implementation. */
+export interface InvalidationBus {
+  readonly instanceId: string
+  start(handlers: InvalidationHandlers): void
+  publishKeys(keys: string[]): void
+  publishClear(): void
+  /** Messages waiting to be published (a pending clear counts as one). */
+  readonly pending: number
+  close(): Promise<void>
+}
+
+export interface RedisInvalidationBusOptions {
+  /** redis:// or rediss:// URL of the Redis the L2 uses. */
+  redisUrl: string
+  /** Extra ioredis options (tls, password, ...), applied to both connections. */
+  redisOptions?: RedisOptions
+  channel: string
+  /** Bound for one PUBLISH, ms. Default 500. */
+  commandTimeoutMs?: number
+  /** Keys kept for re-publishing while Redis is unreachable; beyond it they become one clear. Default 10000. */
+  maxPending?: number
+}
+
+/** Two dedicated connections: a subscriber connection cannot run other commands. */
+export class RedisInvalidationBus implements InvalidationBus {
+  readonly instanceId = randomUUID()
+  readonly channel: string
+  private readonly pub: Redis
+  private readonly sub: Redis
+  private readonly maxPending: number
+  private pendingKeys = new Set<string>()
+  private pendingClear = false
+  private handlers: InvalidationHandlers | undefined
+  /** True until the first subscription, and again after every lost connection. */
+  private mayHaveMissed = true
+  private flushing = false
+  private closed = false
+
+  constructor(options: RedisInvalidationBusOptions) {
+    if (typeof options.channel !== 'string' || options.channel === '') {
+      throw new CacheOptionError(`channel must be a non-empty string, got ${describe(options.channel)}`)
+    }
+    if (typeof options.redisUrl !== 'string' || !/^rediss?:\/\//.test(options.redisUrl)) {
+      throw new CacheOptionError('redisUrl must be a redis:// or rediss:// URL for the invalidation channel')
+    }
+    const timeout = options.commandTimeoutMs ?? 500
+    this.maxPending = options.maxPending ?? 10_000
+    this.channel = options.channel
+    const common: RedisOptions = {
+      ...options.redisOptions,
+      connectTimeout: Math.max(1000, timeout * 2),
+      retryStrategy: (times: number) => Math.min(times * 50, 1000),
+    }
+    this.pub = new Redis(options.redisUrl, { ...common, commandTimeout: timeout, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+    // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect.
+    this.sub = new Redis(options.redisUrl, { ...common, autoResubscribe: true, maxRetriesPerRequest: null })
+  }
+
+  get pending(): number {
+    return this.pendingKeys.size + (this.pendingClear ? 1 : 0)
+  }
+
+  start(handlers: InvalidationHandlers): void {
+    this.handlers = handlers
+    const report = (err: Error) => {
+      if (!this.closed) handlers.error(err)
+    }
+    this.pub.on('error', report)
+    this.sub.on('error', report)
+    this.pub.on('ready', () => this.flush())
+    this.sub.on('close', () => {
+      this.mayHaveMissed = true
+    })
+    const resync = () => {
+      if (this.mayHaveMissed && !this.closed) {
+        this.mayHaveMissed = false
+        handlers.resync()
+      }
+    }
+    let subscribed = false
+    // After a reconnect ioredis re-subscribes by itself (autoResubscribe).
+    this.sub.on('ready', () => {
+      if (subscribed) resync()
+    })
+    this.sub.on('messageBuffer', (_channel: Buffer, payload: Buffer) => this.receive(payload))
+    this.sub.subscribe(this.channel).then(() => {
+      subscribed = true
+      resync()
+    }, report)
+  }
+
+  publishKeys(keys: string[]): void {
+    if (keys.length === 0 || this.closed) return
+    if (this.pending === 0 && this.pub.status === 'ready') {
+      this.pub.publish(this.channel, JSON.stringify({ i: this.instanceId, k: keys } satisfies InvalidationMessage)).catch(() => this.keep(keys))
+      return
+    }
+    this.keep(keys)
+    this.flush()
+  }
+
+  publishClear(): void {
+    if (this.closed) return
+    // A clear supersedes every pending key.
+    this.pendingKeys.clear()
+    this.pendingClear = true
+    this.flush()
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await Promise.allSettled([quit(this.pub), quit(this.sub)])
+  }
+
+  private receive(payload: Buffer): void {
+    let message: InvalidationMessage
+    try {
+      message = JSON.parse(payload.toString('utf8'))
+    } catch {
+      return // not ours
+    }
+    if (message === null || typeof message !== 'object' || message.i === this.instanceId || this.handlers === undefined) return
+    if (message.c === 1) this.handlers.clear()
+    else if (Array.isArray(message.k)) this.handlers.keys(message.k.filter((k): k is string => typeof k === 'string'))
+  }
+
+  private keep(keys: string[]): void {
+    if (this.pendingClear) return
+    for (const key of keys) this.pendingKeys.add(key)
+    if (this.pendingKeys.size > this.maxPending) {
+      this.pendingKeys.clear()
+      this.pendingClear = true
+    }
+  }
+
+  /** Publishes what is pending, oldest first; stops at the first failure (the next 'ready' retries). */
+  private flush(): void {
+    if (this.flushing || this.closed || this.pending === 0 || this.pub.status !== 'ready') return
+    this.flushing = true
+    void (async () => {
+      try {
+        while (this.pending > 0 && !this.closed) {
+          if (this.pendingClear) {
+            this.pendingClear = false
+            await this.publishOrKeep({ i: this.instanceId, c: 1 }, () => (this.pendingClear = true))
+            continue
+          }
+          const keys = [...this.pendingKeys].slice(0, 500)
+          for (const k of keys) this.pendingKeys.delete(k)
+          await this.publishOrKeep({ i: this.instanceId, k: keys }, () => this.keep(keys))
+        }
+      } catch {
+        // kept; retried on the next 'ready'
+      } finally {
+        this.flushing = false
+      }
+    })()
+  }
+
+  private async publishOrKeep(message: InvalidationMessage, keep: () => void): Promise<void> {
+    try {
+      await this.pub.publish(this.channel, JSON.stringify(message))
+    } catch (err) {
+      keep()
+      throw err
+    }
+  }
+}
+
+async function quit(client: Redis): Promise<void> {
+  try {
+    if (client.status === 'ready') {
+      await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 500).unref())])
+    }
+  } catch {
+    // fall through
+  }
+  client.disconnect()
+}
