@@ -21,6 +21,7 @@ test('defaults are exactly the seed ones: caching disabled gives a NullCache', a
     redisUrl: 'redis://localhost:6379',
     keyPrefix: 'astra:cache:',
     engine: 'auto',
+    policy: 'lru',
     redisCommandTimeoutMs: undefined,
   })
   t.like(ENV_DEFAULTS, { CACHE_ENABLED: 'false', CACHE_BACKEND: 'memory', CACHE_MAXSIZE: '1024', CACHE_TTL_SECONDS: '60', CACHE_REDIS_URL: 'redis://localhost:6379', CACHE_KEY_PREFIX: 'astra:cache:' })
@@ -57,6 +58,7 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
     ['CACHE_REDIS_URL', 'localhost:6379', /CACHE_REDIS_URL="localhost:6379" is not valid/],
     ['CACHE_REDIS_URL', 'not a url', /CACHE_REDIS_URL="not a url" is not valid: expected a URL such as redis:\/\//],
     ['CACHE_ENGINE', 'rust', /^CACHE_ENGINE="rust" is not valid: expected one of auto, native, js$/],
+    ['CACHE_POLICY', 'arc', /^CACHE_POLICY="arc" is not valid: expected one of lru, s3fifo, tinylfu$/],
     ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '0', /^CACHE_REDIS_COMMAND_TIMEOUT_MS="0" is not valid: expected an integer number of milliseconds from 1 to 2147483647$/],
     ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '1s', /CACHE_REDIS_COMMAND_TIMEOUT_MS="1s"/],
   ]
@@ -164,4 +166,15 @@ test.serial('the process default cache: lazy from process.env, replaceable, rese
     process.env = saved
     setDefaultCache(undefined)
   }
+})
+
+test('CACHE_POLICY picks the memory eviction policy (any case); overrides win', async (t) => {
+  t.is(readCacheConfig({ CACHE_POLICY: 'TinyLFU' }).policy, 'tinylfu')
+  t.is(readCacheConfig({ CACHE_POLICY: '' }).policy, 'lru', 'empty means the default')
+  const cache = createCache({ CACHE_ENABLED: 'on', CACHE_POLICY: 's3fifo', CACHE_ENGINE: 'js' }) as InMemoryLRUCache
+  t.is(cache.policy, 's3fifo')
+  await cache.close()
+  const overridden = createCache({ CACHE_ENABLED: 'on', CACHE_POLICY: 's3fifo', CACHE_ENGINE: 'js' }, { policy: 'tinylfu' }) as InMemoryLRUCache
+  t.is(overridden.policy, 'tinylfu')
+  await overridden.close()
 })

@@ -17,6 +17,8 @@ type Op =
   | { op: 'set'; key: string; value: number; ttlMs: number }
   | { op: 'advance'; ms: number }
   | { op: 'clear' }
+  | { op: 'getMany'; keys: string[] }
+  | { op: 'setMany'; entries: [string, number, number][] }
 
 // Few keys so hits, overwrites and evictions are common; some non-ASCII to cover key encoding.
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', '', 'é', 'ключ', '🔑', '\uD800', '\uDC00']
@@ -28,6 +30,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('delete' as const), key }) },
   { weight: 10, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(0.5, 1, 3, 10, 50) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
+  // Batches must equal the single ops one by one (values, counters, order).
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('getMany' as const), keys: fc.array(key, { maxLength: 6 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('setMany' as const),
+      entries: fc.array(fc.tuple(key, fc.integer(), fc.constantFrom(0, 0, 1, 5, 20, 100)), { maxLength: 6 }),
+    }),
+  },
 )
 
 const RUNS = 250
@@ -58,6 +69,18 @@ test('native engine, JS engine and the model agree over 100k random operations',
             case 'set':
               model.set(o.key, o.value, o.ttlMs)
               for (const e of engines) e.set(o.key, o.value, o.ttlMs)
+              break
+            case 'getMany': {
+              const want = JSON.stringify(o.keys.map((k) => model.get(k)) ?? null)
+              for (const e of engines) {
+                const got = JSON.stringify(e.getMany(o.keys))
+                if (got !== want) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} returned ${got}, model ${want}`)
+              }
+              break
+            }
+            case 'setMany':
+              for (const [k, v, ttl] of o.entries) model.set(k, v, ttl)
+              for (const e of engines) e.setMany(o.entries, o.entries.map((x) => x[2]))
               break
             default:
               expected = model[o.op](o.key)

@@ -225,6 +225,75 @@ function defineTests(b: NativeBinding): void {
     for (const o of [h, ...open]) b.close(o)
   })
 
+  test('fuzz: hot-path and batch functions with random and bad arguments never crash the process', (t) => {
+    // Bad rings (out-of-range or vacant slots, lengths past the ring), bad ends/ttls in the
+    // shared area, wrong types, closed handles: every mistake is a JS Error, never a crash.
+    const names = ['hpBuffers', 'hpSet', 'hpRemove', 'hpFlush', 'getMany', 'setMany', 'setAt', 'getAt', 'clear', 'close'] as const
+    const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
+    const open: number[] = []
+    const areas = new Map<number, { ring: Int32Array; ends: Int32Array; ttls: Float64Array }>()
+    const openOne = () => {
+      const h = b.create(4)
+      const buf = b.hpBuffers(h)
+      areas.set(h, { ring: new Int32Array(buf, 0, 1024), ends: new Int32Array(buf, 4096, 256), ttls: new Float64Array(buf, 8192, 256) })
+      open.push(h)
+    }
+    openOne()
+    const handle = fc.oneof(fc.nat(3).map((i) => open[i % open.length]), fc.integer(), fc.anything())
+    const num = fc.oneof(fc.integer({ min: -3, max: 1030 }), fc.double(), fc.constantFrom(0, 1, 2, 256, 257, 1024, 1025, 2 ** 32))
+    const arg = fc.oneof(num, fc.string(), fc.anything(), fc.constant(new Int32Array(4)))
+    const fill = fc.record({ ring: fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 8 }), ends: fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 8 }), ttl: fc.double() })
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fill), { maxLength: 40 }), (calls) => {
+        for (const [name, h, rest, f] of calls) {
+          const area = areas.get(h as number)
+          if (area) {
+            area.ring.set(f.ring)
+            area.ends.set(f.ends)
+            area.ttls.fill(f.ttl, 0, 8)
+          }
+          try {
+            const r = binding[name](h, ...rest)
+            if (name === 'close' && areas.has(h as number)) {
+              areas.delete(h as number)
+              open.splice(open.indexOf(h as number), 1)
+              if (open.length === 0) openOne()
+            }
+            if (r !== undefined && typeof r !== 'number' && !(r instanceof ArrayBuffer)) throw new Error(`${name} returned ${typeof r}`)
+          } catch (err) {
+            if (!(err instanceof Error)) throw new Error(`${name} threw a non-Error`)
+            if (/returned|PANIC|panic/.test(err.message)) throw err
+          }
+        }
+      }),
+      { numRuns: 300 },
+    )
+    for (const o of open) b.close(o)
+    t.pass()
+  })
+
+  test('hot path: a ring with a vacant or out-of-range slot is refused whole, with a clear error', (t) => {
+    const h = b.create(4)
+    const ring = new Int32Array(b.hpBuffers(h), 0, 1024)
+    t.is(b.hpSet(h, 'a', 0, 0, 0), 0)
+    t.is(b.hpSet(h, 'b', 0, 0, 0), 1)
+    ring.set([0, 7])
+    t.throws(() => b.hpFlush(h, 2, 0, 0), { message: /ring\[1\] = 7 is not an occupied slot/ })
+    t.deepEqual(b.keys(h), ['b', 'a'], 'nothing of the refused ring was applied')
+    ring.set([0, -1])
+    t.throws(() => b.hpSet(h, 'c', 0, 0, 2), { message: /ring\[1\] = -1/ })
+    t.throws(() => b.hpFlush(h, 1025, 0, 0), { message: /ringLen 1025/ })
+    t.throws(() => b.hpRemove(h, 3, 0, 0), { message: /slot 3 is not an occupied slot/ })
+    t.throws(() => b.getMany(h, 'ab', 257, 0, 0), { message: /at most 256 keys/ })
+    const other = b.create(2)
+    t.throws(() => b.hpSet(other, 'x', 0, 0, 0), { message: /hpBuffers first/ })
+    ring.set([0])
+    b.hpFlush(h, 1, 0, 0)
+    t.deepEqual(b.keys(h), ['a', 'b'], 'a valid ring is applied in order')
+    b.close(h)
+    b.close(other)
+  })
+
   test('the engine clock is monotonic and used when no time is passed', (t) => {
     const a = b.nativeNowMs()
     const h = b.create(2)

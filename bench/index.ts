@@ -13,6 +13,7 @@ import { runApi } from './suites/api'
 import { runExtras } from './suites/extras'
 import { runHitRatio } from './suites/hit-ratio'
 import { runMemory } from './suites/memory'
+import { runPolicies } from './suites/policies'
 import { runRedisSection } from './suites/redis-section'
 import { runThroughput } from './suites/throughput'
 import { renderText, type Section } from './table'
@@ -75,6 +76,12 @@ async function main(): Promise<void> {
     const r = await timed('hit-ratio', () => runHitRatio(cfg, lineup, log))
     sections.push(r.section)
     results.hitRatio = r.rows
+    printSection(r.section, mline)
+  }
+  if (wants('policies')) {
+    const r = await timed('policies', () => runPolicies(cfg, log))
+    sections.push(r.section)
+    results.policies = { hitRatio: r.rows, cost: r.cost }
     printSection(r.section, mline)
   }
   if (wants('redis')) {

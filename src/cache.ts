@@ -26,6 +26,8 @@ export interface CacheStatsFields {
   expirations: number
   size: number
   maxsize: number
+  /** Bytes of stored values, where the backend keeps them serialized (memory cache with storage 'serialized'). */
+  bytes?: number
 }
 
 /** A snapshot of a cache's counters. `evictions` counts capacity evictions only. */
@@ -36,6 +38,8 @@ export class CacheStats implements CacheStatsFields {
   expirations: number
   size: number
   maxsize: number
+  /** Bytes of stored values, where the backend keeps them serialized (memory cache with storage 'serialized'). */
+  bytes?: number
   constructor(fields: CacheStatsFields) {
     this.hits = fields.hits
     this.misses = fields.misses
@@ -43,6 +47,7 @@ export class CacheStats implements CacheStatsFields {
     this.expirations = fields.expirations
     this.size = fields.size
     this.maxsize = fields.maxsize
+    if (fields.bytes !== undefined) this.bytes = fields.bytes
   }
   /** hits / (hits + misses); 0 when nothing was looked up. */
   hitRate(): number {

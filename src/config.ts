@@ -8,6 +8,7 @@ import { MAX_MAXSIZE } from './validate'
 
 export type CacheBackendName = 'memory' | 'redis'
 export type CacheEngineName = 'auto' | 'native' | 'js'
+export type CachePolicyName = 'lru' | 's3fifo' | 'tinylfu'
 
 /** The parsed environment: what createCache() builds from. */
 export interface CacheConfig {
@@ -20,6 +21,8 @@ export interface CacheConfig {
   keyPrefix: string
   /** Memory engine choice (CACHE_ENGINE). */
   engine: CacheEngineName
+  /** Memory eviction policy (CACHE_POLICY; docs/policies.md). */
+  policy: CachePolicyName
   /** Bound on every Redis command (CACHE_REDIS_COMMAND_TIMEOUT_MS); undefined = RedisCache's default. */
   redisCommandTimeoutMs?: number
 }
@@ -44,6 +47,7 @@ export const ENV_DEFAULTS = {
   CACHE_REDIS_URL: 'redis://localhost:6379',
   CACHE_KEY_PREFIX: 'astra:cache:',
   CACHE_ENGINE: 'auto',
+  CACHE_POLICY: 'lru',
 } as const
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on'])
@@ -67,6 +71,7 @@ export function readCacheConfig(env: Env = process.env): CacheConfig {
     redisUrl: parseRedisUrl(valueOf(env, 'CACHE_REDIS_URL') ?? ENV_DEFAULTS.CACHE_REDIS_URL),
     keyPrefix: rawValueOf(env, 'CACHE_KEY_PREFIX') ?? ENV_DEFAULTS.CACHE_KEY_PREFIX,
     engine: parseChoice('CACHE_ENGINE', valueOf(env, 'CACHE_ENGINE') ?? ENV_DEFAULTS.CACHE_ENGINE, ['auto', 'native', 'js']),
+    policy: parseChoice('CACHE_POLICY', valueOf(env, 'CACHE_POLICY') ?? ENV_DEFAULTS.CACHE_POLICY, ['lru', 's3fifo', 'tinylfu']),
     redisCommandTimeoutMs: timeout === undefined ? undefined : parseTimeout(timeout),
   }
 }
@@ -88,6 +93,7 @@ export function createCache(env: Env = process.env, overrides: CreateCacheOverri
       maxsize: config.maxsize,
       defaultTtl: config.ttlSeconds,
       engine: config.engine,
+      policy: config.policy,
       ...(name === undefined ? {} : { name }),
       ...(metricsSink === undefined ? {} : { metricsSink }),
     })

@@ -13,7 +13,8 @@ import { CacheOptionError, NativeEngineUnavailableError, describe } from './erro
 
 /** The functions crates/node exports (see its lib.rs for the slot encodings). */
 export interface NativeBinding {
-  create(capacity: number): number
+  /** policy: 0 lru (default), 1 s3fifo, 2 tinylfu, 3 tinylfu with a fixed 1 % window; seed: u32 of the policy's key hash. */
+  create(capacity: number, policy?: number, seed?: number): number
   close(handle: number): void
   get(handle: number, key: string): number
   getAt(handle: number, key: string, now: number): number
@@ -31,6 +32,19 @@ export interface NativeBinding {
   /** Keys from most to least recently used (tests and debugging; O(n)). */
   keys(handle: number): string[]
   bindingVersion(): number
+  // The hot path and batches (crates/node/src/hotpath.rs, batch.rs; docs/native-hotpath.md).
+  /** The engine's shared area (Rust memory): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256]. */
+  hpBuffers(handle: number): ArrayBuffer
+  /** set after applying ring[0, ringLen); slot, or -(slot + 1) with the swept slots in ring[0..2] (-1 = none). */
+  hpSet(handle: number, key: string, ttlMs: number, now: number, ringLen: number): number
+  /** removes the entry in slot after applying the ring: 1 was live, 0 was expired. */
+  hpRemove(handle: number, slot: number, now: number, ringLen: number): number
+  /** applies the ring and adds hits/misses counted in JS. */
+  hpFlush(handle: number, ringLen: number, hits: number, misses: number): void
+  /** keys joined, ends[i] = end of key i (in the area); out[i] as getAt. n <= 256. */
+  getMany(handle: number, joined: string, n: number, now: number, ringLen: number): void
+  /** ttls[i] in the area; out[3i] = slot of key i, out[3i+1..3i+3) = slots its sweep freed (-1 = none). */
+  setMany(handle: number, joined: string, n: number, now: number, ringLen: number): void
 }
 
 /** The calling convention this file expects (crates/node `binding_version`). */
@@ -46,7 +60,7 @@ const CHOICES: readonly string[] = ['native', 'js', 'auto']
 /** Where to look for the binding, in order; each entry is a module id for require. */
 const CANDIDATES: readonly string[] = ['../native/index.js']
 
-const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters'] as const
+const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters', 'hpBuffers', 'hpSet', 'hpRemove', 'hpFlush', 'getMany', 'setMany'] as const
 
 let binding: NativeBinding | null | undefined
 let loadError: Error | undefined

@@ -7,6 +7,7 @@ const EXTRAS = [
   { file: 'metrics.ts', id: 'metrics', title: 'Metrics cost', preferred: ['metricsSection'] },
   { file: 'decorators.ts', id: 'decorators', title: 'Decorators overhead', preferred: ['decoratorsSection', 'runDecoratorsBench'] },
   { file: 'quick-native.ts', id: 'quick-native', title: 'Native engine quick numbers', preferred: ['quickNativeSection'] },
+  { file: 'shared-workers.ts', id: 'shared-workers', title: 'One shared cache, several worker threads', preferred: ['sharedWorkersSection'] },
 ]
 
 export async function runExtras(cfg: BenchConfig, log: (s: string) => void): Promise<{ sections: Section[]; raw: Record<string, unknown> }> {

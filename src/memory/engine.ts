@@ -50,6 +50,10 @@ export interface Engine<V> {
   has(key: string): boolean
   set(key: string, value: V, ttlMs: number): void
   delete(key: string): boolean
+  /** Exactly get() for each key, in order (same counters, same LRU order); one N-API crossing per batch in the native engine. */
+  getMany(keys: readonly string[]): (V | undefined)[]
+  /** Exactly set(entries[i][0], entries[i][1], ttlsMs[i]) for each i, in order (entries[i][2] is ignored: ttlsMs has the ttls). */
+  setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void
   clear(): void
   /** Current counters; cheap enough to call at every metrics scrape, not meant for every op. */
   counters(): EngineCounters
@@ -61,4 +65,8 @@ export interface Engine<V> {
 export interface EngineOptions {
   capacity: number
   clock: Clock
+  /** Eviction policy (docs/policies.md). Default 'lru'. */
+  policy?: import('./policies/policy').EnginePolicy
+  /** Seed of the policy's key hash; both engines decide identically given the same seed. Default: random. */
+  policySeed?: number
 }

@@ -1,4 +1,6 @@
 import { SWEEP_PER_SET, type Clock, type Engine, type EngineCounters, type EngineOptions } from './engine'
+import { createPolicy, randomPolicySeed } from './policies/create'
+import type { EvictionPolicy } from './policies/policy'
 
 const NONE = -1
 const INITIAL_SLOTS = 16
@@ -30,6 +32,8 @@ export class JsEngine<V> implements Engine<V> {
   private evictions = 0
   private expirations = 0
   private sets = 0
+  /** null for LRU (the list above); S3-FIFO / W-TinyLFU keep their queues through the same links. */
+  private readonly policy: EvictionPolicy | null
 
   constructor(options: EngineOptions) {
     this.capacity = options.capacity
@@ -39,6 +43,10 @@ export class JsEngine<V> implements Engine<V> {
     this.next = new Int32Array(n)
     this.deadlines = new Float64Array(n)
     this.free = new Int32Array(n)
+    this.policy = createPolicy(options.policy ?? 'lru', this.capacity, options.policySeed ?? randomPolicySeed(), {
+      prev: this.prev,
+      next: this.next,
+    })
   }
 
   get size(): number {
@@ -49,6 +57,7 @@ export class JsEngine<V> implements Engine<V> {
     const slot = this.index.get(key)
     if (slot === undefined) {
       this.misses++
+      if (this.policy !== null) this.policy.miss(key)
       return undefined
     }
     const deadline = this.deadlines[slot]
@@ -56,10 +65,12 @@ export class JsEngine<V> implements Engine<V> {
       this.remove(slot)
       this.expirations++
       this.misses++
+      if (this.policy !== null) this.policy.miss(key)
       return undefined
     }
     this.hits++
-    if (slot !== this.head) this.moveToHead(slot)
+    if (this.policy !== null) this.policy.touch(slot)
+    else if (slot !== this.head) this.moveToHead(slot)
     return this.values[slot]
   }
 
@@ -82,9 +93,11 @@ export class JsEngine<V> implements Engine<V> {
     if (existing !== undefined) {
       this.values[existing] = value
       this.deadlines[existing] = deadline
-      if (existing !== this.head) this.moveToHead(existing)
+      if (this.policy !== null) this.policy.touch(existing)
+      else if (existing !== this.head) this.moveToHead(existing)
       return
     }
+    if (this.policy !== null) return this.insertByPolicy(this.policy, key, value, deadline)
     if (this.index.size === this.capacity) {
       const victim = this.tail
       if (this.isExpired(victim)) this.expirations++
@@ -99,6 +112,23 @@ export class JsEngine<V> implements Engine<V> {
     this.linkAtHead(slot)
   }
 
+  /** A new key under S3-FIFO / W-TinyLFU: same steps, same order as crates/core insert_by_policy. */
+  private insertByPolicy(policy: EvictionPolicy, key: string, value: V, deadline: number): void {
+    policy.place(key)
+    const victim = policy.prepare(this.index.size === this.capacity)
+    if (victim !== NONE) {
+      if (this.isExpired(victim)) this.expirations++
+      else this.evictions++
+      this.remove(victim)
+    }
+    const slot = this.allocate()
+    this.index.set(key, slot)
+    this.keys[slot] = key
+    this.values[slot] = value
+    this.deadlines[slot] = deadline
+    policy.linkNew(slot)
+  }
+
   delete(key: string): boolean {
     const slot = this.index.get(key)
     if (slot === undefined) return false
@@ -106,6 +136,16 @@ export class JsEngine<V> implements Engine<V> {
     this.remove(slot)
     if (expired) this.expirations++
     return !expired
+  }
+
+  getMany(keys: readonly string[]): (V | undefined)[] {
+    const out = new Array<V | undefined>(keys.length)
+    for (let i = 0; i < keys.length; i++) out[i] = this.get(keys[i])
+    return out
+  }
+
+  setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
+    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
   }
 
   clear(): void {
@@ -117,6 +157,7 @@ export class JsEngine<V> implements Engine<V> {
     this.sweepCursor = 0
     this.head = NONE
     this.tail = NONE
+    this.policy?.clear()
   }
 
   counters(): EngineCounters {
@@ -136,6 +177,7 @@ export class JsEngine<V> implements Engine<V> {
 
   /** Keys from most to least recently used (for tests and debugging; O(n)). */
   keysMruToLru(): string[] {
+    if (this.policy !== null) return this.policy.order().map((s) => this.keys[s] as string)
     const out: string[] = []
     for (let s = this.head; s !== NONE; s = this.next[s]) out.push(this.keys[s] as string)
     return out
@@ -178,13 +220,15 @@ export class JsEngine<V> implements Engine<V> {
     const d = new Float64Array(n)
     d.set(this.deadlines)
     this.deadlines = d
+    this.policy?.relink({ prev: this.prev, next: this.next })
   }
 
   private remove(slot: number): void {
     this.index.delete(this.keys[slot] as string)
     this.keys[slot] = undefined
     this.values[slot] = undefined
-    this.unlink(slot)
+    if (this.policy !== null) this.policy.unlink(slot)
+    else this.unlink(slot)
     this.free[this.freeTop++] = slot
   }
 

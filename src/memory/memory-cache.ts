@@ -8,6 +8,11 @@ import { checkKey, checkKeys, checkMaxsize, checkName, checkOptionsObject, check
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
 import { createEngine, type EngineChoice } from './engine-choice'
+import { checkPolicy } from './policies/check'
+import type { PolicyName } from './policies/policy'
+import type { Serializer } from '../serializer'
+import { sharedConstructorOptions } from './shared-registry'
+import { createStorageEngine, SHARED_SPEC, storageOf, type StorageChoice } from './storage'
 
 export type { EngineChoice }
 
@@ -22,13 +27,23 @@ export interface InMemoryLRUCacheOptions {
   name?: string
   /** 'native' (Rust), 'js', or 'auto' (native when it loads, else js with one warning). Default 'auto'. */
   engine?: EngineChoice
-  /** 'reference' keeps the values you pass (like lru-cache). Default 'reference'. */
-  storage?: 'reference'
+  /**
+   * 'reference' keeps the values you pass (like lru-cache). 'serialized' keeps bytes in Rust
+   * memory (native engine only): nothing per entry on the JS heap; strings and Buffers are
+   * stored as they are, other values through `serializer`. Default 'reference'.
+   */
+  storage?: StorageChoice
+  /** Serialized storage: how non-string, non-Buffer values become bytes. Default: JSON. */
+  serializer?: Serializer
+  /** Serialized storage: byte budget for stored values (LRU entries are evicted to fit); 0 = none. Default 0. */
+  maxBytes?: number
   /** Time source in milliseconds, for tests. Default: performance.now() cached for 1 ms. */
   clock?: Clock
+  /** Eviction policy: 'lru', 's3fifo' or 'tinylfu' (W-TinyLFU); see docs/policies.md. Default 'lru'. */
+  policy?: PolicyName
 }
 
-const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock'])
+const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy'])
 
 /** An LRU cache with per-entry TTL, in process memory. */
 export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
@@ -37,6 +52,10 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
   readonly engine: 'native' | 'js'
   readonly maxsize: number
   readonly defaultTtl: number
+  /** Where values live: 'reference' (JS heap) or 'serialized' (Rust memory). */
+  readonly storage: StorageChoice
+  /** The eviction policy. */
+  readonly policy: PolicyName
   private readonly impl: Engine<V>
   private readonly defaultTtlMs: number
   private readonly sink: MetricsSink | undefined
@@ -59,19 +78,21 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     this.defaultTtl = orDefault(options.defaultTtl, 60)
     this.defaultTtlMs = ttlToMs(this.defaultTtl, 'defaultTtl')
     this.name = checkName(orDefault(options.name, 'memory'))
-    const storage = orDefault(options.storage, 'reference')
-    if (storage !== 'reference') {
-      throw new CacheOptionError(`storage must be 'reference', got ${describe(storage)} (serialized storage is not available in this version)`)
-    }
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(options.clock)}`)
     }
     this.sink = checkSink(options.metricsSink)
-    this.clock = options.clock ?? coarseClock
-    this.impl = createEngine<V>(orDefault(options.engine, 'auto'), {
-      capacity: this.maxsize,
-      clock: this.clock,
-    })
+    this.policy = checkPolicy(orDefault(options.policy, 'lru'))
+    // A shared cache's threads have different performance.now() origins: wall time for stale-while-revalidate envelopes.
+    this.clock = options.clock ?? ((options as { [SHARED_SPEC]?: unknown })[SHARED_SPEC] ? Date.now : coarseClock)
+    this.impl =
+      createStorageEngine<V>(options, { capacity: this.maxsize, clock: this.clock, defaultTtlMs: this.defaultTtlMs }) ??
+      createEngine<V>(orDefault(options.engine, 'auto'), {
+        capacity: this.maxsize,
+        clock: this.clock,
+        policy: this.policy,
+      })
+    this.storage = storageOf(this.impl)
     this.engine = this.impl.kind
     this.sampleEvery = latencyInterval(this.sink)
     this.countdown = this.sampleEvery
@@ -124,8 +145,9 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
     this.assertOpen()
     checkKeys(keys)
-    const out = new Array<V | undefined>(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = this.read(keys[i])
+    // One engine call (one N-API crossing per batch on the native engine), same counters and order as get() per key.
+    const out = this.impl.getMany(keys)
+    if (this.swrUsed) for (let i = 0; i < out.length; i++) out[i] = unwrapFresh<V>(out[i], this.clock())
     return out
   }
 
@@ -139,7 +161,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       checkValue(entry[1])
       return entry[2] === undefined ? this.defaultTtlMs : ttlToMs(entry[2])
     })
-    for (let i = 0; i < entries.length; i++) this.impl.set(entries[i][0], entries[i][1], ttls[i])
+    this.impl.setMany(entries, ttls)
   }
 
   /** `ttlOrOptions`: seconds, or { ttl, staleTtl, grace } (stale-while-revalidate and grace, see swr.ts). */
@@ -184,7 +206,19 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       expirations: c.expirations,
       size: c.size,
       maxsize: this.maxsize,
+      ...('bytes' in c ? { bytes: c.bytes as number } : {}),
     })
+  }
+
+  /**
+   * The process-wide cache `name`, shared by every thread that opens it (worker_threads
+   * included): one memory budget, one set of counters. Values are serialized (storage
+   * 'reference' is refused). Options as for the constructor plus `shards` (default: maxsize / 1024, 1 to 16);
+   * opening an existing name with different maxsize/maxBytes/shards/defaultTtl throws.
+   * `close()` releases this thread's reference; the cache is freed with the last one.
+   */
+  static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions & { shards?: number } = {}): InMemoryLRUCache<V> {
+    return new InMemoryLRUCache<V>(sharedConstructorOptions(name, options) as InMemoryLRUCacheOptions)
   }
 
   async close(): Promise<void> {

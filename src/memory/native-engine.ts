@@ -1,17 +1,28 @@
 import { NativeEngineUnavailableError } from '../errors'
 import { loadNative, nativeLoadError, type NativeBinding } from '../native'
 import type { Clock, Engine, EngineCounters, EngineOptions } from './engine'
+import { randomPolicySeed } from './policies/create'
+import { POLICY_CODES } from './policies/policy'
 
 /**
  * The Rust engine (crates/core through crates/node) behind the Engine interface.
  *
- * Rust owns keys, LRU order, deadlines and counters; this class keeps the values in a
- * plain array indexed by the slot numbers Rust returns, so a get hit is one native call
- * plus one array read. Slots Rust frees (expired on get, deleted, swept on set) are
- * reported back and their values dropped here, so no dead value stays reachable.
+ * Rust owns LRU order, deadlines, eviction, the sweep and the counters. A get hit does
+ * not cross N-API (the crossing alone costs more than a whole JS Map hit, see
+ * docs/native-hotpath.md): this class keeps its own index (key -> slot), the values and a
+ * copy of each slot's deadline, serves hits from them, and records the hit's slot in
+ * `ring`. Rust applies the recorded hits, in order, at the start of the next call that
+ * reaches it (every set, delete, expiry, batch, counters(), keysMruToLru()) or when the
+ * ring is full: so no access is dropped and the LRU order, evictions and counters are
+ * exactly those of calling Rust's get each time. Misses and hits are counted here and
+ * added to Rust's counters at the same moments.
+ *
+ * Staying in sync: every slot Rust frees (sweep, eviction, expiry, delete) is reported
+ * back, and the key and value kept for it are dropped here, so the index holds exactly
+ * Rust's entries and nothing dead stays reachable from the JS heap.
  *
  * Time: every call passes `clock()` in, so under an injected clock this engine and the
- * JS engine see the same instants and agree op for op.
+ * JS engine see the same instants and agree op for op. A batch sees one instant.
  */
 
 /** Closes engines whose owner forgot to: Rust memory is not seen by the GC otherwise. */
@@ -23,28 +34,343 @@ const finalizer = new FinalizationRegistry<{ binding: NativeBinding; handle: num
   }
 })
 
+function loadBinding(): NativeBinding {
+  const binding = loadNative()
+  if (binding === null) {
+    throw new NativeEngineUnavailableError(`native engine unavailable: ${nativeLoadError()?.message ?? 'unknown reason'}`, {
+      cause: nativeLoadError(),
+    })
+  }
+  return binding
+}
+
+/** Recorded hits held before Rust must apply them. */
+const RING_SIZE = 1024
+/** Keys per batch crossing (bounds the joined string and the result buffers). */
+const BATCH = 256
+const INITIAL_SLOTS = 16
+
+/**
+ * Views over the engine's shared area, Rust memory handed over once (hpBuffers): calls
+ * then pass only counts, since reading a typed array argument costs ~55 ns per call.
+ * Layout (crates/node/src/hotpath.rs): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256].
+ */
+interface Area {
+  ring: Int32Array
+  ends: Int32Array
+  out: Int32Array
+  ttls: Float64Array
+}
+
+function areaViews(buffer: ArrayBuffer): Area {
+  return {
+    ring: new Int32Array(buffer, 0, RING_SIZE),
+    ends: new Int32Array(buffer, 4 * RING_SIZE, BATCH),
+    out: new Int32Array(buffer, 4 * (RING_SIZE + BATCH), 3 * BATCH),
+    ttls: new Float64Array(buffer, 4 * (RING_SIZE + 4 * BATCH), BATCH),
+  }
+}
+
+/** Joins keys[from, from + n) and writes each key's end offset (UTF-16 units) to ends. */
+function joinKeys(keys: readonly string[], from: number, n: number, ends: Int32Array): string {
+  let end = 0
+  for (let j = 0; j < n; j++) {
+    end += keys[from + j].length
+    ends[j] = end
+  }
+  return from === 0 && n === keys.length ? keys.join('') : keys.slice(from, from + n).join('')
+}
+
 export class NativeEngine<V> implements Engine<V> {
   readonly kind = 'native' as const
   readonly capacity: number
   private readonly binding: NativeBinding
   private readonly clock: Clock
   private handle: number
-  /** values[slot] is the value of the entry Rust keeps in that slot. */
+  /** key -> slot, exactly Rust's entries. */
+  private readonly index = new Map<string, number>()
+  /** keys[slot] / values[slot]: the key and value of the entry Rust keeps in that slot. */
+  private keys: (string | undefined)[] = []
   private values: (V | undefined)[] = []
+  /** Copy of Rust's deadline per slot (0 = never), computed with the same f64 addition. */
+  private deadlines: Float64Array
+  /** Slots of hits not yet applied by Rust: ring[0, ringLen). Also receives swept slots from hpSet. */
+  private readonly ring: Int32Array
+  private ringLen = 0
+  /** Entries with a deadline: while 0, a hit skips reading its deadline. */
+  private expiring = 0
+  /** W-TinyLFU counts misses in its sketch: then misses and expiries are served by Rust. */
+  private readonly missesToRust: boolean
+  /** Hits and misses served here, not yet added to Rust's counters. */
+  private hits = 0
+  private misses = 0
   private readonly counterBuffer = new Float64Array(6)
+  private readonly area: Area
 
   constructor(options: EngineOptions) {
-    const binding = loadNative()
-    if (binding === null) {
-      throw new NativeEngineUnavailableError(`native engine unavailable: ${nativeLoadError()?.message ?? 'unknown reason'}`, {
-        cause: nativeLoadError(),
-      })
-    }
-    this.binding = binding
+    this.binding = loadBinding()
     this.capacity = options.capacity
     this.clock = options.clock
-    this.handle = binding.create(options.capacity)
-    finalizer.register(this, { binding, handle: this.handle }, this)
+    this.deadlines = new Float64Array(Math.min(INITIAL_SLOTS, options.capacity))
+    this.handle = this.binding.create(options.capacity, POLICY_CODES[options.policy ?? 'lru'], options.policySeed ?? randomPolicySeed())
+    finalizer.register(this, { binding: this.binding, handle: this.handle }, this)
+    this.area = areaViews(this.binding.hpBuffers(this.handle))
+    this.ring = this.area.ring
+    this.missesToRust = (options.policy ?? 'lru').startsWith('tinylfu')
+  }
+
+  get size(): number {
+    return this.index.size
+  }
+
+  get(key: string): V | undefined {
+    const slot = this.index.get(key)
+    if (slot === undefined) {
+      if (this.handle === 0) this.assertOpen() // closed: the index is empty, so every call lands here
+      if (this.missesToRust) return this.getInRust(key)
+      this.misses++
+      return undefined
+    }
+    if (this.expiring !== 0) {
+      const deadline = this.deadlines[slot]
+      if (deadline !== 0) {
+        const now = this.clock()
+        if (now >= deadline) {
+          if (this.missesToRust) return this.getInRust(key)
+          this.removeSlot(slot, now) // Rust counts the expiration
+          this.misses++
+          return undefined
+        }
+      }
+    }
+    this.hits++
+    // Record the access; a repeat of the last one would not change the order.
+    const n = this.ringLen
+    if (n === 0 || this.ring[n - 1] !== slot) {
+      this.ring[n] = slot
+      this.ringLen = n + 1
+      if (n + 1 === RING_SIZE) this.flush() // the ring is full: Rust applies it, nothing is dropped
+    }
+    return this.values[slot]
+  }
+
+  peek(key: string): V | undefined {
+    const slot = this.index.get(key)
+    if (slot === undefined && this.handle === 0) this.assertOpen()
+    return slot === undefined || this.isExpired(slot) ? undefined : this.values[slot]
+  }
+
+  has(key: string): boolean {
+    const slot = this.index.get(key)
+    if (slot === undefined && this.handle === 0) this.assertOpen()
+    return slot !== undefined && !this.isExpired(slot)
+  }
+
+  set(key: string, value: V, ttlMs: number): void {
+    const now = this.clock()
+    const n = this.ringLen
+    this.ringLen = 0
+    let slot = this.binding.hpSet(this.handle, key, ttlMs, now, n)
+    if (slot < 0) {
+      // The sweep freed slots (in ring[0..2]): forget them first, the new key may reuse one.
+      slot = -slot - 1
+      const a = this.ring[0]
+      const b = this.ring[1]
+      if (a >= 0) this.forget(a)
+      if (b >= 0) this.forget(b)
+    }
+    this.place(slot, key, value, ttlMs === 0 ? 0 : now + ttlMs)
+  }
+
+  delete(key: string): boolean {
+    const slot = this.index.get(key)
+    if (slot === undefined) {
+      if (this.handle === 0) this.assertOpen()
+      return false
+    }
+    return this.removeSlot(slot, this.clock())
+  }
+
+  /**
+   * get() per key: hits never cross N-API, so a JS loop (~Map.get per key) beats one
+   * batch crossing (joining the keys and re-hashing them in Rust cost ~65 ns per key,
+   * docs/native-hotpath.md). Under W-TinyLFU misses go to Rust: then the batch call is used.
+   */
+  getMany(keys: readonly string[]): (V | undefined)[] {
+    if (this.missesToRust) return this.getManyInRust(keys)
+    const out = new Array<V | undefined>(keys.length)
+    for (let i = 0; i < keys.length; i++) out[i] = this.get(keys[i])
+    return out
+  }
+
+  /** getMany as one crossing per 256 keys: Rust looks every key up (same counters and order). */
+  getManyInRust(keys: readonly string[]): (V | undefined)[] {
+    const out = new Array<V | undefined>(keys.length)
+    const buf = this.area
+    for (let from = 0; from < keys.length; from += BATCH) {
+      const m = Math.min(BATCH, keys.length - from)
+      const joined = joinKeys(keys, from, m, buf.ends)
+      const n = this.ringLen
+      this.ringLen = 0
+      this.binding.getMany(this.handle, joined, m, this.clock(), n)
+      const slots = buf.out
+      for (let j = 0; j < m; j++) {
+        const slot = slots[j]
+        if (slot >= 0) out[from + j] = this.values[slot]
+        else if (slot < -1) this.forget(-slot - 2) // expired and removed by Rust
+      }
+    }
+    return out
+  }
+
+  setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
+    const buf = this.area
+    const keys = entries.map((e) => e[0])
+    for (let from = 0; from < entries.length; from += BATCH) {
+      const m = Math.min(BATCH, entries.length - from)
+      const joined = joinKeys(keys, from, m, buf.ends)
+      for (let j = 0; j < m; j++) buf.ttls[j] = ttlsMs[from + j]
+      const now = this.clock()
+      const n = this.ringLen
+      this.ringLen = 0
+      this.binding.setMany(this.handle, joined, m, now, n)
+      // Replay in order: each set's swept slots are forgotten before its own slot is filled.
+      const out = buf.out
+      for (let j = 0; j < m; j++) {
+        const a = out[3 * j + 1]
+        const b = out[3 * j + 2]
+        if (a >= 0) this.forget(a)
+        if (b >= 0) this.forget(b)
+        const ttl = buf.ttls[j]
+        this.place(out[3 * j], keys[from + j], entries[from + j][1], ttl === 0 ? 0 : now + ttl)
+      }
+    }
+  }
+
+  clear(): void {
+    this.binding.clear(this.handle)
+    this.ringLen = 0 // recorded hits are moot: every entry is gone
+    this.expiring = 0
+    this.index.clear()
+    this.keys = []
+    this.values = []
+  }
+
+  counters(): EngineCounters {
+    this.flush()
+    const c = this.counterBuffer
+    this.binding.counters(this.handle, c)
+    return { hits: c[0], misses: c[1], evictions: c[2], expirations: c[3], sets: c[4], size: c[5] }
+  }
+
+  /** Keys from most to least recently used, in Rust's order (tests and debugging; O(n)). */
+  keysMruToLru(): string[] {
+    this.flush()
+    return this.binding.keys(this.handle)
+  }
+
+  close(): void {
+    if (this.handle === 0) return
+    finalizer.unregister(this)
+    this.binding.close(this.handle)
+    this.handle = 0 // never a valid handle: later calls throw instead of touching memory
+    this.index.clear()
+    this.keys = []
+    this.values = []
+    this.ringLen = 0
+  }
+
+  /** Throws the binding's "not open" error (handle 0 is never valid). */
+  private assertOpen(): void {
+    this.binding.size(this.handle)
+  }
+
+  /** Hands Rust the recorded hits and the hit/miss counts kept here. */
+  private flush(): void {
+    const n = this.ringLen
+    this.ringLen = 0
+    this.binding.hpFlush(this.handle, n, this.hits, this.misses)
+    this.hits = 0
+    this.misses = 0
+  }
+
+  /** A miss or an expired entry under W-TinyLFU: Rust's get, after the recorded hits, so its sketch sees the miss in order. */
+  private getInRust(key: string): undefined {
+    this.flush()
+    const slot = this.binding.getAt(this.handle, key, this.clock())
+    if (slot < -1) this.forget(-slot - 2) // expired and removed
+    return undefined
+  }
+
+  private isExpired(slot: number): boolean {
+    const deadline = this.deadlines[slot]
+    return deadline !== 0 && this.clock() >= deadline
+  }
+
+  /** Removes the entry in `slot` in Rust and here; true if it was live (false: expired). */
+  private removeSlot(slot: number, now: number): boolean {
+    const n = this.ringLen
+    this.ringLen = 0
+    const live = this.binding.hpRemove(this.handle, slot, now, n) === 1
+    this.forget(slot)
+    return live
+  }
+
+  /** Rust freed `slot`: drop its key from the index and its value. */
+  private forget(slot: number): void {
+    const key = this.keys[slot]
+    if (key === undefined) return
+    this.index.delete(key)
+    if (this.deadlines[slot] !== 0) this.expiring--
+    this.keys[slot] = undefined
+    this.values[slot] = undefined
+  }
+
+  /** Rust put `key` in `slot` (new, replaced, or reusing an evicted entry's slot). */
+  private place(slot: number, key: string, value: V, deadline: number): void {
+    const old = this.keys[slot]
+    if (slot >= this.deadlines.length) this.growDeadlines(slot)
+    if (old !== undefined && this.deadlines[slot] !== 0) this.expiring-- // the entry replaced (same key, or evicted)
+    if (old !== key) {
+      if (old !== undefined) this.index.delete(old) // the entry evicted to make room
+      this.index.set(key, slot)
+      this.keys[slot] = key
+    }
+    this.values[slot] = value
+    this.deadlines[slot] = deadline
+    if (deadline !== 0) this.expiring++
+  }
+
+  private growDeadlines(slot: number): void {
+    let n = this.deadlines.length * 2
+    while (n <= slot) n *= 2
+    const grown = new Float64Array(Math.min(n, this.capacity))
+    grown.set(this.deadlines)
+    this.deadlines = grown
+  }
+}
+
+/**
+ * The previous design, kept for measurement (bench/quick-native.ts, docs/native-hotpath.md):
+ * every operation crosses N-API, Rust owns the index, JS keeps only values by slot. Less
+ * JS heap per entry (no Map entry, no key kept), about 2.5x slower per get hit.
+ */
+export class NativeCallEngine<V> implements Engine<V> {
+  readonly kind = 'native' as const
+  readonly capacity: number
+  private readonly binding: NativeBinding
+  private readonly clock: Clock
+  private handle: number
+  private values: (V | undefined)[] = []
+  private readonly counterBuffer = new Float64Array(6)
+  private area: Area | undefined
+
+  constructor(options: EngineOptions) {
+    this.binding = loadBinding()
+    this.capacity = options.capacity
+    this.clock = options.clock
+    this.handle = this.binding.create(options.capacity, POLICY_CODES[options.policy ?? 'lru'], options.policySeed ?? randomPolicySeed())
+    finalizer.register(this, { binding: this.binding, handle: this.handle }, this)
   }
 
   get size(): number {
@@ -70,7 +396,6 @@ export class NativeEngine<V> implements Engine<V> {
   set(key: string, value: V, ttlMs: number): void {
     let slot = this.binding.setAt(this.handle, key, ttlMs, this.clock())
     if (slot < 0) {
-      // The sweep freed slots: drop their values first, since the new entry may reuse one.
       slot = -slot - 1
       for (let freed = this.binding.takeSwept(this.handle); freed >= 0; freed = this.binding.takeSwept(this.handle)) {
         this.values[freed] = undefined
@@ -85,8 +410,28 @@ export class NativeEngine<V> implements Engine<V> {
       this.values[slot] = undefined
       return true
     }
-    if (slot < -1) this.values[-slot - 2] = undefined // was expired
+    if (slot < -1) this.values[-slot - 2] = undefined
     return false
+  }
+
+  getMany(keys: readonly string[]): (V | undefined)[] {
+    const out = new Array<V | undefined>(keys.length)
+    const buf = (this.area ??= areaViews(this.binding.hpBuffers(this.handle)))
+    for (let from = 0; from < keys.length; from += BATCH) {
+      const m = Math.min(BATCH, keys.length - from)
+      const joined = joinKeys(keys, from, m, buf.ends)
+      this.binding.getMany(this.handle, joined, m, this.clock(), 0)
+      for (let j = 0; j < m; j++) {
+        const slot = buf.out[j]
+        if (slot >= 0) out[from + j] = this.values[slot]
+        else if (slot < -1) this.values[-slot - 2] = undefined
+      }
+    }
+    return out
+  }
+
+  setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
+    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
   }
 
   clear(): void {
@@ -100,7 +445,6 @@ export class NativeEngine<V> implements Engine<V> {
     return { hits: c[0], misses: c[1], evictions: c[2], expirations: c[3], sets: c[4], size: c[5] }
   }
 
-  /** Keys from most to least recently used (for tests and debugging; O(n)). */
   keysMruToLru(): string[] {
     return this.binding.keys(this.handle)
   }
@@ -109,7 +453,7 @@ export class NativeEngine<V> implements Engine<V> {
     if (this.handle === 0) return
     finalizer.unregister(this)
     this.binding.close(this.handle)
-    this.handle = 0 // never a valid handle: later calls throw instead of touching memory
+    this.handle = 0
     this.values = []
   }
 }

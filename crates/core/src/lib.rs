@@ -12,6 +12,17 @@
 //! Time is a caller-supplied millisecond `f64` ([`Now`]), read lazily: an operation that
 //! never meets an entry with a deadline never asks for the time.
 
+mod access;
+pub mod bytes;
+mod evict;
+pub mod shared;
+pub use evict::Evicted;
+pub use access::BadSlot;
+mod policy;
+pub use policy::hash::key_hash;
+use policy::Policy;
+pub use policy::PolicyKind;
+
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -186,11 +197,21 @@ pub struct Lru {
     cursor: u32,
     hasher: RandomState,
     counters: Counters,
+    /// Eviction policy; `Policy::Lru` uses `head`/`tail` above, the others their own queues.
+    policy: Policy,
+    policy_kind: PolicyKind,
 }
 
 impl Lru {
     /// `capacity` is clamped to 1..=[`MAX_CAPACITY`]; the binding validates before calling.
     pub fn new(capacity: u32) -> Self {
+        Self::with_policy(capacity, PolicyKind::Lru, 0)
+    }
+
+    /// A cache evicting by `kind`; `seed` seeds the policy's key hash (sketch, ghost) and
+    /// must be the same as the other engine's for the two to decide identically.
+    pub fn with_policy(capacity: u32, kind: PolicyKind, seed: u32) -> Self {
+        let capacity = capacity.clamp(1, MAX_CAPACITY);
         Lru {
             table: HashTable::new(),
             entries: Vec::new(),
@@ -198,11 +219,17 @@ impl Lru {
             head: NIL,
             tail: NIL,
             len: 0,
-            capacity: capacity.clamp(1, MAX_CAPACITY),
+            capacity,
             cursor: 0,
             hasher: RandomState::default(),
             counters: Counters::default(),
+            policy: Policy::new(kind, capacity, seed),
+            policy_kind: kind,
         }
+    }
+
+    pub fn policy(&self) -> PolicyKind {
+        self.policy_kind
     }
 
     pub fn capacity(&self) -> u32 {
@@ -228,17 +255,24 @@ impl Lru {
             + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
             + self.free.capacity() * std::mem::size_of::<u32>()
             + keys
+            + self.policy.heap_bytes()
     }
 
     pub fn get(&mut self, key: &[u8], now: &mut impl Now) -> Get {
         let Some(slot) = self.find(key) else {
             self.counters.misses += 1;
+            if let Policy::Tiny(p) = &mut self.policy {
+                p.miss(key);
+            }
             return Get::Miss;
         };
         if self.entries[slot as usize].is_expired(now) {
             self.remove(slot);
             self.counters.expirations += 1;
             self.counters.misses += 1;
+            if let Policy::Tiny(p) = &mut self.policy {
+                p.miss(key);
+            }
             return Get::Expired(slot);
         }
         self.counters.hits += 1;
@@ -269,6 +303,10 @@ impl Lru {
         if let Some(slot) = self.find_hashed(hash, key) {
             self.entries[slot as usize].deadline = deadline;
             self.move_to_head(slot);
+            return SetOutcome { slot, swept };
+        }
+        if !matches!(self.policy, Policy::Lru) {
+            let slot = self.insert_by_policy(key, hash, deadline, now);
             return SetOutcome { slot, swept };
         }
         if self.len == self.capacity {
@@ -313,10 +351,17 @@ impl Lru {
         self.tail = NIL;
         self.len = 0;
         self.cursor = 0;
+        self.clear_policy();
     }
 
     /// Keys from most to least recently used (tests and debugging; O(n)).
     pub fn keys_mru_to_lru(&self) -> Vec<Vec<u8>> {
+        if let Some(order) = self.policy_order() {
+            return order
+                .into_iter()
+                .map(|s| self.entries[s as usize].key.as_bytes().to_vec())
+                .collect();
+        }
         let mut out = Vec::with_capacity(self.len as usize);
         let mut s = self.head;
         while s != NIL {
@@ -396,7 +441,11 @@ impl Lru {
         if let Ok(found) = self.table.find_entry(hash, |&s| s == slot) {
             found.remove();
         }
-        self.unlink(slot);
+        match &mut self.policy {
+            Policy::Lru => self.unlink(slot),
+            Policy::S3(p) => p.unlink(&mut self.entries, slot),
+            Policy::Tiny(p) => p.unlink(&mut self.entries, slot),
+        }
         let e = &mut self.entries[slot as usize];
         e.key = EMPTY_KEY;
         e.prev = VACANT;
@@ -442,6 +491,13 @@ impl Lru {
 
     #[inline]
     fn move_to_head(&mut self, slot: u32) {
+        // Every hit goes through here (get, set of a present key, recorded accesses): the
+        // other policies decide what a hit means for them.
+        match &mut self.policy {
+            Policy::Lru => {}
+            Policy::S3(p) => return p.touch(slot),
+            Policy::Tiny(p) => return p.touch(&mut self.entries, slot),
+        }
         if self.head != slot {
             self.unlink(slot);
             self.link_at_head(slot);

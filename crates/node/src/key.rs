@@ -73,7 +73,7 @@ pub fn with_key<R>(
 
 /// The encoded form of `units` (see the module doc), passed to `f`.
 #[inline]
-fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
+pub(crate) fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
     let one_byte = units.iter().all(|&u| u < 256);
     let n = if one_byte {
         1 + units.len()

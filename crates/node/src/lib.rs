@@ -29,12 +29,16 @@
 //! Bad arguments (wrong types, a closed or unknown handle, a short counters array) throw
 //! a JS TypeError/Error with a `code`; no panic crosses into JS (raw::call).
 
+mod batch;
 mod clock;
+mod hotpath;
 mod key;
 mod raw;
 mod registry;
+mod serialized;
+mod shared;
 
-use astra_cache_core::{Delete, Get, LazyNow, Lru, Now, MAX_CAPACITY};
+use astra_cache_core::{Delete, Get, LazyNow, Lru, Now, PolicyKind, MAX_CAPACITY};
 use napi::bindgen_prelude::Object;
 use napi::{sys, JsValue};
 use napi_derive::napi;
@@ -257,17 +261,37 @@ unsafe extern "C" fn keys(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn create(env: Env, info: Info) -> Value {
     call(env, || {
-        let [c] = args::<1>(env, info)?;
+        let [c, p, s] = args::<3>(env, info)?;
         let capacity = f64_arg(env, c, "capacity")?;
         if !(capacity >= 1.0 && capacity <= MAX_CAPACITY as f64 && capacity.fract() == 0.0) {
             return Err(type_error(format!("astra-cache native: capacity must be an integer from 1 to {MAX_CAPACITY}, got {capacity}")));
         }
+        // Optional: policy code (0 lru, 1 s3fifo, 2 tinylfu, 3 tinylfu with a fixed
+        // window) and the seed of the policy's key hash (u32), both default 0.
+        let code = optional_u32(env, p, "policy")?;
+        let kind = PolicyKind::from_code(code).ok_or_else(|| {
+            type_error(format!(
+                "astra-cache native: policy must be 0, 1, 2 or 3, got {code}"
+            ))
+        })?;
+        let seed = optional_u32(env, s, "seed")?;
         let handle = registry::open(Engine {
-            lru: Lru::new(capacity as u32),
+            lru: Lru::with_policy(capacity as u32, kind, seed),
             swept: Vec::new(),
         })?;
         raw::double(env, handle as f64)
     })
+}
+
+/// A u32 argument that may be left out (undefined reads as 0).
+fn optional_u32(env: Env, v: Value, what: &str) -> Res<u32> {
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: v is an argument of the current callback (N-API fills missing ones with undefined).
+    unsafe { sys::napi_typeof(env, v, &mut t) };
+    if t == sys::ValueType::napi_undefined {
+        return Ok(0);
+    }
+    u32_arg(env, v, what)
 }
 
 unsafe extern "C" fn close(env: Env, info: Info) -> Value {
@@ -314,6 +338,10 @@ pub fn register(exports: Object) -> napi::Result<()> {
         ("keys", Some(keys)),
     ];
     for (name, cb) in functions {
+        raw::export(env, exports, name, cb)?;
+    }
+    hotpath::register(env, exports)?;
+    for (name, cb) in serialized::FUNCTIONS {
         raw::export(env, exports, name, cb)?;
     }
     Ok(())

@@ -1,0 +1,215 @@
+import test from 'ava'
+import fc from 'fast-check'
+import { CacheOptionError, CacheSerializationError } from '../src/errors'
+import { InMemoryLRUCache } from '../src/memory/memory-cache'
+import { JsEngine } from '../src/memory/js-engine'
+import { SerializedEngine, serializedBinding } from '../src/memory/serialized-engine'
+import { jsonSerializer, msgpackSerializer } from '../src/serializer'
+import { contractSuite } from './contract/suite'
+import { FakeClock } from './helpers/fake-clock'
+
+const serialized = (opts: Record<string, unknown> = {}) =>
+  new InMemoryLRUCache<any>({ storage: 'serialized', engine: 'native', defaultTtl: 0, ...opts })
+
+contractSuite(test, {
+  name: 'memory/native serialized',
+  create: async ({ maxsize, defaultTtl, clock }) => new InMemoryLRUCache({ maxsize, defaultTtl, clock, engine: 'native', storage: 'serialized' }),
+  advance: async (ms, clock) => clock.advance(ms),
+  capabilities: { lruEviction: true, counters: true, maxsizeInStats: true },
+})
+
+test('values come back equal, strings and Buffers as the same type without JSON', async (t) => {
+  const c = serialized()
+  const values: [string, unknown][] = [
+    ['object', { id: 1, name: 'é ж 😀', list: [1, null, 'x'], nested: { ok: true } }],
+    ['latin1', 'café'],
+    ['utf16', 'ж😀'],
+    ['lone surrogate', 'a\uD800b'],
+    ['empty', ''],
+    ['json-looking string', '{"a":1}'],
+    ['number', 42.5],
+    ['null', null],
+    ['false', false],
+    ['array', [1, 'two', { three: 3 }]],
+  ]
+  for (const [k, v] of values) await c.set(k, v)
+  for (const [k, v] of values) t.deepEqual(await c.get(k), v, k)
+  t.is(await c.get('json-looking string'), '{"a":1}', 'a string is never parsed')
+  const buf = Buffer.from([0, 1, 2, 255])
+  await c.set('buf', buf)
+  const back = await c.get('buf')
+  t.true(Buffer.isBuffer(back))
+  t.deepEqual(back, buf)
+  t.not(back, buf, 'a copy: nothing of the value stays on the JS heap')
+  t.is(c.storage, 'serialized')
+  await c.close()
+})
+
+test('serialization errors surface at set and leave the previous value', async (t) => {
+  const c = serialized()
+  await c.set('k', { ok: 1 })
+  const err = await t.throwsAsync(c.set('k', { n: 10n }), { instanceOf: CacheSerializationError })
+  t.regex(err!.message, /BigInt/)
+  const cyclic: Record<string, unknown> = {}
+  cyclic.self = cyclic
+  await t.throwsAsync(c.set('k', cyclic), { instanceOf: CacheSerializationError })
+  t.deepEqual(await c.get('k'), { ok: 1 })
+  const bad = serialized({
+    serializer: {
+      serialize: () => {
+        throw new Error('nope')
+      },
+      deserialize: () => null,
+    },
+  })
+  await t.throwsAsync(bad.set('k', { a: 1 }), { instanceOf: CacheSerializationError, message: /nope/ })
+  const wrongType = serialized({ serializer: { serialize: () => 42, deserialize: () => null } })
+  await t.throwsAsync(wrongType.set('k', { a: 1 }), { instanceOf: CacheSerializationError, message: /string or a Buffer/ })
+  await Promise.all([c.close(), bad.close(), wrongType.close()])
+})
+
+test('pluggable serializer: msgpack carries what JSON cannot; string output reaches deserialize as a Buffer', async (t) => {
+  const c = serialized({ serializer: msgpackSerializer() })
+  await c.set('k', { big: 10n, when: new Date(0), set: new Set([1]) })
+  const v = await c.get('k')
+  t.is(v.big, 10n)
+  t.true(v.when instanceof Date)
+  const seen: unknown[] = []
+  const upper = serialized({
+    serializer: {
+      serialize: (v: unknown) => JSON.stringify(v),
+      deserialize: (b: Buffer) => {
+        seen.push(b)
+        return JSON.parse(b.toString('utf8'))
+      },
+    },
+  })
+  await upper.set('k', { x: 'ж' })
+  t.deepEqual(await upper.get('k'), { x: 'ж' })
+  t.true(Buffer.isBuffer(seen[0]))
+  await Promise.all([c.close(), upper.close()])
+})
+
+test('maxBytes evicts least recently used entries by bytes, counted as evictions; stats report bytes', async (t) => {
+  const c = serialized({ maxsize: 100, maxBytes: 35 })
+  // 'x'.repeat(9) is stored as 10 bytes (1 type byte + 9)
+  for (const k of ['a', 'b', 'c']) await c.set(k, 'x'.repeat(9))
+  t.is(c.stats().bytes, 30)
+  await c.get('a') // b becomes the least recently used
+  await c.set('d', 'y'.repeat(9)) // 40 > 35: b goes
+  t.is(await c.get('b'), undefined)
+  t.is(await c.get('a'), 'x'.repeat(9))
+  const s = c.stats()
+  t.is(s.evictions, 1)
+  t.is(s.bytes, 30)
+  t.is(s.size, 3)
+  // A value larger than the whole budget is not stored, and does not flush the others.
+  await c.set('huge', 'z'.repeat(100))
+  t.is(await c.get('huge'), undefined)
+  t.is(c.stats().size, 3)
+  t.is(c.stats().evictions, 2)
+  await c.clear()
+  t.is(c.stats().bytes, 0)
+  await c.close()
+})
+
+test('option errors name the option and the value', (t) => {
+  const err = (opts: Record<string, unknown>) => t.throws(() => new InMemoryLRUCache(opts as never), { instanceOf: CacheOptionError })!.message
+  t.regex(err({ storage: 'serialized', engine: 'js' }), /serialized.*native engine.*engine: 'js'/)
+  t.regex(err({ storage: 'serialized', maxBytes: -1 }), /maxBytes.*-1/)
+  t.regex(err({ storage: 'serialized', maxBytes: 1.5 }), /maxBytes.*1\.5/)
+  t.regex(err({ maxBytes: 10 }), /maxBytes needs storage: 'serialized'/)
+  t.regex(err({ serializer: jsonSerializer }), /serializer needs storage: 'serialized'/)
+  t.regex(err({ storage: 'serialized', serializer: { serialize: 1 } }), /serializer must be an object/)
+  t.regex(err({ storage: 'disk' }), /storage.*"disk"/)
+})
+
+test('reference storage reports no bytes and keeps identity', async (t) => {
+  const c = new InMemoryLRUCache<object>({ engine: 'native' })
+  const v = {}
+  await c.set('k', v)
+  t.is(await c.get('k'), v)
+  t.is(c.stats().bytes, undefined)
+  t.is(c.storage, 'reference')
+  await c.close()
+})
+
+// ---- op for op: one shard is an exact LRU, so it must agree with the JS engine ----
+
+type Op = { op: 'get' | 'peek' | 'has' | 'delete'; key: number } | { op: 'set'; key: number; value: number; ttl: number } | { op: 'clear' } | { op: 'advance'; ms: number }
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ op: fc.constantFrom('get' as const, 'peek' as const, 'has' as const, 'delete' as const), key: fc.integer({ min: 0, max: 11 }) }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), key: fc.integer({ min: 0, max: 11 }), value: fc.integer(), ttl: fc.constantFrom(0, 1, 5, 20) }) },
+  { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 25 }) }) },
+)
+
+test('serialized native engine agrees op for op with the JS engine (fast-check)', (t) => {
+  const binding = serializedBinding('native')
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(opArb, { maxLength: 400 }), (capacity, ops) => {
+      const clock = new FakeClock()
+      const a = new SerializedEngine<unknown>(binding, { capacity, clock: clock.now, maxBytes: 0, serializer: jsonSerializer })
+      const b = new JsEngine<unknown>({ capacity, clock: clock.now })
+      try {
+        for (const o of ops) {
+          const k = `k${o.op === 'clear' || o.op === 'advance' ? '' : o.key}`
+          switch (o.op) {
+            case 'get':
+              t.deepEqual(a.get(k), b.get(k))
+              break
+            case 'peek':
+              t.deepEqual(a.peek(k), b.peek(k))
+              break
+            case 'has':
+              t.is(a.has(k), b.has(k))
+              break
+            case 'delete':
+              t.is(a.delete(k), b.delete(k))
+              break
+            case 'set': {
+              const v = o.value % 2 === 0 ? { v: o.value } : `s${o.value}`
+              a.set(k, v, o.ttl)
+              b.set(k, v, o.ttl)
+              break
+            }
+            case 'clear':
+              a.clear()
+              b.clear()
+              break
+            case 'advance':
+              clock.advance(o.ms)
+          }
+          const { bytes, ...ca } = a.counters()
+          t.deepEqual(ca, b.counters())
+          t.true(bytes >= ca.size)
+        }
+        t.deepEqual(a.keysMruToLru(), b.keysMruToLru())
+      } finally {
+        a.close()
+      }
+    }),
+    { numRuns: 150 },
+  )
+})
+
+test('bad arguments to the serialized binding throw coded errors, never crash', (t) => {
+  const b = serializedBinding('native') as unknown as Record<string, (...args: unknown[]) => unknown>
+  const h = b.sCreate(4, 0) as number
+  const junk = [undefined, null, NaN, -1, 2 ** 40, 'x', {}, [], Symbol('s'), () => 1, new Float64Array(1), Buffer.alloc(1)]
+  fc.assert(
+    fc.property(fc.constantFrom('sCreate', 'sOpen', 'sClose', 'sGet', 'sPeek', 'sHas', 'sSet', 'sRemove', 'sClear', 'sCounters', 'sKeys'), fc.array(fc.constantFrom(h, ...junk), { maxLength: 7 }), (fn, args) => {
+      if (fn === 'sClose' || fn === 'sClear') return // would close/clear the shared handle
+      try {
+        const out = b[fn](...args)
+        if ((fn === 'sCreate' || fn === 'sOpen') && typeof out === 'number') b.sClose(out)
+      } catch (e) {
+        t.truthy((e as { code?: string }).code, String(e))
+      }
+    }),
+    { numRuns: 2000 },
+  )
+  b.sClose(h)
+  t.throws(() => b.sGet(h, 'k', 0, new Int32Array(1)), { code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
+})

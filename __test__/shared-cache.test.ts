@@ -1,0 +1,125 @@
+import test from 'ava'
+import fc from 'fast-check'
+import * as path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { CacheOptionError } from '../src/errors'
+import { InMemoryLRUCache } from '../src/memory/memory-cache'
+import type { SharedOp, SharedWorkerInput, SharedWorkerResult } from './helpers/shared-worker'
+
+const WORKER = path.join(__dirname, 'helpers', 'shared-worker.ts')
+
+function runWorker(input: SharedWorkerInput): Promise<SharedWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(`require('tsx/cjs'); require(${JSON.stringify(WORKER)})`, { eval: true, workerData: input })
+    let result: SharedWorkerResult | undefined
+    w.once('message', (m: SharedWorkerResult & { error?: string }) => {
+      if (m.error) reject(new Error(m.error))
+      else result = m
+    })
+    w.once('error', reject)
+    w.once('exit', (code) => (result ? resolve(result) : reject(new Error(`worker exited with ${code} and no result`))))
+  })
+}
+
+async function hammer(name: string, options: Record<string, unknown>, inputs: Omit<SharedWorkerInput, 'name' | 'options'>[]) {
+  const barrier = new Int32Array(new SharedArrayBuffer(8))
+  barrier[1] = inputs.length
+  const results = await Promise.all(inputs.map((i) => runWorker({ name, options, barrier, ...i })))
+  const sum = (f: (r: SharedWorkerResult) => number) => results.reduce((a, r) => a + f(r), 0)
+  return { gets: sum((r) => r.gets), hits: sum((r) => r.hits), sets: sum((r) => r.sets), foreign: sum((r) => r.foreign) }
+}
+
+let unique = 0
+const fresh = (base: string) => `${base}-${process.pid}-${unique++}`
+
+test('4 workers hammering overlapping keys: counters add up exactly, values never cross keys', async (t) => {
+  const name = fresh('hammer')
+  const options = { maxsize: 500, defaultTtl: 0, maxBytes: 20_000, shards: 8 }
+  // The main thread holds a reference too, so the cache outlives the workers' close().
+  const main = InMemoryLRUCache.shared(name, options)
+  const random = (seed: number) => ({ random: { seed, count: 20_000, keys: 800, setShare: 0.3, invalidateShare: 0.05 } })
+  const issued = await hammer(name, options, [random(1), random(2), random(3), random(4)])
+  const s = main.stats()
+  t.is(issued.foreign, 0)
+  t.is(s.hits + s.misses, issued.gets)
+  t.is(s.hits, issued.hits)
+  t.is((main as unknown as { impl: { counters(): { sets: number } } }).impl.counters().sets, issued.sets)
+  t.true(s.size <= 500)
+  t.true(s.bytes! <= 20_000)
+  t.true(s.evictions > 0, 'the budget was exercised')
+  await main.close()
+})
+
+test('fast-check: random op mixes from 3 workers keep the counters exact', async (t) => {
+  const op: fc.Arbitrary<SharedOp> = fc.tuple(fc.constantFrom('get' as const, 'get' as const, 'set' as const, 'invalidate' as const, 'has' as const), fc.integer({ min: 0, max: 30 }))
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(op, { maxLength: 300 }), { minLength: 3, maxLength: 3 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 8 }), async (lists, maxsize, shards) => {
+      const name = fresh('prop')
+      const options = { maxsize, defaultTtl: 0, shards }
+      const main = InMemoryLRUCache.shared(name, options)
+      try {
+        const issued = await hammer(name, options, lists.map((ops) => ({ ops })))
+        const s = main.stats()
+        t.is(issued.foreign, 0)
+        t.is(s.hits + s.misses, issued.gets)
+        t.is(s.hits, issued.hits)
+        t.true(s.size <= maxsize)
+      } finally {
+        await main.close()
+      }
+    }),
+    { numRuns: 8 },
+  )
+})
+
+test('same name, same cache across threads; close releases only that thread; last close frees it', async (t) => {
+  const name = fresh('refs')
+  const a = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
+  await a.set('from-main', 'hello')
+  // A worker writes, reads main's entry, and closes its own reference.
+  await runWorker({ name, options: { maxsize: 10, defaultTtl: 0 }, ops: [['set', 7], ['get', 7]] })
+  t.truthy(await a.get('key:7'), 'the worker wrote into the same cache')
+  t.is(await a.get('from-main'), 'hello', "the worker's close did not free it")
+  const b = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
+  await b.close()
+  t.is(await a.get('from-main'), 'hello')
+  await a.close()
+  // Every reference closed: the name opens a new, empty cache (other options allowed now).
+  const c = InMemoryLRUCache.shared<string>(name, { maxsize: 20, defaultTtl: 0 })
+  t.is(await c.get('from-main'), undefined)
+  await c.close()
+})
+
+test('opening an existing name with other options throws, naming the mismatch', async (t) => {
+  const name = fresh('mismatch')
+  const a = InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 100 })
+  t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 11, defaultTtl: 0, maxBytes: 100 }), { instanceOf: CacheOptionError, message: /maxsize 10 \(this call asked for 11\)/ })
+  t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 99 }), { instanceOf: CacheOptionError, message: /maxBytes 100/ })
+  t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 5, maxBytes: 100 }), { instanceOf: CacheOptionError, message: /defaultTtl 0 s/ })
+  t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 100, shards: 2 }), { instanceOf: CacheOptionError, message: /shards/ })
+  await t.throwsAsync(runWorker({ name, options: { maxsize: 12, defaultTtl: 0, maxBytes: 100 }, ops: [] }), { message: /CacheOptionError.*maxsize 10/ })
+  await a.close()
+})
+
+test('shared() refuses what cannot be shared', (t) => {
+  const err = (name: unknown, opts: Record<string, unknown>) => t.throws(() => InMemoryLRUCache.shared(name as string, opts as never), { instanceOf: CacheOptionError })!.message
+  t.regex(err('x', { storage: 'reference' }), /needs storage: 'serialized'.*cannot be shared/)
+  t.regex(err('x', { engine: 'js' }), /native engine/)
+  t.regex(err('x', { clock: () => 0 }), /clock cannot be set on a shared cache/)
+  t.regex(err('x', { shards: 0 }), /shards.*0/)
+  t.regex(err('', {}), /name/)
+  t.regex(err(42, {}), /name.*42/)
+})
+
+test('a shared cache expires entries on the engine clock', async (t) => {
+  const name = fresh('ttl')
+  const a = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
+  await a.set('short', 'v', 0.02)
+  await a.set('long', 'v')
+  t.is(await a.get('short'), 'v')
+  await new Promise((r) => setTimeout(r, 40))
+  t.is(await a.get('short'), undefined)
+  t.is(await a.get('long'), 'v')
+  t.is(a.stats().expirations, 1)
+  await a.close()
+})

@@ -1,0 +1,51 @@
+//! Evicting the least recently used entry on demand, for callers that budget something
+//! other than the entry count (the byte store's `max_bytes`).
+
+use crate::{Lru, Now, NIL};
+
+/// What [`Lru::evict_one`] removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Evicted {
+    /// The slot the entry occupied (now free).
+    pub slot: u32,
+    /// The entry had already expired: counted as an expiration, not an eviction
+    /// (the same rule `set` applies to the tail it removes).
+    pub expired: bool,
+}
+
+impl Lru {
+    /// Removes the LRU tail, counting an eviction (or an expiration if it had expired);
+    /// `None` when the cache is empty.
+    pub fn evict_one(&mut self, now: &mut impl Now) -> Option<Evicted> {
+        let slot = self.tail;
+        if slot == NIL {
+            return None;
+        }
+        let expired = self.entries[slot as usize].is_expired(now);
+        if expired {
+            self.counters.expirations += 1;
+        } else {
+            self.counters.evictions += 1;
+        }
+        self.remove(slot);
+        Some(Evicted { slot, expired })
+    }
+
+    /// The slot of the LRU tail, if any (tests and invariant checks).
+    pub fn tail_slot(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+}
+
+impl Lru {
+    /// Counts a set whose value is dropped at once (the byte store's value larger than its
+    /// whole budget): sets + 1 and evictions + 1, as if inserted and evicted; the key's
+    /// previous entry, if any, is removed (it was replaced) and its slot returned.
+    pub fn refuse(&mut self, key: &[u8]) -> Option<u32> {
+        self.counters.sets += 1;
+        self.counters.evictions += 1;
+        let slot = self.find(key)?;
+        self.remove(slot);
+        Some(slot)
+    }
+}

@@ -1,0 +1,298 @@
+//! W-TinyLFU (Einziger, Friedman, Manes) as in Caffeine: a small LRU window in front of a
+//! segmented-LRU main (probation + protected, protected 80 % of main), TinyLFU admission
+//! from a 4-bit count-min sketch ([`Sketch`]), and Caffeine's adaptive window: every
+//! 10 × capacity requests a hill climber compares the sample's hit rate with the previous
+//! one and moves the window/main boundary in the better direction (decaying steps,
+//! restarted after a large change in hit rate).
+//!
+//! With the climber off it takes exactly the decisions of `sim.py --policy wtinylfu`
+//! (1 % window), except for the hash functions and the admission jitter's random source.
+//!
+//! Access accounting (what increments the sketch): every get (hit or miss) and every set of
+//! a present key; a set of a new key too, unless the previous get missed that same key (the
+//! usual get-then-set-on-miss counts once, as in the reference).
+//!
+//! Bounded work: each call moves at most 2 entries window→probation and 2
+//! protected→probation (after the climber shrinks a segment, it converges one step per
+//! call), plus the sketch's amortized halving.
+
+use super::hash::key_hash;
+use super::list::Queue;
+use super::sketch::Sketch;
+use crate::Entry;
+
+const WINDOW: u8 = 0;
+const PROBATION: u8 = 1;
+const PROTECTED: u8 = 2;
+/// A rejected candidate this frequent is still admitted with probability 1/128: keeps an
+/// attacker from pinning the main space with hash collisions (Caffeine's jitter).
+const JITTER_THRESHOLD: u32 = 6;
+/// Moves per call when a segment is above its (new) target.
+const MAX_MOVES: u32 = 2;
+
+const STEP_PERCENT: f64 = 0.0625;
+const STEP_DECAY: f64 = 0.98;
+const RESTART_THRESHOLD: f64 = 0.05;
+/// Requests per sample: 10 × capacity as Caffeine, but at least this many, so that a small
+/// cache's sample hit rate is not mostly noise (σ under 0.7 points at 5,000 requests).
+const MIN_SAMPLE: u32 = 5_000;
+
+struct Climber {
+    /// Samples start once the cache first fills (as Caffeine waits for its sketch): the
+    /// hit rate of a warming cache rises whatever the window does.
+    started: bool,
+    hits: u32,
+    misses: u32,
+    sample: u32,
+    step: f64,
+    previous_rate: f64,
+}
+
+pub(crate) struct TinyLfu {
+    capacity: u32,
+    window: Queue,
+    probation: Queue,
+    protected: Queue,
+    window_max: u32,
+    protected_max: u32,
+    sketch: Sketch,
+    queue: Vec<u8>,
+    hashes: Vec<u32>,
+    last_miss: Option<u32>,
+    rng: u32,
+    seed: u32,
+    climber: Option<Climber>,
+}
+
+/// What a key about to be inserted needs, decided before its slot is allocated.
+pub(crate) struct Placement {
+    hash: u32,
+}
+
+impl TinyLfu {
+    pub fn new(capacity: u32, seed: u32, adaptive: bool) -> TinyLfu {
+        let main = (capacity as f64 * 0.99) as u32;
+        let mut t = TinyLfu {
+            capacity,
+            window: Queue::EMPTY,
+            probation: Queue::EMPTY,
+            protected: Queue::EMPTY,
+            window_max: capacity - main,
+            protected_max: 0,
+            sketch: Sketch::new(capacity),
+            queue: Vec::new(),
+            hashes: Vec::new(),
+            last_miss: None,
+            rng: seed ^ 0x9e37_79b9,
+            seed,
+            climber: adaptive.then(|| Climber {
+                started: false,
+                hits: 0,
+                misses: 0,
+                sample: capacity.saturating_mul(10).max(MIN_SAMPLE),
+                step: -STEP_PERCENT * capacity as f64,
+                previous_rate: 0.0,
+            }),
+        };
+        t.protected_max = t.protected_target();
+        t
+    }
+
+    fn protected_target(&self) -> u32 {
+        ((self.capacity - self.window_max) as f64 * 0.80) as u32
+    }
+
+    pub fn clear(&mut self) {
+        let adaptive = self.climber.is_some();
+        *self = TinyLfu::new(self.capacity, self.seed, adaptive);
+    }
+
+    /// A get that found nothing (or an expired entry).
+    pub fn miss(&mut self, key: &[u8]) {
+        let h = key_hash(key, self.seed);
+        self.sketch.increment(h);
+        self.last_miss = Some(h);
+        self.sample(false);
+    }
+
+    /// A hit (get, or set of a present key).
+    pub fn touch(&mut self, entries: &mut [Entry], slot: u32) {
+        self.sketch.increment(self.hashes[slot as usize]);
+        match self.queue[slot as usize] {
+            WINDOW => self.window.move_to_head(entries, slot),
+            PROBATION => {
+                self.probation.unlink(entries, slot);
+                self.queue[slot as usize] = PROTECTED;
+                self.protected.push_head(entries, slot);
+                self.demote(entries);
+            }
+            _ => self.protected.move_to_head(entries, slot),
+        }
+        self.sample(true);
+    }
+
+    /// Before inserting a new key: counts the access unless its get just did.
+    pub fn place(&mut self, key: &[u8]) -> Placement {
+        let hash = key_hash(key, self.seed);
+        if self.last_miss != Some(hash) {
+            self.sketch.increment(hash);
+        }
+        self.last_miss = None;
+        Placement { hash }
+    }
+
+    /// Makes room in the window for one more entry and, if `full`, returns the entry to
+    /// evict (still linked: the caller removes it).
+    pub fn prepare(&mut self, entries: &mut [Entry], full: bool) -> Option<u32> {
+        self.demote(entries);
+        let mut candidate = None;
+        let mut moves = 0;
+        while self.window.len > 0 && self.window.len >= self.window_max && moves < MAX_MOVES {
+            let t = self.window.tail;
+            self.window.unlink(entries, t);
+            self.queue[t as usize] = PROBATION;
+            self.probation.push_head(entries, t);
+            candidate.get_or_insert(t);
+            moves += 1;
+        }
+        if !full {
+            return None;
+        }
+        if let Some(c) = self.climber.as_mut() {
+            c.started = true;
+        }
+        Some(match candidate {
+            Some(c) => {
+                let v = self.probation.tail;
+                if v == c || self.admit(c, v) {
+                    v
+                } else {
+                    c
+                }
+            }
+            None if self.probation.len > 0 => self.probation.tail,
+            None if self.protected.len > 0 => self.protected.tail,
+            None => self.window.tail,
+        })
+    }
+
+    fn admit(&mut self, candidate: u32, victim: u32) -> bool {
+        let cf = self.sketch.frequency(self.hashes[candidate as usize]);
+        let vf = self.sketch.frequency(self.hashes[victim as usize]);
+        if cf > vf {
+            return true;
+        }
+        if cf < JITTER_THRESHOLD {
+            return false;
+        }
+        // xorshift32: deterministic from the seed, so both engines draw the same numbers.
+        let mut x = self.rng;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng = x;
+        x & 127 == 0
+    }
+
+    fn demote(&mut self, entries: &mut [Entry]) {
+        let mut moves = 0;
+        while self.protected.len > self.protected_max && moves < MAX_MOVES {
+            let t = self.protected.tail;
+            self.protected.unlink(entries, t);
+            self.queue[t as usize] = PROBATION;
+            self.probation.push_head(entries, t);
+            moves += 1;
+        }
+    }
+
+    pub fn link_new(&mut self, entries: &mut [Entry], slot: u32, p: Placement) {
+        let i = slot as usize;
+        if i >= self.queue.len() {
+            self.queue.resize(i + 1, 0);
+            self.hashes.resize(i + 1, 0);
+        }
+        self.hashes[i] = p.hash;
+        self.queue[i] = WINDOW;
+        self.window.push_head(entries, slot);
+    }
+
+    pub fn unlink(&mut self, entries: &mut [Entry], slot: u32) {
+        match self.queue[slot as usize] {
+            WINDOW => self.window.unlink(entries, slot),
+            PROBATION => self.probation.unlink(entries, slot),
+            _ => self.protected.unlink(entries, slot),
+        }
+    }
+
+    /// Window, then probation, then protected, each newest to oldest.
+    pub fn order(&self, entries: &[Entry]) -> Vec<u32> {
+        let mut out = self.window.slots(entries);
+        out.extend(self.probation.slots(entries));
+        out.extend(self.protected.slots(entries));
+        out
+    }
+
+    /// The current window target (tests, reports).
+    pub fn window_max(&self) -> u32 {
+        self.window_max
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.queue.capacity() + self.hashes.capacity() * 4 + self.sketch.heap_bytes()
+    }
+
+    /// Hill climbing (Caffeine's `BoundedLocalCache.climb`): after each sample, keep moving
+    /// the window size in the direction that improved the hit rate, reverse otherwise.
+    fn sample(&mut self, hit: bool) {
+        let Some(c) = self.climber.as_mut() else {
+            return;
+        };
+        if !c.started {
+            return;
+        }
+        if hit {
+            c.hits += 1;
+        } else {
+            c.misses += 1;
+        }
+        let requests = c.hits + c.misses;
+        if requests < c.sample {
+            return;
+        }
+        let rate = c.hits as f64 / requests as f64;
+        let change = rate - c.previous_rate;
+        let amount = if change >= 0.0 { c.step } else { -c.step };
+        c.step = if change.abs() >= RESTART_THRESHOLD {
+            let s = STEP_PERCENT * self.capacity as f64;
+            if amount >= 0.0 {
+                s
+            } else {
+                -s
+            }
+        } else {
+            STEP_DECAY * amount
+        };
+        c.previous_rate = rate;
+        c.hits = 0;
+        c.misses = 0;
+        let largest = if self.capacity > 1 {
+            self.capacity - 1
+        } else {
+            1
+        };
+        let target = (self.window_max as f64 + step_entries(amount)).clamp(1.0, largest as f64);
+        self.window_max = target as u32;
+        self.protected_max = self.protected_target();
+    }
+}
+
+/// Whole entries to move the window by: the step truncated, but at least one entry in its
+/// direction (6.25 % of a small cache is under one entry, which would never move).
+fn step_entries(amount: f64) -> f64 {
+    let t = amount.trunc();
+    if t == 0.0 && amount != 0.0 {
+        amount.signum()
+    } else {
+        t
+    }
+}

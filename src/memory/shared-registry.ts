@@ -1,0 +1,46 @@
+import { CacheOptionError, describe } from '../errors'
+import { checkName, checkOptionsObject } from '../validate'
+import { SHARED_SPEC, type SharedSpec } from './storage'
+
+/**
+ * InMemoryLRUCache.shared(name, options): one cache per process, opened by name from
+ * any thread (main or worker_threads). The cache itself lives in the native addon's
+ * process-wide registry (crates/node/src/shared.rs): one memory budget and one set of
+ * counters, split into lock-protected shards. Each thread's `close()` releases only its
+ * own reference; the cache is freed when the last one is closed.
+ */
+
+/**
+ * Shards a shared cache gets unless told otherwise: one per 1024 entries of maxsize, at
+ * most 16 (enough that 4-8 threads rarely meet on one lock). Small caches keep one
+ * shard, an exact LRU; big ones trade a little LRU exactness for parallelism.
+ */
+export function defaultShards(maxsize: unknown): number {
+  const n = typeof maxsize === 'number' && Number.isFinite(maxsize) ? maxsize : 1024
+  return Math.max(1, Math.min(16, Math.floor(n / 1024)))
+}
+
+/** Options of shared(): those of InMemoryLRUCache (storage must be 'serialized'), plus `shards`. */
+export interface SharedOptionsInput {
+  shards?: unknown
+  [key: string]: unknown
+}
+
+/** Validates shared()'s arguments and returns the constructor options carrying the hidden spec. */
+export function sharedConstructorOptions(name: unknown, options: unknown): Record<string | symbol, unknown> {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 256) {
+    throw new CacheOptionError(`shared cache name must be a non-empty string of at most 256 characters, got ${describe(name)}`)
+  }
+  checkOptionsObject(options, 'InMemoryLRUCache.shared')
+  const { shards: rawShards, ...rest } = (options ?? {}) as SharedOptionsInput
+  const shards = rawShards === undefined ? defaultShards(rest.maxsize) : rawShards
+  if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
+    throw new CacheOptionError(`shards must be an integer from 1 to 1024, got ${describe(shards)}`)
+  }
+  if (rest.clock !== undefined) {
+    throw new CacheOptionError(`clock cannot be set on a shared cache: every thread must see the same time, so it uses the engine's process-wide clock`)
+  }
+  if (rest.name !== undefined) checkName(rest.name)
+  const spec: SharedSpec = { name, shards }
+  return { name, ...rest, [SHARED_SPEC]: spec }
+}
