@@ -1,28 +1,44 @@
+// Public API of astra-cache. Exports only; each module documents itself.
+
+// The contract every backend implements, and its errors
 export type { Cache, CacheStatsFields } from './cache'
 export { CacheStats } from './cache'
 export * from './errors'
+export { CacheKeyEncodingError } from './key-encoding'
 export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'
+
+// Memory cache (Rust engine with a pure-TS twin)
 export { InMemoryLRUCache } from './memory/memory-cache'
 export type { InMemoryLRUCacheOptions, EngineChoice } from './memory/memory-cache'
 export type { Clock } from './memory/engine'
-export type { MetricsSink, MetricsSource, CacheOp } from './metrics/sink'
-export { PrometheusSink, DEFAULT_LATENCY_BUCKETS_MS } from './metrics/prometheus'
-export type { PrometheusSinkOptions } from './metrics/prometheus'
-export { createCache, readCacheConfig, setDefaultCache, getDefaultCache, ENV_DEFAULTS } from './config'
-export type { CacheConfig, CreateCacheOverrides, CacheBackendName, CacheEngineName, Env } from './config'
-export { NullCache } from './null-cache'
-export type { NullCacheOptions } from './null-cache'
-export { cached, cacheInvalidate, DEFAULT_DECORATOR_TIMEOUT_MS } from './decorators'
-export type { CachedOptions, CacheInvalidateOptions, CacheDecorator, CachedFunction, CacheFailure, CacheFailureHandler } from './decorators'
-export { CacheKeyEncodingError } from './key-encoding'
+export type { StorageChoice, SharedSpec } from './memory/storage'
+export type { SerializedCounters } from './memory/serialized-engine'
+export type { PolicyName } from './memory/policies/policy'
+
+// Redis, tiers, serialization
 export { RedisCache } from './redis/redis-cache'
 export type { RedisCacheOptions, RedisCacheHealth } from './redis/redis-cache'
 export { recommendedClientOptions, DEFAULT_COMMAND_TIMEOUT_MS } from './redis/options'
-export { jsonSerializer, msgpackSerializer } from './serializer'
-export type { Serializer, MsgpackSerializerOptions } from './serializer'
 export { TieredCache } from './tiered/tiered-cache'
 export type { TieredCacheOptions, TierStats } from './tiered/tiered-cache'
 export { RedisInvalidationBus } from './tiered/invalidation-bus'
 export type { InvalidationBus } from './tiered/invalidation-bus'
+export { jsonSerializer, msgpackSerializer } from './serializer'
+export type { Serializer, MsgpackSerializerOptions } from './serializer'
+
+// Configuration from the environment, the default cache, NullCache
+export { createCache, readCacheConfig, setDefaultCache, getDefaultCache, ENV_DEFAULTS } from './config'
+export type { CacheConfig, CreateCacheOverrides, CacheBackendName, CacheEngineName, CachePolicyName, Env } from './config'
+export { NullCache } from './null-cache'
+export type { NullCacheOptions } from './null-cache'
+
+// Function wrappers and decorators; stale-while-revalidate
+export { cached, cacheInvalidate, DEFAULT_DECORATOR_TIMEOUT_MS } from './decorators'
+export type { CachedOptions, CacheInvalidateOptions, CacheDecorator, CachedFunction, CacheFailure, CacheFailureHandler } from './decorators'
 export { Revalidator, cacheStore } from './swr'
 export type { GetOrSetOptions, TtlOrOptions } from './swr'
+
+// Metrics
+export type { MetricsSink, MetricsSource, CacheOp } from './metrics/sink'
+export { PrometheusSink, DEFAULT_LATENCY_BUCKETS_MS } from './metrics/prometheus'
+export type { PrometheusSinkOptions } from './metrics/prometheus'
