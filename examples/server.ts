@@ -9,9 +9,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Registry } from 'prom-client'
-import { cached } from '../src/decorators'
-import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { PrometheusSink } from '../src/metrics/prometheus'
+import { InMemoryLRUCache, PrometheusSink, cached } from '../src'
 
 interface User {
   id: string
