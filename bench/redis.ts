@@ -4,8 +4,11 @@
  * - throughput with 100 concurrent callers (ABBA order, twice, to cancel drift), plus node's CPU
  *   time per op (user+system, GC threads included), which is steadier than ops/s on a shared machine;
  * - the same throughput with ioredis auto-pipelining on for both clients;
- * - the worst call latency while the server is SIGSTOPped for 2 s (default options).
- * Run alone: `npx tsx bench/redis.ts` (starts its own redis-server on a free port).
+ * - the worst call latency while the server is SIGSTOPped for 2 s (default options);
+ * - the cost of the stale-while-revalidate envelope check every object hit pays;
+ * - TieredCache L1-hit / L2-hit latency vs RedisCache alone (bench/tiered.ts), same run.
+ * Run alone: `npx tsx bench/redis.ts [--quick] [--json]` (starts its own redis-server on a free port).
+ * In `npm run bench` (section "redis") the result carries `tables` (bench/table.ts) and the raw numbers.
  * Targets: latency ratio <= 1.15, throughput ratio >= 0.9.
  * Fair comparison: the raw client gets exactly the ioredis options of the client RedisCache makes
  * (ownClientOptions: offline queue off, no retries, no ioredis commandTimeout; none of them is on
@@ -14,7 +17,10 @@
 import { Redis } from 'ioredis'
 import { RedisCache } from '../src/redis/redis-cache'
 import { DEFAULT_COMMAND_TIMEOUT_MS, ownClientOptions } from '../src/redis/options'
+import { isEnvelope } from '../src/swr'
 import { redisServerAvailable, sleep, startRedis } from '../__test__/helpers/redis-server'
+import { renderText, type Table } from './table'
+import { benchTiered, type TieredBenchRow } from './tiered'
 
 export interface Throughput {
   rawOpsPerSec: number
@@ -37,6 +43,16 @@ export interface RedisBenchResult {
   /** Both clients with ioredis enableAutoPipelining. */
   autoPipelined?: Throughput
   sigstop?: { worstCallMs: number; calls: number; rejections: number; timeoutMs: number }
+  /** ns per `typeof v === 'object' && v !== null && isEnvelope(v)` on the bench value (what every object hit now pays). */
+  envelopeCheckNs?: number
+  tiered?: TieredBenchRow[]
+  /** Why the tiered rows are missing, when they are. */
+  tieredSkipped?: string
+  /** The same numbers as bench/table.ts tables, for `npm run bench`. */
+  id: 'redis'
+  title: string
+  tables: Table[]
+  notes: string[]
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -165,9 +181,24 @@ async function sigstopWorst(): Promise<RedisBenchResult['sigstop']> {
   return { worstCallMs: +worst.toFixed(1), calls, rejections, timeoutMs: DEFAULT_COMMAND_TIMEOUT_MS }
 }
 
-export async function runRedisBench(options: { quick?: boolean } = {}): Promise<RedisBenchResult> {
+/** The added per-hit work of envelope unwrapping, on a value that is not an envelope (the common case). */
+function envelopeCheckNs(value: unknown): number {
+  const n = 2_000_000
+  let found = 0
+  const check = (v: unknown) => typeof v === 'object' && v !== null && isEnvelope(v)
+  for (let i = 0; i < 200_000; i++) if (check(value)) found++ // warm-up
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) if (check(value)) found++
+  const ns = ((performance.now() - t0) * 1e6) / n
+  if (found !== 0) throw new Error('the bench value must not be an envelope')
+  return +ns.toFixed(1)
+}
+
+const TITLE = 'Redis: RedisCache vs raw ioredis'
+
+export async function runRedisBench(options: { quick?: boolean; tiered?: boolean } = {}): Promise<RedisBenchResult> {
   const available = redisServerAvailable()
-  if (!available.available) return { skipped: available.reason }
+  if (!available.available) return { skipped: available.reason, id: 'redis', title: TITLE, tables: [], notes: [`skipped: ${available.reason}`] }
   const server = await startRedis()
   const raw = new Redis(server.url, ownClientOptions(DEFAULT_COMMAND_TIMEOUT_MS))
   const cache = new RedisCache<unknown>({ redisUrl: server.url, keyPrefix: 'bench:' })
@@ -183,13 +214,22 @@ export async function runRedisBench(options: { quick?: boolean } = {}): Promise<
     const cycles = options.quick ? 1 : 2
     const tput = await compareThroughput(raw, cache, 'hot', duration, cycles)
     const pipelined = await compareThroughput(rawPipelined, cachePipelined, 'hot', duration, cycles)
-    return {
+    const result: Omit<RedisBenchResult, 'tables' | 'notes' | 'id' | 'title'> = {
       redisVersion: available.version,
       latency: lat,
       throughput: tput,
       autoPipelined: pipelined,
       sigstop: await sigstopWorst(),
+      envelopeCheckNs: envelopeCheckNs(value),
     }
+    if (options.tiered !== false) {
+      try {
+        result.tiered = await benchTiered({ ops: options.quick ? 2000 : 20_000 })
+      } catch (err) {
+        result.tieredSkipped = `bench/tiered.ts failed: ${(err as Error)?.message ?? String(err)}`
+      }
+    }
+    return { ...result, ...redisTables(result) }
   } finally {
     await cache.close()
     await cachePipelined.close()
@@ -199,29 +239,78 @@ export async function runRedisBench(options: { quick?: boolean } = {}): Promise<
   }
 }
 
+const x = (ratio: number) => `${ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)}×`
+
+/** The numbers as bench/table.ts tables (what `npm run bench` prints and writes to the report). */
+export function redisTables(r: Omit<RedisBenchResult, 'tables' | 'notes' | 'id' | 'title'>): Pick<RedisBenchResult, 'id' | 'title' | 'tables' | 'notes'> {
+  const tables: Table[] = []
+  const notes: string[] = [
+    `redis-server ${r.redisVersion} on 127.0.0.1, one throwaway server per run; value: a small JSON object; both clients get RedisCache's own ioredis options (no auto-pipelining unless stated).`,
+  ]
+  const l = r.latency!
+  tables.push({
+    title: 'get latency, one sequential caller',
+    note: 'Rounds of 1,000 gets interleaved between the two clients to cancel drift. Ratio = RedisCache / raw; target <= 1.15.',
+    columns: ['metric', 'raw ioredis µs', 'RedisCache µs', 'ratio', 'target'],
+    rows: [
+      ['p50', l.rawP50Us, l.cacheP50Us, x(l.p50Ratio), '<= 1.15'],
+      ['p99', l.rawP99Us, l.cacheP99Us, x(l.p99Ratio), '<= 1.15'],
+    ],
+  })
+  const t = r.throughput!
+  const p = r.autoPipelined!
+  tables.push({
+    title: `get throughput, ${t.concurrency} concurrent callers`,
+    note: 'Runs in ABBA order; "raw + JSON.parse" is raw ioredis doing the decoding RedisCache does. CPU = node user+system µs per get (steadier than ops/s on a shared machine). Throughput target: ratio vs raw >= 0.9.',
+    columns: ['client', 'raw ioredis', 'raw + JSON.parse', 'RedisCache', 'RedisCache / raw', 'RedisCache / raw+parse'],
+    rows: [
+      ['ops/s', t.rawOpsPerSec, t.rawParseOpsPerSec, t.cacheOpsPerSec, x(t.ratio), x(t.ratioVsRawParse)],
+      ['CPU µs/op', t.rawCpuUsPerOp, t.rawParseCpuUsPerOp, t.cacheCpuUsPerOp, x(t.cacheCpuUsPerOp / t.rawCpuUsPerOp), x(t.cacheCpuUsPerOp / t.rawParseCpuUsPerOp)],
+      ['auto-pipelined ops/s', p.rawOpsPerSec, p.rawParseOpsPerSec, p.cacheOpsPerSec, x(p.ratio), x(p.ratioVsRawParse)],
+      ['auto-pipelined CPU µs/op', p.rawCpuUsPerOp, p.rawParseCpuUsPerOp, p.cacheCpuUsPerOp, x(p.cacheCpuUsPerOp / p.rawCpuUsPerOp), x(p.cacheCpuUsPerOp / p.rawParseCpuUsPerOp)],
+    ],
+  })
+  const s = r.sigstop!
+  tables.push({
+    title: 'Redis paused (SIGSTOP 2 s) under 20 callers of get/getOrSet',
+    note: 'Every call must stay bounded by commandTimeoutMs (plus scheduling) and none may reject (failOpen).',
+    columns: ['worst call ms', 'commandTimeoutMs', 'calls', 'rejected'],
+    rows: [[s.worstCallMs, s.timeoutMs, s.calls, s.rejections]],
+  })
+  if (r.envelopeCheckNs !== undefined) {
+    tables.push({
+      title: 'stale-while-revalidate envelope check on every object hit',
+      note: 'get()/getMany() unwrap envelopes written by getOrSet({ staleTtl | grace }) in any process, so each decoded object pays one typeof test and one property lookup.',
+      columns: ['ns per object hit', 'share of RedisCache CPU per get'],
+      rows: [[r.envelopeCheckNs, `${((r.envelopeCheckNs / 1000 / t.cacheCpuUsPerOp) * 100).toFixed(2)}%`]],
+    })
+  }
+  if (r.tiered) {
+    const base = r.tiered.find((row) => row.case.startsWith('RedisCache'))
+    tables.push({
+      title: 'TieredCache (memory L1 over Redis L2) vs RedisCache alone, one sequential caller',
+      note: 'bench/tiered.ts in the same run; the L2-hit case includes one L1 invalidate per read. Ratio = p50 / RedisCache p50.',
+      columns: ['case', 'ops', 'mean µs', 'p50 µs', 'p99 µs', 'p50 vs RedisCache'],
+      rows: r.tiered.map((row) => [row.case, row.ops, row.meanUs, row.p50Us, row.p99Us, base ? x(row.p50Us / base.p50Us) : null]),
+    })
+  } else if (r.tieredSkipped) {
+    notes.push(r.tieredSkipped)
+  }
+  return { id: 'redis', title: TITLE, tables, notes }
+}
+
 export function printRedisBench(r: RedisBenchResult): void {
   if (r.skipped) {
     console.log(`Redis bench skipped: ${r.skipped}`)
     return
   }
-  console.log(`\nRedisCache vs raw ioredis (redis-server ${r.redisVersion}, same server, same run; value: small JSON object)`)
-  console.table({
-    'get p50 (µs)': { 'raw ioredis': r.latency!.rawP50Us, RedisCache: r.latency!.cacheP50Us, ratio: r.latency!.p50Ratio, target: '<= 1.15' },
-    'get p99 (µs)': { 'raw ioredis': r.latency!.rawP99Us, RedisCache: r.latency!.cacheP99Us, ratio: r.latency!.p99Ratio, target: '<= 1.15' },
-    'get ops/s, 100 callers': { 'raw ioredis': r.throughput!.rawOpsPerSec, RedisCache: r.throughput!.cacheOpsPerSec, ratio: r.throughput!.ratio, target: '>= 0.9' },
-    'node CPU µs per get': { 'raw ioredis': r.throughput!.rawCpuUsPerOp, RedisCache: r.throughput!.cacheCpuUsPerOp, ratio: +(r.throughput!.rawCpuUsPerOp / r.throughput!.cacheCpuUsPerOp).toFixed(3), target: '' },
-    'auto-pipelined ops/s': { 'raw ioredis': r.autoPipelined!.rawOpsPerSec, RedisCache: r.autoPipelined!.cacheOpsPerSec, ratio: r.autoPipelined!.ratio, target: '' },
-  })
-  const t = r.throughput!
-  const p = r.autoPipelined!
-  console.log(`raw ioredis get + JSON.parse, 100 callers: ${t.rawParseOpsPerSec} ops/s, ${t.rawParseCpuUsPerOp} µs CPU/op; RedisCache / that = ${t.ratioVsRawParse}`)
-  console.log(`auto-pipelined (both clients): raw + JSON.parse ${p.rawParseOpsPerSec} ops/s; RedisCache / that = ${p.ratioVsRawParse}; CPU µs/op raw ${p.rawCpuUsPerOp}, raw + parse ${p.rawParseCpuUsPerOp}, RedisCache ${p.cacheCpuUsPerOp}`)
-  const s = r.sigstop!
-  console.log(`SIGSTOP 2 s during a stream of get/getOrSet: worst call ${s.worstCallMs} ms (commandTimeoutMs ${s.timeoutMs}), ${s.calls} calls, ${s.rejections} rejected`)
+  console.log(`\n${r.title}`)
+  for (const note of r.notes) console.log(`  ${note}`)
+  for (const table of r.tables) console.log(`\n${renderText(table)}`)
 }
 
 if (require.main === module) {
-  runRedisBench({ quick: process.argv.includes('--quick') })
+  runRedisBench({ quick: process.argv.includes('--quick'), tiered: !process.argv.includes('--no-tiered') })
     .then((r) => {
       printRedisBench(r)
       if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2))

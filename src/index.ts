@@ -17,7 +17,7 @@ export type { PolicyName } from './memory/policies/policy'
 
 // Redis, tiers, serialization
 export { RedisCache } from './redis/redis-cache'
-export type { RedisCacheOptions, RedisCacheHealth } from './redis/redis-cache'
+export type { RedisCacheOptions, RedisCacheHealth, RedisConnectionOptions } from './redis/redis-cache'
 export { recommendedClientOptions, DEFAULT_COMMAND_TIMEOUT_MS } from './redis/options'
 export { TieredCache } from './tiered/tiered-cache'
 export type { TieredCacheOptions, TierStats } from './tiered/tiered-cache'

@@ -71,6 +71,9 @@ const MARK = '__astraSwr'
 /** Built-in caches expose their read without envelope unwrapping under this symbol (see cacheStore). */
 export const rawGet: unique symbol = Symbol.for('astra-cache.rawGet')
 
+/** Likewise for getMany (RedisCache has it: TieredCache fills its L1 with the envelopes its L2 holds). */
+export const rawGetMany: unique symbol = Symbol.for('astra-cache.rawGetMany')
+
 /**
  * What is stored. Plain JSON (so it survives any serializer): `f` fresh-until, `s`
  * stale-until, `g` grace-until, absolute ms of the revalidator's clock; `f === 0` means

@@ -49,6 +49,12 @@ export interface RedisCacheOptions<V = unknown> {
    * `autoResendUnfulfilledCommands` are set by RedisCache; `keyPrefix` is refused.
    */
   redisOptions?: RedisOptions
+  /**
+   * ms clock for the timestamps of stale-while-revalidate envelopes (getOrSet with staleTtl or
+   * grace). Default Date.now: envelopes in Redis are read by other processes, so keep wall time
+   * in production; tests inject a fake one. Redis' own PX expiry always runs in real time.
+   */
+  clock?: () => number
 }
 
 export interface ResolvedRedisCacheOptions<V> {
@@ -75,12 +81,13 @@ export interface ResolvedRedisCacheOptions<V> {
   invalidationQueueSize: number
   batchSize: number
   redisOptions: RedisOptions
+  clock: () => number
 }
 
 const KNOWN_OPTIONS = new Set([
   'redisUrl', 'defaultTtl', 'keyPrefix', 'client', 'serializer', 'commandTimeoutMs', 'fallback', 'fallbackMaxsize',
   'fallbackTtl', 'failOpen', 'name', 'metricsSink', 'breakerThreshold', 'breakerOpenMs', 'breakerMaxOpenMs',
-  'invalidationQueueSize', 'batchSize', 'redisOptions',
+  'invalidationQueueSize', 'batchSize', 'redisOptions', 'clock',
 ])
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500
@@ -191,6 +198,9 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     throw new CacheOptionError(`redisOptions.keyPrefix is not supported (clear() could not see it); use the keyPrefix option`)
   }
 
+  const clock = options.clock ?? Date.now
+  if (typeof clock !== 'function') throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+
   return {
     redisUrl,
     safeUrl: redactUrl(redisUrl),
@@ -214,6 +224,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     invalidationQueueSize,
     batchSize,
     redisOptions: redisOptions as RedisOptions,
+    clock: clock as () => number,
   }
 }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import { inspect } from 'node:util'
 // Imported, not the global: the global `performance` is a lazy getter, paid on every call.
 import { performance } from 'node:perf_hooks'
-import { Command, Redis, type Cluster } from 'ioredis'
+import { Command, Redis, type Cluster, type RedisOptions } from 'ioredis'
 import type { Cache } from '../cache'
 import { CacheStats } from '../cache'
 import { CacheClosedError, CacheError, CacheKeyError, CacheOptionError, CacheSerializationError, CacheUnavailableError, describe } from '../errors'
@@ -10,6 +10,7 @@ import { InMemoryLRUCache } from '../memory/memory-cache'
 import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
 import { jsonSerializer, type Serializer } from '../serializer'
 import { SingleFlight } from '../single-flight'
+import { isEnvelope, rawGet, rawGetMany, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
 import { checkKey as checkAnyKey, checkKeys as checkAnyKeys, checkValue, ttlToMs } from '../validate'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker'
 import { InvalidationQueue } from './invalidation-queue'
@@ -23,6 +24,13 @@ import { TimeoutError, withTimeout } from './timeout'
 export type { RedisCacheOptions }
 
 type Client = Redis | Cluster
+
+/** How a RedisCache that made its own client connects (see connectionOptions()). */
+export interface RedisConnectionOptions {
+  redisUrl: string
+  redisOptions: RedisOptions
+  commandTimeoutMs: number
+}
 
 /** What health() reports. */
 export interface RedisCacheHealth {
@@ -60,6 +68,8 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
 
   // #private: kept out of util.inspect / console.log output (the client holds the password).
   readonly #client: Client
+  /** What the client was made from (undefined for a client you passed): the password lives here too. */
+  readonly #connection: RedisConnectionOptions | undefined
   private readonly ownsClient: boolean
   private readonly isCluster: boolean
   private readonly serializer: Serializer<V>
@@ -93,6 +103,9 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
   private readyWaiter: Promise<void> | undefined
   private warnedNoListener = false
   private readonly detachClient: () => void
+  /** Timestamps of stale-while-revalidate envelopes (wall time by default: other processes read them). */
+  private readonly clock: () => number
+  private revalidator: Revalidator<V> | undefined
 
   constructor(options: RedisCacheOptions<V> = {}) {
     super()
@@ -125,12 +138,15 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     this.sink = o.metricsSink
     this.sampleEvery = latencyInterval(this.sink)
     this.countdown = this.sampleEvery
+    this.clock = o.clock
 
     if (o.client) {
       this.#client = o.client
+      this.#connection = undefined
       this.ownsClient = false
     } else {
       this.#client = new Redis(o.redisUrl, ownClientOptions(o.commandTimeoutMs, o.redisOptions))
+      this.#connection = { redisUrl: o.redisUrl, redisOptions: o.redisOptions, commandTimeoutMs: o.commandTimeoutMs }
       this.ownsClient = true
     }
     this.isCluster = (this.#client as Cluster).isCluster === true
@@ -143,7 +159,20 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
 
   // ---- Cache contract -------------------------------------------------------------------
 
+  /**
+   * A value stored by getOrSet with staleTtl/grace (an envelope) reads as its value while fresh
+   * and as a miss afterwards, whichever process or instance wrote it.
+   */
   get(key: string): Promise<V | undefined> {
+    return this.read(key, false)
+  }
+
+  /** The stored value, stale-while-revalidate envelopes included (swr.ts and TieredCache read through this). */
+  [rawGet](key: string): Promise<unknown> {
+    return this.read(key, true)
+  }
+
+  private read(key: string, raw: boolean): Promise<V | undefined> {
     try {
       this.assertOpen()
       checkKey(key)
@@ -152,9 +181,24 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     }
     const fullKey = this.keyPrefix + key
     if (this.breaker.allowsCalls && this.#client.status === 'ready' && (this.queue.isEmpty || !this.queue.blocks(fullKey))) {
-      return this.getFromRedis(key, fullKey)
+      return this.getFromRedis(key, fullKey, raw)
     }
-    return this.lookup(key, null)
+    return this.lookup(key, null, raw)
+  }
+
+  /** An envelope as its value while fresh, else a miss; only called for object values (one typeof test on the hot path). */
+  private unwrap(value: V & object): V | undefined {
+    return isEnvelope(value) ? unwrapFresh<V>(value, this.clock()) : value
+  }
+
+  /**
+   * The connection this cache opened from `redisUrl` (undefined when you passed `client`), so
+   * companions such as TieredCache's invalidation channel can open their own. It carries the
+   * credentials: do not log it.
+   */
+  connectionOptions(): RedisConnectionOptions | undefined {
+    const c = this.#connection
+    return c && { redisUrl: c.redisUrl, redisOptions: { ...c.redisOptions }, commandTimeoutMs: c.commandTimeoutMs }
   }
 
   /**
@@ -165,7 +209,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
    * wrapper promise. Either way one deadline entry, unlinked when the call settles, and no
    * named closures (tsx's keepNames would wrap each in a defineProperty call).
    */
-  private getFromRedis(key: string, fullKey: string): Promise<V | undefined> {
+  private getFromRedis(key: string, fullKey: string, raw: boolean): Promise<V | undefined> {
     const started = this.startTimer()
     const client = this.#client
     if (this.directCommands) {
@@ -174,7 +218,8 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
         (bytes) => {
           this.deadlines.settle(call)
           this.succeeded()
-          const value = bytes === null ? undefined : this.decode(bytes, 'get')
+          let value = bytes === null ? undefined : this.decode(bytes, 'get')
+          if (!raw && typeof value === 'object' && value !== null) value = this.unwrap(value)
           if (value === undefined) this.misses++
           else this.hits++
           this.endTimer('get', started)
@@ -182,23 +227,23 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
         },
         (err) => {
           this.deadlines.settle(call)
-          return this.getFailed(key, err, started)
+          return this.getFailed(key, err, started, raw)
         },
       )
     }
     return new Promise<V | undefined>((resolve, reject) => {
-      const call = new PendingGet<V>(this.commandTimeoutMs, key, started, resolve, reject, this.getTimedOut)
+      const call = new PendingGet<V>(this.commandTimeoutMs, key, raw, started, resolve, reject, this.getTimedOut)
       this.deadlines.add(call)
       try {
         // The JSON serializer reads strings: skip the Buffer round trip.
         ;(this.readsStrings ? client.get(fullKey) : client.getBuffer(fullKey)).then(
           (bytes) => this.onGetReply(call, bytes),
           (err) => {
-            if (this.deadlines.settle(call)) call.resolve(this.getFailed(call.key, err, call.started))
+            if (this.deadlines.settle(call)) call.resolve(this.getFailed(call.key, err, call.started, call.raw))
           },
         )
       } catch (err) {
-        if (this.deadlines.settle(call)) call.resolve(this.getFailed(key, err, started))
+        if (this.deadlines.settle(call)) call.resolve(this.getFailed(key, err, started, raw))
       }
     })
   }
@@ -213,6 +258,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
       call.reject(err)
       return
     }
+    if (!call.raw && typeof value === 'object' && value !== null) value = this.unwrap(value)
     if (value === undefined) this.misses++
     else this.hits++
     this.endTimer('get', call.started)
@@ -221,7 +267,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
 
   /** The deadline sweep's callback for a get that did not answer in time (one arrow per cache). */
   private readonly getTimedOut = (call: PendingGet<V>, err: Error): void => {
-    call.resolve(this.getFailed(call.key, err, call.started))
+    call.resolve(this.getFailed(call.key, err, call.started, call.raw))
   }
 
   /**
@@ -242,9 +288,10 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
   }
 
   /** Redis failed or timed out: count it, emit it, serve the fallback (or reject with failOpen false). */
-  private async getFailed(key: string, err: unknown, started: number): Promise<V | undefined> {
+  private async getFailed(key: string, err: unknown, started: number, raw: boolean): Promise<V | undefined> {
     this.failed('get', err)
-    const value = await this.fallbackGet(key)
+    let value: V | undefined = await this.fallbackGet(key)
+    if (!raw && typeof value === 'object' && value !== null) value = this.unwrap(value)
     if (value === undefined) this.misses++
     else this.hits++
     this.endTimer('get', started)
@@ -252,7 +299,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
   }
 
   /** get(); `outcome.redisFailed` tells getOrSet not to spend a second timeout on the set. */
-  private async lookup(key: string, outcome: { redisFailed: boolean } | null): Promise<V | undefined> {
+  private async lookup(key: string, outcome: { redisFailed: boolean } | null, raw: boolean): Promise<V | undefined> {
     const started = this.startTimer()
     const fullKey = this.keyPrefix + key
     let value: V | undefined
@@ -270,6 +317,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     } else {
       value = await this.fallbackGet(key)
     }
+    if (!raw && typeof value === 'object' && value !== null) value = this.unwrap(value)
     if (value === undefined) this.misses++
     else this.hits++
     this.endTimer('get', started)
@@ -401,7 +449,17 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     return found
   }
 
-  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+  /** Envelopes read as in get(). */
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    return this.readMany(keys, false)
+  }
+
+  /** getMany without envelope unwrapping (TieredCache fills its L1 with what L2 holds). */
+  [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
+    return this.readMany(keys, true)
+  }
+
+  private async readMany(keys: readonly string[], keepEnvelopes: boolean): Promise<(V | undefined)[]> {
     this.assertOpen()
     checkKeys(keys)
     if (keys.length === 0) return []
@@ -426,6 +484,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
       } else {
         value = await this.fallbackGet(keys[i])
       }
+      if (!keepEnvelopes && typeof value === 'object' && value !== null) value = this.unwrap(value)
       if (value === undefined) this.misses++
       else this.hits++
       values[i] = value
@@ -470,16 +529,26 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
    * The cached value, or `load()`'s result stored with `ttl`. Concurrent callers of one key in
    * this process share one lookup and one load (not a distributed lock). A rejection of `load`
    * propagates and is not cached; an `undefined` result is returned uncached.
+   *
+   * `ttlOrOptions`: seconds, or { ttl, staleTtl, grace } (stale-while-revalidate and grace, see
+   * swr.ts): the value is stored as an envelope that other processes read the same way.
    */
-  async getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V> {
+  async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.assertOpen()
     checkKey(key)
     if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
-    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    const options = resolveGetOrSetOptions(ttlOrOptions)
     const started = this.startTimer()
+    if (options.swr) {
+      this.revalidator ??= new Revalidator<V>({ clock: this.clock, onError: (err) => this.emitError(err instanceof Error ? err : new Error(String(err))) })
+      const value = await this.revalidator.getOrSet(this.swrStore, key, load, options, this.defaultTtl)
+      this.endTimer('getOrSet', started)
+      return value
+    }
+    const ttlMs = options.ttl === undefined ? this.defaultTtlMs : ttlToMs(options.ttl)
     const value = await this.flights.run(key, async () => {
       const outcome = { redisFailed: false }
-      const cached = await this.lookup(key, outcome)
+      const cached = await this.lookup(key, outcome, false)
       if (cached !== undefined) return cached
       const loaded = await load()
       if (loaded === undefined || this.closed) return loaded
@@ -490,6 +559,14 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     })
     this.endTimer('getOrSet', started)
     return value
+  }
+
+  /** Where getOrSet's stale-while-revalidate envelopes live: raw reads, plain writes (skipped once closed). */
+  private readonly swrStore: SwrStore = {
+    read: (key) => this.read(key, true),
+    write: async (key, value, ttlSeconds) => {
+      if (!this.closed) await this.set(key, value as V, ttlSeconds)
+    },
   }
 
   /**
@@ -918,6 +995,8 @@ class PendingGet<V> implements Deadline {
   constructor(
     readonly ms: number,
     readonly key: string,
+    /** rawGet: envelopes are returned as stored. */
+    readonly raw: boolean,
     readonly started: number,
     readonly resolve: (value: V | undefined | Promise<V | undefined>) => void,
     readonly reject: (err: unknown) => void,

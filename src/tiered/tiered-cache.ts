@@ -4,7 +4,7 @@ import type { Cache } from '../cache'
 import { CacheStats } from '../cache'
 import { CacheClosedError, CacheOptionError, describe } from '../errors'
 import { SingleFlight } from '../single-flight'
-import { cacheStore, rawGet, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
+import { cacheStore, rawGet, rawGetMany, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
 import { checkKey, checkKeys, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 
@@ -183,7 +183,10 @@ export class TieredCache<V = unknown> extends EventEmitter implements Cache<V> {
     for (let i = 0; i < keys.length; i++) if (values[i] === undefined) missing.push(i)
     if (missing.length > 0) {
       const epoch = this.epoch
-      const shared = await this.l2.getMany(missing.map((i) => keys[i]))
+      // Raw when the L2 can (RedisCache): L1 must hold the envelopes, not values unwrapped at fill time.
+      const l2 = this.l2 as Cache<V> & { [rawGetMany]?: (keys: readonly string[]) => Promise<unknown[]> }
+      const missingKeys = missing.map((i) => keys[i])
+      const shared = (l2[rawGetMany] ? await l2[rawGetMany](missingKeys) : await l2.getMany(missingKeys)) as (V | undefined)[]
       const fill: [string, V, number][] = []
       missing.forEach((index, j) => {
         const v = shared[j]
@@ -327,7 +330,8 @@ function defaultTtlOf(cache: Cache<unknown>): number {
 /** What a RedisCache may tell about its connection (an accessor added to RedisCache). */
 interface ConnectionSource {
   keyPrefix?: string
-  connectionOptions?(): { redisUrl: string; redisOptions?: RedisOptions; commandTimeoutMs?: number }
+  /** undefined when the RedisCache was given a client instead of a URL. */
+  connectionOptions?(): { redisUrl: string; redisOptions?: RedisOptions; commandTimeoutMs?: number } | undefined
 }
 
 function defaultBus<V>(options: TieredCacheOptions<V>, l2: Cache<V>): InvalidationBus {
