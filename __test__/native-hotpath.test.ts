@@ -77,6 +77,40 @@ function defineTests(): void {
     e.close()
   })
 
+  test('a getMany longer than the ring applies every hit in order and counts every key', (t) => {
+    const e = new NativeEngine<number>({ capacity: 40, clock: () => 1 })
+    for (let i = 0; i < 40; i++) e.set(`k${i}`, i, 0)
+    // 3000 keys: hits cycling over k0..k39 in a scrambled order (the ring fills twice), plus misses.
+    const keys = Array.from({ length: 3000 }, (_, i) => (i % 10 === 9 ? `miss${i}` : `k${(i * 13) % 40}`))
+    const got = e.getMany(keys)
+    t.deepEqual(got, keys.map((k) => (k.startsWith('miss') ? undefined : Number(k.slice(1)))))
+    const lastTouch = new Map<string, number>()
+    keys.forEach((k, i) => { if (!k.startsWith('miss')) lastTouch.set(k, i) })
+    const touched = [...lastTouch.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k)
+    // k7, k17, k27, k37 fall only on miss positions: never touched, they stay least recent, in set order.
+    const want = [...touched, ...['k37', 'k27', 'k17', 'k7']]
+    t.deepEqual(e.keysMruToLru(), want)
+    t.like(e.counters(), { hits: 2700, misses: 300, size: 40 })
+    e.close()
+  })
+
+  test('expiry bookkeeping survives slot growth, replacement and clear', (t) => {
+    const clock = new FakeClock()
+    const e = new NativeEngine<number>({ capacity: 100, clock: clock.now })
+    for (let i = 0; i < 100; i++) e.set(`k${i}`, i, i % 2 === 0 ? 10 : 0) // slots grow past the first 16
+    for (let i = 0; i < 100; i += 4) e.set(`k${i}`, -i, 0) // a deadline replaced by none
+    clock.advance(10)
+    const got = e.getMany(Array.from({ length: 100 }, (_, i) => `k${i}`))
+    t.deepEqual(got, Array.from({ length: 100 }, (_, i) => (i % 4 === 0 ? -i : i % 2 === 0 ? undefined : i)))
+    t.like(e.counters(), { expirations: 25, size: 75 })
+    e.clear()
+    e.set('a', 1, 0) // after clear no slot may keep an old deadline
+    clock.advance(100)
+    t.is(e.get('a'), 1)
+    t.is(e.size, 1)
+    e.close()
+  })
+
   type Op =
     | { op: 'get' | 'peek' | 'has' | 'delete'; key: string }
     | { op: 'set'; key: string; ttlMs: number }

@@ -89,9 +89,13 @@ export class NativeEngine<V> implements Engine<V> {
   private handle: number
   /** key -> slot, exactly Rust's entries. */
   private readonly index = new Map<string, number>()
-  /** keys[slot] / values[slot]: the key and value of the entry Rust keeps in that slot. */
-  private keys: (string | undefined)[] = []
-  private values: (V | undefined)[] = []
+  /**
+   * keys[slot] / values[slot]: the key and value of the entry Rust keeps in that slot.
+   * Preallocated with deadlines (doubling, up to capacity) and never holey, so every slot
+   * read or written is in bounds of packed arrays.
+   */
+  private keys: (string | undefined)[]
+  private values: (V | undefined)[]
   /** Copy of Rust's deadline per slot (0 = never), computed with the same f64 addition. */
   private deadlines: Float64Array
   /** Slots of hits not yet applied by Rust: ring[0, ringLen). Also receives swept slots from hpSet. */
@@ -111,7 +115,10 @@ export class NativeEngine<V> implements Engine<V> {
     this.binding = loadBinding()
     this.capacity = options.capacity
     this.clock = options.clock
-    this.deadlines = new Float64Array(Math.min(INITIAL_SLOTS, options.capacity))
+    const slots = Math.min(INITIAL_SLOTS, options.capacity)
+    this.deadlines = new Float64Array(slots)
+    this.keys = filledArray(slots)
+    this.values = filledArray(slots)
     this.handle = this.binding.create(options.capacity, POLICY_CODES[options.policy ?? 'lru'], options.policySeed ?? randomPolicySeed())
     finalizer.register(this, { binding: this.binding, handle: this.handle }, this)
     this.area = areaViews(this.binding.hpBuffers(this.handle))
@@ -167,7 +174,8 @@ export class NativeEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    const now = this.clock()
+    // While no entry has a deadline and this one gets none, Rust never reads `now`: skip the clock.
+    const now = ttlMs === 0 && this.expiring === 0 ? 0 : this.clock()
     const n = this.ringLen
     this.ringLen = 0
     let slot = this.binding.hpSet(this.handle, key, ttlMs, now, n)
@@ -198,8 +206,51 @@ export class NativeEngine<V> implements Engine<V> {
    */
   getMany(keys: readonly string[]): (V | undefined)[] {
     if (this.missesToRust) return this.getManyInRust(keys)
-    const out = new Array<V | undefined>(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = this.get(keys[i])
+    if (this.handle === 0) this.assertOpen()
+    const n = keys.length
+    const out = new Array<V | undefined>(n)
+    // get() inlined, with the state in locals (written back before anything that crosses)
+    // and the clock read at most once: a batch sees one instant.
+    const index = this.index
+    const values = this.values
+    const ring = this.ring
+    let len = this.ringLen
+    let hits = 0
+    let misses = 0
+    let now = -1
+    for (let i = 0; i < n; i++) {
+      const slot = index.get(keys[i])
+      if (slot === undefined) {
+        misses++
+        continue // out[i] stays undefined
+      }
+      if (this.expiring !== 0) {
+        const deadline = this.deadlines[slot]
+        if (deadline !== 0) {
+          if (now === -1) now = this.clock()
+          if (now >= deadline) {
+            this.ringLen = len
+            this.removeSlot(slot, now) // applies the ring first; Rust counts the expiration
+            len = 0
+            misses++
+            continue
+          }
+        }
+      }
+      hits++
+      if (len === 0 || ring[len - 1] !== slot) {
+        ring[len++] = slot
+        if (len === RING_SIZE) {
+          this.ringLen = len
+          this.flush()
+          len = 0
+        }
+      }
+      out[i] = values[slot]
+    }
+    this.ringLen = len
+    this.hits += hits
+    this.misses += misses
     return out
   }
 
@@ -252,8 +303,9 @@ export class NativeEngine<V> implements Engine<V> {
     this.ringLen = 0 // recorded hits are moot: every entry is gone
     this.expiring = 0
     this.index.clear()
-    this.keys = []
-    this.values = []
+    this.keys.fill(undefined)
+    this.values.fill(undefined)
+    this.deadlines.fill(0)
   }
 
   counters(): EngineCounters {
@@ -275,8 +327,9 @@ export class NativeEngine<V> implements Engine<V> {
     this.binding.close(this.handle)
     this.handle = 0 // never a valid handle: later calls throw instead of touching memory
     this.index.clear()
-    this.keys = []
-    this.values = []
+    this.keys.fill(undefined)
+    this.values.fill(undefined)
+    this.deadlines.fill(0)
     this.ringLen = 0
   }
 
@@ -321,33 +374,55 @@ export class NativeEngine<V> implements Engine<V> {
     const key = this.keys[slot]
     if (key === undefined) return
     this.index.delete(key)
-    if (this.deadlines[slot] !== 0) this.expiring--
+    if (this.deadlines[slot] !== 0) {
+      this.expiring--
+      this.deadlines[slot] = 0 // a free slot has no deadline (place counts on it)
+    }
     this.keys[slot] = undefined
     this.values[slot] = undefined
   }
 
   /** Rust put `key` in `slot` (new, replaced, or reusing an evicted entry's slot). */
   private place(slot: number, key: string, value: V, deadline: number): void {
-    const old = this.keys[slot]
-    if (slot >= this.deadlines.length) this.growDeadlines(slot)
-    if (old !== undefined && this.deadlines[slot] !== 0) this.expiring-- // the entry replaced (same key, or evicted)
+    if (slot >= this.deadlines.length) this.grow(slot)
+    const keys = this.keys
+    const deadlines = this.deadlines
+    const old = keys[slot]
     if (old !== key) {
-      if (old !== undefined) this.index.delete(old) // the entry evicted to make room
+      // In place: the evicted entry's slot is the one the new key takes (Rust's LIFO free list).
+      if (old !== undefined) this.index.delete(old)
       this.index.set(key, slot)
-      this.keys[slot] = key
+      keys[slot] = key
     }
     this.values[slot] = value
-    this.deadlines[slot] = deadline
-    if (deadline !== 0) this.expiring++
+    const was = deadlines[slot] // 0 for a free slot (forget clears it)
+    if (was !== deadline) {
+      deadlines[slot] = deadline
+      if (was === 0) this.expiring++
+      else if (deadline === 0) this.expiring--
+    }
   }
 
-  private growDeadlines(slot: number): void {
+  /** Room for `slot`: doubles the slot arrays (up to capacity), keeping keys/values packed. */
+  private grow(slot: number): void {
     let n = this.deadlines.length * 2
     while (n <= slot) n *= 2
-    const grown = new Float64Array(Math.min(n, this.capacity))
+    n = Math.min(n, this.capacity)
+    const grown = new Float64Array(n)
     grown.set(this.deadlines)
     this.deadlines = grown
+    for (let i = this.keys.length; i < n; i++) {
+      this.keys.push(undefined)
+      this.values.push(undefined)
+    }
   }
+}
+
+/** An array of n undefined elements, packed (not holey: `new Array(n)` would be). */
+function filledArray<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = []
+  for (let i = 0; i < n; i++) a.push(undefined)
+  return a
 }
 
 /**

@@ -98,28 +98,32 @@ impl Area {
 
 const _: () = assert!(cfg!(target_endian = "little") && std::mem::size_of::<Area>() == BYTES);
 
-/// The area of each engine that asked for one, by registry index, with its full handle.
-type Areas = Vec<Option<(u32, Arc<Area>)>>;
-
 thread_local! {
-    static AREAS: RefCell<Areas> = const { RefCell::new(Vec::new()) };
     /// Scratch copy of a ring's touches (reused: no allocation per call).
     static TOUCHES: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The area registered for `handle` (one `Arc` clone; the engine itself is checked by
-/// registry::with when the caller uses it).
+/// The area of the engine behind `handle` (one `Arc` clone: for batches, which read the
+/// area before reaching the engine).
 pub fn area(handle: u32) -> Res<Arc<Area>> {
-    AREAS.with(|a| {
-        let a = a.borrow();
-        match a.get((handle & 0xFFFF) as usize) {
-            Some(Some((h, area))) if *h == handle => Ok(area.clone()),
-            _ => Err(error(
-                "ERR_ASTRA_NATIVE_HANDLE",
-                format!("astra-cache native: engine handle {handle} has no hot-path buffers (call hpBuffers first, on an open engine)"),
-            )),
-        }
-    })
+    registry::with(handle, |e| e.area.clone())?.ok_or_else(|| no_area(handle))
+}
+
+/// The engine's lru and its area, borrowed together (the per-call path: no clone).
+#[inline]
+fn parts(e: &mut registry::Engine, handle: u32) -> Res<(&mut Lru, &Area)> {
+    match e.area.as_deref() {
+        Some(area) => Ok((&mut e.lru, area)),
+        None => Err(no_area(handle)),
+    }
+}
+
+#[cold]
+fn no_area(handle: u32) -> crate::raw::Fail {
+    error(
+        "ERR_ASTRA_NATIVE_HANDLE",
+        format!("astra-cache native: engine handle {handle} has no hot-path buffers (call hpBuffers first, on an open engine)"),
+    )
 }
 
 /// `ringLen`, checked against the ring's size.
@@ -185,14 +189,7 @@ unsafe extern "C" fn hp_buffers(env: Env, info: Info) -> Value {
                 "astra-cache native: could not create the hot-path buffer (external ArrayBuffers not allowed here?)",
             ));
         }
-        AREAS.with(|a| {
-            let mut a = a.borrow_mut();
-            let index = (handle & 0xFFFF) as usize;
-            if a.len() <= index {
-                a.resize_with(index + 1, || None);
-            }
-            a[index] = Some((handle, area));
-        });
+        registry::with(handle, |e| e.area = Some(area))?;
         Ok(buffer)
     })
 }
@@ -204,10 +201,10 @@ unsafe extern "C" fn hp_set(env: Env, info: Info) -> Value {
         let ttl_ms = f64_arg(env, ttl, "ttlMs")?;
         let mut now = f64_arg(env, t, "now")?;
         let n = ring_len(env, rl)?;
-        let area = area(handle)?;
         let result = registry::with(handle, |e| -> Res<i32> {
-            drain(&mut e.lru, &area, n)?;
-            let out = key::with_key(env, k, |key| e.lru.set(key, ttl_ms, &mut now))?;
+            let (lru, area) = parts(e, handle)?;
+            drain(lru, area, n)?;
+            let out = key::with_key(env, k, |key| lru.set(key, ttl_ms, &mut now))?;
             if out.swept.iter().all(Option::is_none) {
                 return Ok(out.slot as i32);
             }
@@ -227,11 +224,11 @@ unsafe extern "C" fn hp_remove(env: Env, info: Info) -> Value {
         let slot = f64_arg(env, s, "slot")?;
         let mut now = f64_arg(env, t, "now")?;
         let n = ring_len(env, rl)?;
-        let area = area(handle)?;
         let result = registry::with(handle, |e| -> Res<i32> {
-            drain(&mut e.lru, &area, n)?;
+            let (lru, area) = parts(e, handle)?;
+            drain(lru, area, n)?;
             let removed = if (0.0..=u32::MAX as f64).contains(&slot) && slot.fract() == 0.0 {
-                e.lru.remove_slot(slot as u32, &mut now)
+                lru.remove_slot(slot as u32, &mut now)
             } else {
                 None
             };
@@ -253,10 +250,10 @@ unsafe extern "C" fn hp_flush(env: Env, info: Info) -> Value {
         let n = ring_len(env, rl)?;
         let hits = count_arg(env, hits, "hits")?;
         let misses = count_arg(env, misses, "misses")?;
-        let area = area(handle)?;
         registry::with(handle, |e| -> Res<()> {
-            drain(&mut e.lru, &area, n)?;
-            e.lru.add_lookups(hits, misses);
+            let (lru, area) = parts(e, handle)?;
+            drain(lru, area, n)?;
+            lru.add_lookups(hits, misses);
             Ok(())
         })??;
         undefined(env)

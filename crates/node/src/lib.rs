@@ -278,6 +278,7 @@ unsafe extern "C" fn create(env: Env, info: Info) -> Value {
         let handle = registry::open(Engine {
             lru: Lru::with_policy(capacity as u32, kind, seed),
             swept: Vec::new(),
+            area: None,
         })?;
         raw::double(env, handle as f64)
     })
