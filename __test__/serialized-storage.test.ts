@@ -18,6 +18,16 @@ contractSuite(test, {
   capabilities: { lruEviction: true, counters: true, maxsizeInStats: true },
 })
 
+for (const policy of ['s3fifo', 'tinylfu'] as const) {
+  contractSuite(test, {
+    name: `memory/native serialized/${policy}`,
+    create: async ({ maxsize, defaultTtl, clock }) => new InMemoryLRUCache({ maxsize, defaultTtl, clock, engine: 'native', storage: 'serialized', policy }),
+    advance: async (ms, clock) => clock.advance(ms),
+    // Eviction order is the policy's, not LRU's.
+    capabilities: { lruEviction: false, counters: true, maxsizeInStats: true },
+  })
+}
+
 test('values come back equal, strings and Buffers as the same type without JSON', async (t) => {
   const c = serialized()
   const values: [string, unknown][] = [
@@ -145,13 +155,15 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 25 }) }) },
 )
 
-test('serialized native engine agrees op for op with the JS engine (fast-check)', (t) => {
+const ENGINE_POLICIES = ['lru', 's3fifo', 'tinylfu', 'tinylfu-fixed'] as const
+
+for (const policy of ENGINE_POLICIES) test(`serialized native engine agrees op for op with the JS reference engine under ${policy} (fast-check)`, (t) => {
   const binding = serializedBinding('native')
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 6 }), fc.array(opArb, { maxLength: 400 }), (capacity, ops) => {
+    fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 0xffffffff }), fc.array(opArb, { maxLength: 400 }), (capacity, policySeed, ops) => {
       const clock = new FakeClock()
-      const a = new SerializedEngine<unknown>(binding, { capacity, clock: clock.now, maxBytes: 0, serializer: jsonSerializer })
-      const b = new JsEngine<unknown>({ capacity, clock: clock.now })
+      const a = new SerializedEngine<unknown>(binding, { capacity, clock: clock.now, maxBytes: 0, serializer: jsonSerializer, policy, policySeed })
+      const b = new JsEngine<unknown>({ capacity, clock: clock.now, policy, policySeed })
       try {
         for (const o of ops) {
           const k = `k${o.op === 'clear' || o.op === 'advance' ? '' : o.key}`
@@ -199,7 +211,7 @@ test('bad arguments to the serialized binding throw coded errors, never crash', 
   const h = b.sCreate(4, 0) as number
   const junk = [undefined, null, NaN, -1, 2 ** 40, 'x', {}, [], Symbol('s'), () => 1, new Float64Array(1), Buffer.alloc(1)]
   fc.assert(
-    fc.property(fc.constantFrom('sCreate', 'sOpen', 'sClose', 'sGet', 'sPeek', 'sHas', 'sSet', 'sRemove', 'sClear', 'sCounters', 'sKeys'), fc.array(fc.constantFrom(h, ...junk), { maxLength: 7 }), (fn, args) => {
+    fc.property(fc.constantFrom('sCreate', 'sOpen', 'sClose', 'sGet', 'sPeek', 'sHas', 'sSet', 'sRemove', 'sClear', 'sCounters', 'sKeys', 'sPolicy'), fc.array(fc.constantFrom(h, ...junk), { maxLength: 7 }), (fn, args) => {
       if (fn === 'sClose' || fn === 'sClear') return // would close/clear the shared handle
       try {
         const out = b[fn](...args)
@@ -212,4 +224,41 @@ test('bad arguments to the serialized binding throw coded errors, never crash', 
   )
   b.sClose(h)
   t.throws(() => b.sGet(h, 'k', 0, new Int32Array(1)), { code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
+})
+
+test('maxBytes under every policy: bytes stay within the budget, evictions are counted, lookups and sets add up', async (t) => {
+  for (const policy of ['lru', 's3fifo', 'tinylfu'] as const) {
+    const c = serialized({ maxsize: 1000, maxBytes: 200, policy })
+    t.is(c.policy, policy)
+    let gets = 0
+    let hits = 0
+    for (let i = 0; i < 3000; i++) {
+      const k = `k${(i * 7919) % 97}`
+      gets++
+      const v = await c.get(k)
+      if (v !== undefined) {
+        hits++
+        t.is(v, `${k}:${'x'.repeat(9 - k.length)}`, 'a value is the one written for its key')
+      } else await c.set(k, `${k}:${'x'.repeat(9 - k.length)}`) // 11 stored bytes each
+      const s = c.stats()
+      t.true(s.bytes! <= 200, `${policy}: ${s.bytes} bytes`)
+    }
+    const s = c.stats()
+    t.is(s.hits, hits, policy)
+    t.is(s.hits + s.misses, gets, policy)
+    t.true(s.evictions > 0, `${policy}: the byte budget evicted`)
+    t.true(s.size <= 18, `${policy}: ${s.size} entries of 11 bytes in 200`)
+    t.is(s.bytes, s.size * 11, policy)
+    await c.close()
+  }
+})
+
+test('the policy reaches the serialized binding', async (t) => {
+  const binding = serializedBinding('native')
+  for (const [policy, code] of [['lru', 0], ['s3fifo', 1], ['tinylfu', 2]] as const) {
+    const c = serialized({ policy })
+    t.is(binding.sPolicy!((c as unknown as { impl: { handle: number } }).impl.handle), code, policy)
+    await c.close()
+  }
+  t.throws(() => binding.sCreate(4, 0, 9, 0), { message: /policy must be 0, 1, 2 or 3, got 9/ })
 })

@@ -97,6 +97,10 @@ test('opening an existing name with other options throws, naming the mismatch', 
   t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 99 }), { instanceOf: CacheOptionError, message: /maxBytes 100/ })
   t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 5, maxBytes: 100 }), { instanceOf: CacheOptionError, message: /defaultTtl 0 s/ })
   t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 100, shards: 2 }), { instanceOf: CacheOptionError, message: /shards/ })
+  t.throws(() => InMemoryLRUCache.shared(name, { maxsize: 10, defaultTtl: 0, maxBytes: 100, policy: 'tinylfu' }), {
+    instanceOf: CacheOptionError,
+    message: /already open with policy 'lru' \(this call asked for 'tinylfu'\)/,
+  })
   await t.throwsAsync(runWorker({ name, options: { maxsize: 12, defaultTtl: 0, maxBytes: 100 }, ops: [] }), { message: /CacheOptionError.*maxsize 10/ })
   await a.close()
 })
@@ -123,3 +127,27 @@ test('a shared cache expires entries on the engine clock', async (t) => {
   t.is(a.stats().expirations, 1)
   await a.close()
 })
+
+for (const policy of ['s3fifo', 'tinylfu'] as const) {
+  test(`${policy}: 4 workers on one shared cache, counters add up, budget holds, the policy runs in every shard`, async (t) => {
+    const name = fresh(`hammer-${policy}`)
+    const options = { maxsize: 400, defaultTtl: 0, maxBytes: 16_000, shards: 4, policy }
+    const main = InMemoryLRUCache.shared(name, options)
+    t.is(main.policy, policy)
+    // Far more keys than fit: every shard's policy evicts all along.
+    const random = (seed: number) => ({ random: { seed, count: 15_000, keys: 1500, setShare: 0.35, invalidateShare: 0.03 } })
+    const issued = await hammer(name, options, [random(11), random(12), random(13), random(14)])
+    const s = main.stats()
+    t.is(issued.foreign, 0)
+    t.is(s.hits + s.misses, issued.gets)
+    t.is(s.hits, issued.hits)
+    t.is((main as unknown as { impl: { counters(): { sets: number } } }).impl.counters().sets, issued.sets)
+    t.true(s.size <= 400)
+    t.true(s.bytes! <= 16_000)
+    t.true(s.evictions > 0, 'the budget was exercised')
+    // A different policy cannot open it, from this thread or a worker.
+    t.throws(() => InMemoryLRUCache.shared(name, { ...options, policy: 'lru' }), { instanceOf: CacheOptionError, message: new RegExp(`policy '${policy}'`) })
+    await t.throwsAsync(runWorker({ name, options: { ...options, policy: 'lru' }, ops: [] }), { message: new RegExp(`CacheOptionError.*policy '${policy}'`) })
+    await main.close()
+  })
+}

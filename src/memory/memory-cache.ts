@@ -35,7 +35,7 @@ export interface InMemoryLRUCacheOptions {
   storage?: StorageChoice
   /** Serialized storage: how non-string, non-Buffer values become bytes. Default: JSON. */
   serializer?: Serializer
-  /** Serialized storage: byte budget for stored values (LRU entries are evicted to fit); 0 = none. Default 0. */
+  /** Serialized storage: byte budget for stored values (the policy's victims are evicted to fit); 0 = none. Default 0. */
   maxBytes?: number
   /** Time source in milliseconds, for tests. Default: performance.now() cached for 1 ms. */
   clock?: Clock
@@ -86,7 +86,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     // A shared cache's threads have different performance.now() origins: wall time for stale-while-revalidate envelopes.
     this.clock = options.clock ?? ((options as { [SHARED_SPEC]?: unknown })[SHARED_SPEC] ? Date.now : coarseClock)
     this.impl =
-      createStorageEngine<V>(options, { capacity: this.maxsize, clock: this.clock, defaultTtlMs: this.defaultTtlMs }) ??
+      createStorageEngine<V>(options, { capacity: this.maxsize, clock: this.clock, defaultTtlMs: this.defaultTtlMs, policy: this.policy }) ??
       createEngine<V>(orDefault(options.engine, 'auto'), {
         capacity: this.maxsize,
         clock: this.clock,
@@ -214,7 +214,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
    * The process-wide cache `name`, shared by every thread that opens it (worker_threads
    * included): one memory budget, one set of counters. Values are serialized (storage
    * 'reference' is refused). Options as for the constructor plus `shards` (default: maxsize / 1024, 1 to 16);
-   * opening an existing name with different maxsize/maxBytes/shards/defaultTtl throws.
+   * opening an existing name with different maxsize/maxBytes/shards/defaultTtl/policy throws.
    * `close()` releases this thread's reference; the cache is freed with the last one.
    */
   static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions & { shards?: number } = {}): InMemoryLRUCache<V> {

@@ -2,6 +2,8 @@ import { CacheOptionError, CacheSerializationError, NativeEngineUnavailableError
 import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeLoadError, selectEngine } from '../native'
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, EngineCounters } from './engine'
+import { randomPolicySeed } from './policies/create'
+import { POLICY_CODES, type EnginePolicy } from './policies/policy'
 
 /**
  * Serialized storage (`storage: 'serialized'`, and every `shared()` cache): values are
@@ -13,8 +15,11 @@ import type { Clock, Engine, EngineCounters } from './engine'
 
 /** The serialized-storage functions of the binding (crates/node/src/serialized.rs). */
 export interface SerializedBinding {
-  sCreate(capacity: number, maxBytes: number): number
-  sOpen(name: string, capacity: number, maxBytes: number, shards: number, defaultTtlMs: number): number
+  /** policy: POLICY_CODES (default 0, lru); seed: u32 of the policy's key hash. */
+  sCreate(capacity: number, maxBytes: number, policy?: number, seed?: number): number
+  sOpen(name: string, capacity: number, maxBytes: number, shards: number, defaultTtlMs: number, policy?: number, seed?: number): number
+  /** The policy code a cache runs (absent from binaries built before policies reached serialized storage). */
+  sPolicy?(handle: number): number
   sClose(handle: number): void
   sGet(handle: number, key: string, now: number, meta: Int32Array): string | Buffer | undefined
   sPeek(handle: number, key: string, now: number, meta: Int32Array): string | Buffer | undefined
@@ -42,6 +47,10 @@ export interface SerializedEngineOptions {
   /** 0 = no byte budget. */
   maxBytes: number
   serializer: Serializer
+  /** Eviction policy (every shard of a shared cache runs it). Default 'lru'. */
+  policy?: EnginePolicy
+  /** Seed of the policy's key hash (as EngineOptions.policySeed). Default: random. */
+  policySeed?: number
   /** Open (or create) the process-wide shared cache of this name instead of a private one. */
   shared?: { name: string; shards: number; defaultTtlMs: number }
 }
@@ -88,17 +97,23 @@ export class SerializedEngine<V> implements Engine<V> {
     this.capacity = options.capacity
     this.serializer = options.serializer
     this.readsStrings = options.serializer === jsonSerializer
+    const policy = options.policy ?? 'lru'
+    if (policy !== 'lru' && typeof binding.sPolicy !== 'function') {
+      throw new NativeEngineUnavailableError(`policy: '${policy}' with storage: 'serialized' needs a newer native binary (stale build? run npm run build:native)`)
+    }
+    const code = POLICY_CODES[policy]
+    const seed = options.policySeed ?? randomPolicySeed()
     if (options.shared) {
       const s = options.shared
       try {
-        this.handle = binding.sOpen(s.name, options.capacity, options.maxBytes, s.shards, s.defaultTtlMs)
+        this.handle = binding.sOpen(s.name, options.capacity, options.maxBytes, s.shards, s.defaultTtlMs, code, seed)
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_ASTRA_NATIVE_MISMATCH') throw new CacheOptionError((err as Error).message, { cause: err })
         throw err
       }
       this.clock = undefined // one clock for every thread: Rust's
     } else {
-      this.handle = binding.sCreate(options.capacity, options.maxBytes)
+      this.handle = binding.sCreate(options.capacity, options.maxBytes, code, seed)
       this.clock = options.clock
     }
     finalizer.register(this, { binding, handle: this.handle }, this)

@@ -1,6 +1,7 @@
 import { CacheOptionError, describe } from '../errors'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine } from './engine'
+import type { EnginePolicy } from './policies/policy'
 import { SerializedEngine, serializedBinding } from './serialized-engine'
 
 /**
@@ -34,7 +35,10 @@ const MAX_BYTES = Number.MAX_SAFE_INTEGER
  * The serialized engine the options ask for, or undefined for reference storage (the
  * caller then builds its usual engine). Validates storage, maxBytes and serializer.
  */
-export function createStorageEngine<V>(options: StorageOptions, base: { capacity: number; clock: Clock; defaultTtlMs: number }): Engine<V> | undefined {
+export function createStorageEngine<V>(
+  options: StorageOptions,
+  base: { capacity: number; clock: Clock; defaultTtlMs: number; policy?: EnginePolicy; policySeed?: number },
+): Engine<V> | undefined {
   const spec = options[SHARED_SPEC]
   const storage = options.storage === undefined ? (spec ? 'serialized' : 'reference') : options.storage
   if (storage !== 'reference' && storage !== 'serialized') {
@@ -62,6 +66,8 @@ export function createStorageEngine<V>(options: StorageOptions, base: { capacity
     clock: base.clock,
     maxBytes,
     serializer,
+    policy: base.policy,
+    policySeed: base.policySeed,
     shared: spec && { name: spec.name, shards: spec.shards, defaultTtlMs: base.defaultTtlMs },
   })
 }

@@ -6,13 +6,19 @@
 //! its slot is freed (expired on get, deleted, swept, evicted) and replaced when a slot is
 //! reused. `bytes()` is always the sum of the stored values' lengths.
 //!
-//! `max_bytes` (0 = no budget): after a set, least recently used entries are evicted until
-//! the stored bytes fit (each counted as an eviction, or as an expiration if it had
-//! expired). A value longer than the whole budget is not stored: the set counts as a set
-//! plus an eviction (as if it were inserted and evicted at once) and removes the key's
-//! previous entry, so the rest of the cache is not flushed for one oversized value.
+//! The eviction policy is the [`Lru`]'s ([`ByteStore::with_policy`]): with no byte budget
+//! the store decides exactly as `Lru::with_policy` does for the same operations.
+//!
+//! `max_bytes` (0 = no budget): after a set, the policy's victims ([`Lru::evict_one`]: the
+//! entry it would evict at capacity) are evicted until the stored bytes fit, each counted
+//! as an eviction, or as an expiration if it had expired. Under LRU the new entry is the
+//! most recently used and never the victim; S3-FIFO and W-TinyLFU may pick it (a new key
+//! that loses W-TinyLFU's admission, or the oldest of S3-FIFO's small queue), as they
+//! would at capacity. A value longer than the whole budget is not stored: the set counts
+//! as a set plus an eviction (as if it were inserted and evicted at once) and removes the
+//! key's previous entry, so the rest of the cache is not flushed for one oversized value.
 
-use crate::{Counters, Delete, Get, Lru, Now};
+use crate::{Counters, Delete, Get, Lru, Now, PolicyKind};
 
 pub struct ByteStore {
     lru: Lru,
@@ -23,10 +29,15 @@ pub struct ByteStore {
 }
 
 impl ByteStore {
-    /// `capacity` as for [`Lru::new`]; `max_bytes` 0 means no byte budget.
+    /// `capacity` as for [`Lru::new`]; `max_bytes` 0 means no byte budget. Evicts by LRU.
     pub fn new(capacity: u32, max_bytes: u64) -> Self {
+        Self::with_policy(capacity, max_bytes, PolicyKind::Lru, 0)
+    }
+
+    /// A store evicting by `kind`; `seed` seeds the policy's key hash (see [`Lru::with_policy`]).
+    pub fn with_policy(capacity: u32, max_bytes: u64, kind: PolicyKind, seed: u32) -> Self {
         ByteStore {
-            lru: Lru::new(capacity),
+            lru: Lru::with_policy(capacity, kind, seed),
             values: Vec::new(),
             bytes: 0,
             max_bytes,
@@ -112,7 +123,8 @@ impl ByteStore {
         }
         self.bytes += len;
         if self.max_bytes != 0 {
-            // The new entry is the most recently used, and alone it fits: it is never the victim.
+            // Terminates: bytes fit before this set and the new value alone fits, so at
+            // worst the loop stops once the new entry itself is evicted.
             while self.bytes > self.max_bytes {
                 match self.lru.evict_one(now) {
                     Some(e) => self.drop_value(e.slot),

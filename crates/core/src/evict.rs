@@ -1,5 +1,8 @@
-//! Evicting the least recently used entry on demand, for callers that budget something
-//! other than the entry count (the byte store's `max_bytes`).
+//! Evicting one entry on demand, for callers that budget something other than the entry
+//! count (the byte store's `max_bytes`). The entry is the one the policy itself would
+//! evict at capacity ([`Lru::next_victim`]: the LRU tail, S3-FIFO's FIFO victim,
+//! W-TinyLFU's admission loser), so a byte budget changes how often a policy evicts,
+//! never whom it picks.
 
 use crate::{Lru, Now, NIL};
 
@@ -14,13 +17,10 @@ pub struct Evicted {
 }
 
 impl Lru {
-    /// Removes the LRU tail, counting an eviction (or an expiration if it had expired);
-    /// `None` when the cache is empty.
+    /// Removes the policy's next victim, counting an eviction (or an expiration if it had
+    /// expired); `None` when the cache is empty.
     pub fn evict_one(&mut self, now: &mut impl Now) -> Option<Evicted> {
-        let slot = self.tail;
-        if slot == NIL {
-            return None;
-        }
+        let slot = self.next_victim()?;
         let expired = self.entries[slot as usize].is_expired(now);
         if expired {
             self.counters.expirations += 1;

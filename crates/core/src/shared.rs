@@ -11,17 +11,21 @@
 //! - Counters are per shard, updated under the shard's lock, and summed on read: every
 //!   operation is counted exactly once, whatever the interleaving.
 //!
-//! Exactness trade-off: each shard is an exact LRU of its own keys, but the whole is an
-//! approximation of one global LRU: the entry evicted is the least recently used *of its
-//! shard*, and a shard can fill (and evict) while another still has room. With keys
-//! spread by a good hash over many entries per shard the difference in hit ratio is small;
-//! with one shard (`n = 1`) the store is exactly the single-threaded LRU.
+//! - Every shard runs the cache's eviction policy (LRU, S3-FIFO or W-TinyLFU) over its
+//!   own keys, with its share of the capacity.
+//!
+//! Exactness trade-off: each shard is an exact LRU (or S3-FIFO, W-TinyLFU) of its own
+//! keys, but the whole is an approximation of one global cache: the entry evicted is the
+//! policy's victim *of its shard*, and a shard can fill (and evict) while another still
+//! has room. With keys spread by a good hash over many entries per shard the difference
+//! in hit ratio is small; with one shard (`n = 1`) the store is exactly the
+//! single-threaded cache.
 //!
 //! A poisoned shard (a panic while its lock was held: a bug) is emptied, entries dropped
 //! and counters kept, and used again: one shard's data is lost, the process is not.
 
 use crate::bytes::ByteStore;
-use crate::{Counters, Now};
+use crate::{Counters, Now, PolicyKind};
 use foldhash::fast::RandomState;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
@@ -31,6 +35,7 @@ pub struct Sharded {
     hasher: RandomState,
     capacity: u32,
     max_bytes: u64,
+    policy: PolicyKind,
 }
 
 /// Counters summed over shards, plus the entry count and the stored bytes.
@@ -45,6 +50,12 @@ impl Sharded {
     /// `shards` is clamped to 1..=capacity (every shard holds at least one entry); a
     /// `max_bytes` smaller than the shard count (but not 0) gives each shard 1 byte.
     pub fn new(capacity: u32, max_bytes: u64, shards: u32) -> Self {
+        Self::with_policy(capacity, max_bytes, shards, PolicyKind::Lru, 0)
+    }
+
+    /// As [`Sharded::new`], every shard evicting by `kind` (each over its own keys and its
+    /// share of the capacity), its key hash seeded with `seed`.
+    pub fn with_policy(capacity: u32, max_bytes: u64, shards: u32, kind: PolicyKind, seed: u32) -> Self {
         let capacity = capacity.clamp(1, crate::MAX_CAPACITY);
         let n = shards.clamp(1, capacity);
         let shards = (0..n)
@@ -55,7 +66,7 @@ impl Sharded {
                 } else {
                     (max_bytes / n as u64 + u64::from((i as u64) < max_bytes % n as u64)).max(1)
                 };
-                Mutex::new(ByteStore::new(cap, bytes))
+                Mutex::new(ByteStore::with_policy(cap, bytes, kind, seed))
             })
             .collect();
         Sharded {
@@ -63,7 +74,12 @@ impl Sharded {
             hasher: RandomState::default(),
             capacity,
             max_bytes,
+            policy: kind,
         }
+    }
+
+    pub fn policy(&self) -> PolicyKind {
+        self.policy
     }
 
     pub fn capacity(&self) -> u32 {

@@ -4,6 +4,7 @@
 
 use astra_cache_core::bytes::ByteStore;
 use astra_cache_core::shared::Sharded;
+use astra_cache_core::PolicyKind;
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -97,12 +98,13 @@ proptest! {
 
     #[test]
     fn counters_add_up_across_threads(
+        kind in proptest::sample::select(vec![PolicyKind::Lru, PolicyKind::S3Fifo, PolicyKind::TinyLfu]),
         capacity in 1u32..200,
         shards in 1u32..9,
         max_bytes in prop_oneof![Just(0u64), 1u64..2000],
         lists in proptest::collection::vec(proptest::collection::vec(op(64), 0..3000), 1..5),
     ) {
-        let store = Arc::new(Sharded::new(capacity, max_bytes, shards));
+        let store = Arc::new(Sharded::with_policy(capacity, max_bytes, shards, kind, 9));
         let issued = hammer(store.clone(), lists);
         let t = store.totals();
         prop_assert_eq!(t.counters.hits + t.counters.misses, issued.gets);
@@ -113,11 +115,17 @@ proptest! {
         }
     }
 
-    /// One shard is exactly the single-threaded byte store (same ops, same results).
+    /// One shard is exactly the single-threaded byte store (same ops, same results), under
+    /// every policy.
     #[test]
-    fn one_shard_is_the_byte_store(capacity in 1u32..8, ops in proptest::collection::vec(op(12), 0..500)) {
-        let sharded = Sharded::new(capacity, 0, 1);
-        let mut single = ByteStore::new(capacity, 0);
+    fn one_shard_is_the_byte_store(
+        kind in proptest::sample::select(vec![PolicyKind::Lru, PolicyKind::S3Fifo, PolicyKind::TinyLfu]),
+        seed in any::<u32>(),
+        capacity in 1u32..8,
+        ops in proptest::collection::vec(op(12), 0..500),
+    ) {
+        let sharded = Sharded::with_policy(capacity, 0, 1, kind, seed);
+        let mut single = ByteStore::with_policy(capacity, 0, kind, seed);
         let mut now = 0.0;
         for op in ops {
             now += 0.25;

@@ -9,8 +9,14 @@
 //! string or Buffer, returned as the same type with no serializer round trip.
 //!
 //! Functions (handles as in lib.rs; `now` < 0 or NaN means "use the engine clock"):
-//! - `sCreate(capacity, maxBytes)`: a private cache (one shard, an exact LRU).
-//! - `sOpen(name, capacity, maxBytes, shards, defaultTtlMs)`: the shared cache `name`.
+//! - `sCreate(capacity, maxBytes, policy?, seed?)`: a private cache (one shard: exactly
+//!   the single-threaded cache). `policy` as the reference engine's `create` (0 lru,
+//!   1 s3fifo, 2 tinylfu, 3 tinylfu with a fixed window; default 0), `seed` the u32 seed
+//!   of the policy's key hash (default 0).
+//! - `sOpen(name, capacity, maxBytes, shards, defaultTtlMs, policy?, seed?)`: the shared
+//!   cache `name`, every shard under `policy` (an existing cache must have the same policy;
+//!   its seed is kept).
+//! - `sPolicy(h)`: the policy code the cache runs.
 //! - `sGet(h, key, now, meta: Int32Array)`: the value (string or Buffer) or undefined;
 //!   on a hit `meta[0]` receives the tag. `sPeek` is the same without counting.
 //! - `sHas(h, key, now)`, `sRemove(h, key, now)`: booleans.
@@ -22,7 +28,7 @@ use crate::raw::{args, call, f64_arg, type_error, u32_arg, Env, Res, Value};
 use crate::shared::{self, Store};
 use crate::{clock, key};
 use astra_cache_core::shared::Sharded;
-use astra_cache_core::{LazyNow, Now, MAX_CAPACITY};
+use astra_cache_core::{LazyNow, Now, PolicyKind, MAX_CAPACITY};
 use napi::sys;
 use std::ffi::c_void;
 use std::ptr;
@@ -216,17 +222,48 @@ fn max_bytes_arg(env: Env, v: Value) -> Res<u64> {
     Ok(b as u64)
 }
 
+/// An optional u32 argument (undefined reads as 0).
+fn optional_u32(env: Env, v: Value, what: &str) -> Res<u32> {
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: v is an argument of the current callback (N-API fills missing ones with undefined).
+    ok(unsafe { sys::napi_typeof(env, v, &mut t) }, "read an argument's type")?;
+    if t == sys::ValueType::napi_undefined {
+        return Ok(0);
+    }
+    u32_arg(env, v, what)
+}
+
+/// The optional policy code and seed arguments.
+fn policy_args(env: Env, p: Value, s: Value) -> Res<(PolicyKind, u32)> {
+    let code = optional_u32(env, p, "policy")?;
+    let kind = PolicyKind::from_code(code)
+        .ok_or_else(|| type_error(format!("astra-cache native: policy must be 0, 1, 2 or 3, got {code}")))?;
+    Ok((kind, optional_u32(env, s, "seed")?))
+}
+
+/// The binding's code of a policy (inverse of `PolicyKind::from_code`).
+pub fn policy_code(kind: PolicyKind) -> u32 {
+    match kind {
+        PolicyKind::Lru => 0,
+        PolicyKind::S3Fifo => 1,
+        PolicyKind::TinyLfu => 2,
+        PolicyKind::TinyLfuFixed => 3,
+    }
+}
+
 unsafe extern "C" fn s_create(env: Env, info: Info) -> Value {
     call(env, || {
-        let [c, b] = args::<2>(env, info)?;
-        let store = Store { cache: Sharded::new(capacity_arg(env, c)?, max_bytes_arg(env, b)?, 1), default_ttl_ms: 0.0 };
+        let [c, b, p, sd] = args::<4>(env, info)?;
+        let (kind, seed) = policy_args(env, p, sd)?;
+        let cache = Sharded::with_policy(capacity_arg(env, c)?, max_bytes_arg(env, b)?, 1, kind, seed);
+        let store = Store { cache, default_ttl_ms: 0.0 };
         crate::raw::double(env, shared::attach(Arc::new(store))? as f64)
     })
 }
 
 unsafe extern "C" fn s_open(env: Env, info: Info) -> Value {
     call(env, || {
-        let [n, c, b, s, t] = args::<5>(env, info)?;
+        let [n, c, b, s, t, p, sd] = args::<7>(env, info)?;
         let capacity = capacity_arg(env, c)?;
         let max_bytes = max_bytes_arg(env, b)?;
         let shards = f64_arg(env, s, "shards")?;
@@ -234,8 +271,9 @@ unsafe extern "C" fn s_open(env: Env, info: Info) -> Value {
             return Err(type_error(format!("astra-cache native: shards must be an integer from 1 to {MAX_SHARDS}, got {shards}")));
         }
         let ttl = f64_arg(env, t, "defaultTtlMs")?;
+        let (kind, seed) = policy_args(env, p, sd)?;
         let name = String::from_utf16_lossy(&key::with_key(env, n, key::decode)?);
-        let handle = shared::open_named(&name, capacity, max_bytes, shards as u32, ttl)?;
+        let handle = shared::open_named(&name, capacity, max_bytes, shards as u32, ttl, kind, seed)?;
         crate::raw::double(env, handle as f64)
     })
 }
@@ -332,6 +370,14 @@ unsafe extern "C" fn s_counters(env: Env, info: Info) -> Value {
     })
 }
 
+unsafe extern "C" fn s_policy(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h] = args::<1>(env, info)?;
+        let kind = shared::with(u32_arg(env, h, "handle")?, |s| s.cache.policy())?;
+        crate::raw::double(env, policy_code(kind) as f64)
+    })
+}
+
 unsafe extern "C" fn s_keys(env: Env, info: Info) -> Value {
     call(env, || {
         let [h] = args::<1>(env, info)?;
@@ -341,7 +387,7 @@ unsafe extern "C" fn s_keys(env: Env, info: Info) -> Value {
 }
 
 /// (name, callback) pairs for lib.rs's registration.
-pub const FUNCTIONS: [(&str, sys::napi_callback); 11] = [
+pub const FUNCTIONS: [(&str, sys::napi_callback); 12] = [
     ("sCreate", Some(s_create)),
     ("sOpen", Some(s_open)),
     ("sClose", Some(s_close)),
@@ -353,4 +399,5 @@ pub const FUNCTIONS: [(&str, sys::napi_callback); 11] = [
     ("sClear", Some(s_clear)),
     ("sCounters", Some(s_counters)),
     ("sKeys", Some(s_keys)),
+    ("sPolicy", Some(s_policy)),
 ];

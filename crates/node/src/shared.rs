@@ -11,6 +11,7 @@
 
 use crate::raw::{error, Fail, Res};
 use astra_cache_core::shared::Sharded;
+use astra_cache_core::PolicyKind;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -69,19 +70,19 @@ pub fn attach(store: Arc<Store>) -> Res<u32> {
 
 /// Opens the shared cache `name`, creating it on first open. An existing cache opened
 /// with other options is an error naming the first difference (in the JS option names).
-pub fn open_named(name: &str, capacity: u32, max_bytes: u64, shards: u32, default_ttl_ms: f64) -> Res<u32> {
+pub fn open_named(name: &str, capacity: u32, max_bytes: u64, shards: u32, default_ttl_ms: f64, policy: PolicyKind, seed: u32) -> Res<u32> {
     let store = {
         // The map is consistent after any panic (insert/remove only), so a poisoned lock is usable.
         let mut map = names().lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, w| w.strong_count() > 0);
         match map.get(name).and_then(Weak::upgrade) {
             Some(existing) => {
-                check_same(name, &existing, capacity, max_bytes, shards, default_ttl_ms)?;
+                check_same(name, &existing, capacity, max_bytes, shards, default_ttl_ms, policy)?;
                 existing
             }
             None => {
                 let store = Arc::new(Store {
-                    cache: Sharded::new(capacity, max_bytes, shards),
+                    cache: Sharded::with_policy(capacity, max_bytes, shards, policy, seed),
                     default_ttl_ms,
                 });
                 map.insert(name.to_owned(), Arc::downgrade(&store));
@@ -92,7 +93,7 @@ pub fn open_named(name: &str, capacity: u32, max_bytes: u64, shards: u32, defaul
     attach(store)
 }
 
-fn check_same(name: &str, s: &Store, capacity: u32, max_bytes: u64, shards: u32, ttl: f64) -> Res<()> {
+fn check_same(name: &str, s: &Store, capacity: u32, max_bytes: u64, shards: u32, ttl: f64, policy: PolicyKind) -> Res<()> {
     let wanted_shards = shards.clamp(1, capacity.max(1));
     let diff = if s.cache.capacity() != capacity {
         Some(format!("maxsize {} (this call asked for {capacity})", s.cache.capacity()))
@@ -102,6 +103,8 @@ fn check_same(name: &str, s: &Store, capacity: u32, max_bytes: u64, shards: u32,
         Some(format!("shards {} (this call asked for {shards})", s.cache.shard_count()))
     } else if s.default_ttl_ms.to_bits() != ttl.to_bits() {
         Some(format!("defaultTtl {} s (this call asked for {} s)", s.default_ttl_ms / 1000.0, ttl / 1000.0))
+    } else if s.cache.policy() != policy {
+        Some(format!("policy '{}' (this call asked for '{}')", policy_name(s.cache.policy()), policy_name(policy)))
     } else {
         None
     };
@@ -111,6 +114,16 @@ fn check_same(name: &str, s: &Store, capacity: u32, max_bytes: u64, shards: u32,
             "ERR_ASTRA_NATIVE_MISMATCH",
             format!("shared cache \"{name}\" is already open with {d}"),
         )),
+    }
+}
+
+/// The JS option value of a policy (the fixed-window W-TinyLFU is a test/bench variant).
+fn policy_name(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Lru => "lru",
+        PolicyKind::S3Fifo => "s3fifo",
+        PolicyKind::TinyLfu => "tinylfu",
+        PolicyKind::TinyLfuFixed => "tinylfu-fixed",
     }
 }
 
