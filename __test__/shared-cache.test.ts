@@ -118,10 +118,12 @@ test('shared() refuses what cannot be shared', (t) => {
 test('a shared cache expires entries on the engine clock', async (t) => {
   const name = fresh('ttl')
   const a = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
-  await a.set('short', 'v', 0.02)
+  // A shared cache takes no injected clock (each worker's performance.now() has its own
+  // origin), so this waits for real: 1 s leaves room for a loaded machine before the first read.
+  await a.set('short', 'v', 1)
   await a.set('long', 'v')
   t.is(await a.get('short'), 'v')
-  await new Promise((r) => setTimeout(r, 40))
+  await new Promise((r) => setTimeout(r, 1100))
   t.is(await a.get('short'), undefined)
   t.is(await a.get('long'), 'v')
   t.is(a.stats().expirations, 1)
