@@ -103,9 +103,9 @@ export function contractSuite(test: TestFn, target: ContractTarget): void {
 
   test(title('fractional ttl in seconds'), async (t) => {
     const { cache, advance } = await open(t)
-    await cache.set('k', 'v', 0.05)
+    await cache.set('k', 'v', 0.25)
     t.is(await cache.get('k'), 'v')
-    await advance(150)
+    await advance(350)
     t.is(await cache.get('k'), undefined)
   })
 
