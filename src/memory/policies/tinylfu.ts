@@ -8,11 +8,12 @@ const PROBATION = 1
 const PROTECTED = 2
 const JITTER_THRESHOLD = 6
 const MAX_MOVES = 2
-const STEP_PERCENT = 0.0625
-const STEP_DECAY = 0.98
-const RESTART_THRESHOLD = 0.05
-/** See tinylfu.rs MIN_SAMPLE. */
-const MIN_SAMPLE = 5000
+// Caffeine's density climber constants; see tinylfu.rs.
+const DENSITY_GAIN = 0.03
+const MAX_STEP = 0.3
+const WINDOW_FLOOR = 0.02
+const SAMPLE_MULTIPLIER = 4
+const MIN_SAMPLE = 2048
 
 /**
  * W-TinyLFU with Caffeine's adaptive window; the pure-TS twin of
@@ -31,13 +32,12 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private hasLastMiss = false
   private rng: number
   private pendingHash = 0
-  // hill climber
+  // density climber
   private started = false
   private hits = 0
+  private windowHits = 0
   private misses = 0
   private readonly sampleSize: number
-  private step: number
-  private previousRate = 0
 
   constructor(
     private readonly capacity: number,
@@ -52,8 +52,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.protectedMax = this.protectedTarget()
     this.sketch = new Sketch(capacity)
     this.rng = (seed ^ 0x9e3779b9) | 0
-    this.sampleSize = Math.min(Math.max(capacity * 10, MIN_SAMPLE), 0xffffffff)
-    this.step = -STEP_PERCENT * capacity
+    this.sampleSize = Math.min(Math.max(capacity * SAMPLE_MULTIPLIER, MIN_SAMPLE), 0xffffffff)
   }
 
   relink(links: Links): void {
@@ -73,7 +72,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.increment(h)
     this.lastMiss = h
     this.hasLastMiss = true
-    if (this.adaptive) this.sample(false)
+    if (this.adaptive) this.sample(-1)
   }
 
   touch(slot: number): void {
@@ -86,7 +85,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
       this.protected.pushHead(slot)
       this.demote()
     } else this.protected.moveToHead(slot)
-    if (this.adaptive) this.sample(true)
+    if (this.adaptive) this.sample(q)
   }
 
   place(key: string): void {
@@ -173,35 +172,35 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.rng = (this.seed ^ 0x9e3779b9) | 0
     this.started = false
     this.hits = 0
+    this.windowHits = 0
     this.misses = 0
-    this.step = -STEP_PERCENT * this.capacity
-    this.previousRate = 0
   }
 
-  /** Caffeine's hill climber; see tinylfu.rs. */
-  private sample(hit: boolean): void {
+  /** Caffeine's density climber; see tinylfu.rs `sample`. `region` is the hit's queue, -1 a miss. */
+  private sample(region: number): void {
     if (!this.started) return
-    if (hit) this.hits++
-    else this.misses++
-    const requests = this.hits + this.misses
-    if (requests < this.sampleSize) return
-    const rate = this.hits / requests
-    const change = rate - this.previousRate
-    const amount = change >= 0 ? this.step : -this.step
-    if (Math.abs(change) >= RESTART_THRESHOLD) {
-      const s = STEP_PERCENT * this.capacity
-      this.step = amount >= 0 ? s : -s
-    } else {
-      this.step = STEP_DECAY * amount
+    if (region < 0) this.misses++
+    else {
+      this.hits++
+      if (region === WINDOW) this.windowHits++
     }
-    this.previousRate = rate
+    if (this.hits + this.misses < this.sampleSize) return
+    const capacity = this.capacity
+    const window = this.windowMax
+    const windowDensity = (this.windowHits + 1) / window
+    const mainDensity = (this.hits - this.windowHits + 1) / Math.max(capacity - window, 1)
+    const error = ln(windowDensity / mainDensity)
+    const magnitude = Math.min(MAX_STEP * capacity, Math.abs(error) * DENSITY_GAIN * capacity)
+    const amount = error >= 0 ? magnitude : -magnitude
     this.hits = 0
+    this.windowHits = 0
     this.misses = 0
-    const largest = this.capacity > 1 ? this.capacity - 1 : 1
+    const largest = capacity > 1 ? capacity - 1 : 1
+    const floor = Math.min(Math.max(WINDOW_FLOOR * capacity, 1), largest)
     // Whole entries, at least one in the step's direction (see tinylfu.rs step_entries).
     let move = Math.trunc(amount)
     if (move === 0 && amount !== 0) move = Math.sign(amount)
-    this.windowMax = Math.min(Math.max(this.windowMax + move, 1), largest)
+    this.windowMax = Math.trunc(Math.min(Math.max(window + move, floor), largest))
     this.protectedMax = this.protectedTarget()
   }
 
@@ -215,4 +214,28 @@ export class TinyLfuPolicy implements EvictionPolicy {
     hashes.set(this.hashes)
     this.hashes = hashes
   }
+}
+
+/** tinylfu.rs `ln`: the natural logarithm from + − × ÷ only, bit-identical in both engines. */
+function ln(x: number): number {
+  if (!(x > 0 && Number.isFinite(x))) return 0
+  let m = x
+  let e = 0
+  while (m >= 2) {
+    m /= 2
+    e += 1
+  }
+  while (m < 1) {
+    m *= 2
+    e -= 1
+  }
+  const z = (m - 1) / (m + 1)
+  const z2 = z * z
+  let term = z
+  let sum = 0
+  for (let k = 0; k < 16; k++) {
+    sum += term / (2 * k + 1)
+    term *= z2
+  }
+  return 2 * sum + e * Math.LN2
 }
