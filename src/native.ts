@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+import nodeGypBuild from 'node-gyp-build'
 import { CacheOptionError, NativeEngineUnavailableError, describe } from './errors'
 
 /**
@@ -6,8 +8,10 @@ import { CacheOptionError, NativeEngineUnavailableError, describe } from './erro
  * Where the binary comes from, in order:
  *   1. `native/index.js`, the loader napi-rs generates: a local build in `native/`
  *      (`npm run build:native`, run by `npm install` when cargo is present), then the
- *      per-platform npm package (`astra-cache-<platform>`), when one is installed.
- *   (Prebuilt binaries via node-gyp-build can be added to CANDIDATES; see issue 9.)
+ *      per-platform npm package (`astra-cache-<platform>`, musl detected), when one is installed.
+ *   2. `prebuilds/<platform>-<arch>/*.node` through node-gyp-build, under the package root or
+ *      under ASTRA_CACHE_PREBUILDS_ROOT (for bundles that ship binaries inside the package).
+ *   Otherwise the JS engine serves (selectEngine warns once).
  * Nothing is loaded until an engine is first needed, and the outcome is cached.
  */
 
@@ -57,8 +61,20 @@ export const ENGINE_ENV_VAR = 'ASTRA_CACHE_ENGINE'
 
 const CHOICES: readonly string[] = ['native', 'js', 'auto']
 
-/** Where to look for the binding, in order; each entry is a module id for require. */
-const CANDIDATES: readonly string[] = ['../native/index.js']
+/** Directory holding `prebuilds/` for node-gyp-build: an override for bundles, else the package root. */
+export const PREBUILDS_ENV_VAR = 'ASTRA_CACHE_PREBUILDS_ROOT'
+
+/** Where to look for the binding, in order; each loads it or throws saying why not. */
+const CANDIDATES: readonly { name: string; load: () => unknown }[] = [
+  { name: 'native/index.js', load: () => require('../native/index.js') },
+  {
+    name: 'prebuilds (node-gyp-build)',
+    load: () => {
+      const root = process.env[PREBUILDS_ENV_VAR] || join(__dirname, '..')
+      return nodeGypBuild(root)
+    },
+  },
+]
 
 const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters', 'hpBuffers', 'hpSet', 'hpRemove', 'hpFlush', 'getMany', 'setMany'] as const
 
@@ -70,9 +86,9 @@ let warned = false
 export function loadNative(): NativeBinding | null {
   if (binding !== undefined) return binding
   const failures: string[] = []
-  for (const id of CANDIDATES) {
+  for (const { name: id, load } of CANDIDATES) {
     try {
-      const candidate = require(id) as Partial<NativeBinding>
+      const candidate = load() as Partial<NativeBinding>
       const missing = REQUIRED_FUNCTIONS.filter((name) => typeof candidate[name] !== 'function')
       if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')} (stale build? run npm run build:native)`)
       const version = candidate.bindingVersion?.()
