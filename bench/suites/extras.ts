@@ -1,4 +1,4 @@
-/** Sections owned by other modules (metrics, decorators, quick native numbers), when they export one. */
+/** Sections owned by other modules (metrics, decorators, shared workers), when they export one. */
 import type { BenchConfig } from '../config'
 import { findExportedFunction, toSections } from '../optional-module'
 import type { Section } from '../table'
@@ -6,7 +6,6 @@ import type { Section } from '../table'
 const EXTRAS = [
   { file: 'metrics.ts', id: 'metrics', title: 'Metrics cost', preferred: ['metricsSection'] },
   { file: 'decorators.ts', id: 'decorators', title: 'Decorators overhead', preferred: ['decoratorsSection', 'runDecoratorsBench'] },
-  { file: 'quick-native.ts', id: 'quick-native', title: 'Native engine quick numbers', preferred: ['quickNativeSection'] },
   { file: 'shared-workers.ts', id: 'shared-workers', title: 'One shared cache, several worker threads', preferred: ['sharedWorkersSection'] },
 ]
 
