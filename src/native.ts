@@ -98,7 +98,8 @@ export function loadNative(): NativeBinding | null {
       binding = candidate as NativeBinding
       return binding
     } catch (err) {
-      failures.push(`${id}: ${err instanceof Error ? err.message : String(err)}`)
+      // One line per place: some loaders (node-gyp-build) put newlines in their messages.
+      failures.push(`${id}: ${(err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim()}`)
     }
   }
   loadError = new Error(`no native binary could be loaded (${failures.join('; ')})`)

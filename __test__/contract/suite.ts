@@ -142,6 +142,10 @@ export function contractSuite(test: TestFn, target: ContractTarget): void {
     await advance(PAST_TTL_MS)
     t.deepEqual(await cache.getMany(['a', 'b', 'c']), [1, undefined, 'x'])
     t.deepEqual(await cache.getMany([]), [])
+    // Misses are real undefined entries, not holes: map/forEach over the result see every key.
+    const sparse = await cache.getMany(['zz1', 'a', 'zz2'])
+    t.deepEqual(Object.keys(sparse), ['0', '1', '2'])
+    t.deepEqual(sparse.map((v) => v === undefined), [true, false, true])
   })
 
   test(title('setMany validates every entry before storing any'), async (t) => {

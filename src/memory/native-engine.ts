@@ -222,7 +222,8 @@ export class NativeEngine<V> implements Engine<V> {
       const slot = index.get(keys[i])
       if (slot === undefined) {
         misses++
-        continue // out[i] stays undefined
+        out[i] = undefined // assigned, not left a hole: callers map over the result
+        continue
       }
       if (this.expiring !== 0) {
         const deadline = this.deadlines[slot]
@@ -233,6 +234,7 @@ export class NativeEngine<V> implements Engine<V> {
             this.removeSlot(slot, now) // applies the ring first; Rust counts the expiration
             len = 0
             misses++
+            out[i] = undefined
             continue
           }
         }
@@ -267,8 +269,8 @@ export class NativeEngine<V> implements Engine<V> {
       const slots = buf.out
       for (let j = 0; j < m; j++) {
         const slot = slots[j]
-        if (slot >= 0) out[from + j] = this.values[slot]
-        else if (slot < -1) this.forget(-slot - 2) // expired and removed by Rust
+        out[from + j] = slot >= 0 ? this.values[slot] : undefined
+        if (slot < -1) this.forget(-slot - 2) // expired and removed by Rust
       }
     }
     return out
@@ -498,8 +500,8 @@ export class NativeCallEngine<V> implements Engine<V> {
       this.binding.getMany(this.handle, joined, m, this.clock(), 0)
       for (let j = 0; j < m; j++) {
         const slot = buf.out[j]
-        if (slot >= 0) out[from + j] = this.values[slot]
-        else if (slot < -1) this.values[-slot - 2] = undefined
+        out[from + j] = slot >= 0 ? this.values[slot] : undefined
+        if (slot < -1) this.values[-slot - 2] = undefined
       }
     }
     return out
