@@ -1,5 +1,5 @@
 import test from 'ava'
-import { CacheClosedError, CacheKeyError, CacheTtlError, CacheValueError } from '../src/errors'
+import { CacheClosedError, CacheKeyError, CacheTtlError, CacheOptionError, CacheValueError } from '../src/errors'
 import { NullCache } from '../src/null-cache'
 import { MAX_KEY_LENGTH } from '../src/validate'
 
@@ -41,7 +41,7 @@ test('validates its inputs like a real backend', async (t) => {
   await t.throwsAsync(cache.invalidate({} as never), { instanceOf: CacheKeyError })
   await t.throwsAsync(cache.getMany('k' as never), { instanceOf: CacheKeyError })
   await t.throwsAsync(cache.setMany([['k', undefined]]), { instanceOf: CacheValueError })
-  await t.throwsAsync(cache.setMany('k' as never), { instanceOf: CacheValueError, message: /entries must be an array/ })
+  await t.throwsAsync(cache.setMany('k' as never), { instanceOf: CacheOptionError, message: /setMany expects an array/ })
   await t.throwsAsync(cache.getOrSet('k', () => 1, Number.NaN), { instanceOf: CacheTtlError })
   t.throws(() => new NullCache({ name: '' }), { message: /name must be a non-empty string/ })
 })

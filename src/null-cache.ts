@@ -1,7 +1,8 @@
 import type { Cache } from './cache'
 import { CacheStats } from './cache'
-import { CacheClosedError, CacheValueError, describe } from './errors'
-import { checkKey, checkKeys, checkName, checkOptionsObject, checkValue, ttlToMs } from './validate'
+import { CacheClosedError } from './errors'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkName, checkOptionsObject, checkValue, ttlToMs } from './validate'
+import { resolveGetOrSetOptions, type TtlOrOptions } from './swr'
 
 export interface NullCacheOptions {
   /** Metrics label; default 'null'. */
@@ -61,14 +62,7 @@ export class NullCache<V = unknown> implements Cache<V> {
 
   async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
     this.checkOpen()
-    if (!Array.isArray(entries)) throw new CacheValueError(`entries must be an array of [key, value, ttl?] tuples, got ${describe(entries)}`)
-    for (const entry of entries) {
-      if (!Array.isArray(entry)) throw new CacheValueError(`each entry must be a [key, value, ttl?] tuple, got ${describe(entry)}`)
-      const [key, value, ttl] = entry
-      checkKey(key)
-      checkValue(value)
-      if (ttl !== undefined) ttlToMs(ttl)
-    }
+    checkEntries(entries, 0)
   }
 
   async has(key: string): Promise<boolean> {
@@ -78,10 +72,11 @@ export class NullCache<V = unknown> implements Cache<V> {
   }
 
   /** Always runs `load` (nothing is ever cached); concurrent callers are not coalesced. */
-  async getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V> {
+  async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.checkOpen()
     checkKey(key)
-    if (ttl !== undefined) ttlToMs(ttl)
+    checkLoader(load)
+    resolveGetOrSetOptions(ttlOrOptions)
     return await load()
   }
 

@@ -53,3 +53,21 @@ export function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new CacheOptionError(`name must be a non-empty string, got ${describe(name)}`)
   return name
 }
+
+/**
+ * Validates a setMany argument, an array of [key, value, ttl?] entries, before anything is
+ * stored (a bad entry stores nothing). Returns each entry's ttl in ms (`defaultTtlMs` when omitted).
+ */
+export function checkEntries(entries: unknown, defaultTtlMs: number): number[] {
+  if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
+  return entries.map((entry: unknown, i) => {
+    if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entry ${i} must be a [key, value, ttl?] array, got ${describe(entry)}`)
+    checkKey(entry[0])
+    checkValue(entry[1])
+    return entry[2] === undefined ? defaultTtlMs : ttlToMs(entry[2])
+  })
+}
+
+export function checkLoader(load: unknown): void {
+  if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+}

@@ -232,6 +232,11 @@ export function contractSuite(test: TestFn, target: ContractTarget): void {
       t.true(e!.message.includes('ttl'), e!.message)
     }
     t.is(await cache.get('k'), undefined)
+    // Batch and loader arguments of the wrong shape: the same coded error on every backend.
+    await t.throwsAsync(cache.setMany('k' as never), { code: 'ERR_CACHE_INVALID_OPTION', message: /setMany expects an array/ } as never)
+    await t.throwsAsync(cache.setMany([['k', 1], 'k2' as never]), { code: 'ERR_CACHE_INVALID_OPTION', message: /setMany entry 1/ } as never)
+    await t.throwsAsync(cache.getOrSet('k', 'not a function' as never), { code: 'ERR_CACHE_INVALID_OPTION', message: /loader function/ } as never)
+    t.is(await cache.get('k'), undefined)
   })
 
   test(title('every operation after close rejects with ERR_CACHE_CLOSED'), async (t) => {

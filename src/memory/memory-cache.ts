@@ -4,7 +4,7 @@ import { CacheClosedError, CacheOptionError, describe } from '../errors'
 import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
 import { SingleFlight } from '../single-flight'
 import { rawGet, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
-import { checkKey, checkKeys, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
 import { createEngine, type EngineChoice } from './engine-choice'
@@ -153,14 +153,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
 
   async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
     this.assertOpen()
-    if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
-    // Validate everything first: a bad entry stores nothing.
-    const ttls = entries.map((entry, i) => {
-      if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entry ${i} must be a [key, value, ttl?] array, got ${describe(entry)}`)
-      checkKey(entry[0])
-      checkValue(entry[1])
-      return entry[2] === undefined ? this.defaultTtlMs : ttlToMs(entry[2])
-    })
+    const ttls = checkEntries(entries, this.defaultTtlMs)
     this.impl.setMany(entries, ttls)
   }
 
@@ -168,7 +161,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
   async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.assertOpen()
     checkKey(key)
-    if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+    checkLoader(load)
     const options = resolveGetOrSetOptions(ttlOrOptions)
     if (options.swr) {
       this.swrUsed = true

@@ -11,7 +11,7 @@ import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
 import { jsonSerializer, type Serializer } from '../serializer'
 import { SingleFlight } from '../single-flight'
 import { isEnvelope, rawGet, rawGetMany, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
-import { checkKey as checkAnyKey, checkKeys as checkAnyKeys, checkValue, ttlToMs } from '../validate'
+import { checkEntries, checkKey as checkAnyKey, checkKeys as checkAnyKeys, checkLoader, checkValue, ttlToMs } from '../validate'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker'
 import { InvalidationQueue } from './invalidation-queue'
 import { groupBySlot } from './key-slot'
@@ -495,16 +495,9 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
 
   async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
     this.assertOpen()
-    if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
     // Validate and encode everything before writing anything.
-    const prepared = entries.map((entry) => {
-      if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entries must be [key, value, ttl?] arrays, got ${describe(entry)}`)
-      const [key, value, ttl] = entry
-      checkKey(key)
-      checkValue(value)
-      const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-      return { key, fullKey: this.keyPrefix + key, payload: this.encode(value), ttlMs }
-    })
+    const ttls = checkEntries(entries, this.defaultTtlMs)
+    const prepared = entries.map(([key, value], i) => ({ key, fullKey: this.keyPrefix + key, payload: this.encode(value), ttlMs: ttls[i] }))
     if (prepared.length === 0) return
     const started = this.startTimer()
     if (this.breaker.allowsCalls) {
@@ -536,7 +529,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
   async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.assertOpen()
     checkKey(key)
-    if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+    checkLoader(load)
     const options = resolveGetOrSetOptions(ttlOrOptions)
     const started = this.startTimer()
     if (options.swr) {

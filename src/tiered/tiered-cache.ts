@@ -5,7 +5,7 @@ import { CacheStats } from '../cache'
 import { CacheClosedError, CacheOptionError, describe } from '../errors'
 import { SingleFlight } from '../single-flight'
 import { cacheStore, rawGet, rawGetMany, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
-import { checkKey, checkKeys, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 
 export interface TieredCacheOptions<V> {
@@ -207,13 +207,8 @@ export class TieredCache<V = unknown> extends EventEmitter implements Cache<V> {
 
   async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
     this.assertOpen()
-    if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
-    const local = entries.map((entry, i) => {
-      if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entry ${i} must be a [key, value, ttl?] array, got ${describe(entry)}`)
-      checkKey(entry[0])
-      checkValue(entry[1])
-      return [entry[0], entry[1], this.boundedL1Ttl(entry[2])] as [string, V, number]
-    })
+    checkEntries(entries, 0)
+    const local = entries.map((entry) => [entry[0], entry[1], this.boundedL1Ttl(entry[2])] as [string, V, number])
     if (local.length === 0) return
     this.epoch++
     await this.l2.setMany(entries)
@@ -225,7 +220,7 @@ export class TieredCache<V = unknown> extends EventEmitter implements Cache<V> {
   async getOrSet(key: string, load: () => Promise<V> | V, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.assertOpen()
     checkKey(key)
-    if (typeof load !== 'function') throw new CacheOptionError(`getOrSet expects a loader function, got ${describe(load)}`)
+    checkLoader(load)
     const options = resolveGetOrSetOptions(ttlOrOptions)
     if (options.swr) {
       const store: SwrStore = { read: (k) => this.readRaw(k), write: (k, v, ttlSeconds) => this.set(k, v as V, ttlSeconds) }
