@@ -228,21 +228,35 @@ function defineTests(b: NativeBinding): void {
   test('fuzz: hot-path and batch functions with random and bad arguments never crash the process', (t) => {
     // Bad rings (out-of-range or vacant slots, lengths past the ring), bad ends/ttls in the
     // shared area, wrong types, closed handles: every mistake is a JS Error, never a crash.
-    const names = ['hpBuffers', 'hpSet', 'hpRemove', 'hpFlush', 'getMany', 'setMany', 'setAt', 'getAt', 'clear', 'close'] as const
+    // The keyless sets (hpInsert/hpUpdate) read now, ttlMs, ringLen and slot from the area's
+    // call block: random values there (freed, out-of-range, negative slots) must be errors too.
+    const names = ['hpBuffers', 'hpSet', 'hpInsert', 'hpUpdate', 'hpOrder', 'hpRemove', 'hpFlush', 'getMany', 'setMany', 'setAt', 'getAt', 'clear', 'close'] as const
     const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
     const open: number[] = []
-    const areas = new Map<number, { ring: Int32Array; ends: Int32Array; ttls: Float64Array }>()
+    const areas = new Map<number, { ring: Int32Array; ends: Int32Array; ttls: Float64Array; callF64: Float64Array; callI32: Int32Array }>()
+    let opened = 0
     const openOne = () => {
-      const h = b.create(4)
+      const h = b.create(4, opened++ % 3 === 2 ? 1 : 0) // some S3-FIFO engines: keyless sets must refuse them
       const buf = b.hpBuffers(h)
-      areas.set(h, { ring: new Int32Array(buf, 0, 1024), ends: new Int32Array(buf, 4096, 256), ttls: new Float64Array(buf, 8192, 256) })
+      areas.set(h, {
+        ring: new Int32Array(buf, 0, 1024),
+        ends: new Int32Array(buf, 4096, 256),
+        ttls: new Float64Array(buf, 8192, 256),
+        callF64: new Float64Array(buf, 10240, 2),
+        callI32: new Int32Array(buf, 10256, 2),
+      })
       open.push(h)
     }
     openOne()
     const handle = fc.oneof(fc.nat(3).map((i) => open[i % open.length]), fc.integer(), fc.anything())
     const num = fc.oneof(fc.integer({ min: -3, max: 1030 }), fc.double(), fc.constantFrom(0, 1, 2, 256, 257, 1024, 1025, 2 ** 32))
     const arg = fc.oneof(num, fc.string(), fc.anything(), fc.constant(new Int32Array(4)))
-    const fill = fc.record({ ring: fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 8 }), ends: fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 8 }), ttl: fc.double() })
+    const fill = fc.record({
+      ring: fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 8 }),
+      ends: fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 8 }),
+      ttl: fc.double(),
+      call: fc.tuple(fc.double(), fc.double(), fc.oneof(fc.integer({ min: -2, max: 1030 }), fc.integer()), fc.oneof(fc.integer({ min: -2, max: 6 }), fc.integer())),
+    })
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fill), { maxLength: 40 }), (calls) => {
         for (const [name, h, rest, f] of calls) {
@@ -251,6 +265,8 @@ function defineTests(b: NativeBinding): void {
             area.ring.set(f.ring)
             area.ends.set(f.ends)
             area.ttls.fill(f.ttl, 0, 8)
+            area.callF64.set([f.call[0], f.call[1]])
+            area.callI32.set([f.call[2], f.call[3]])
           }
           try {
             const r = binding[name](h, ...rest)
@@ -259,7 +275,7 @@ function defineTests(b: NativeBinding): void {
               open.splice(open.indexOf(h as number), 1)
               if (open.length === 0) openOne()
             }
-            if (r !== undefined && typeof r !== 'number' && !(r instanceof ArrayBuffer)) throw new Error(`${name} returned ${typeof r}`)
+            if (r !== undefined && typeof r !== 'number' && !(r instanceof ArrayBuffer) && !Array.isArray(r)) throw new Error(`${name} returned ${typeof r}`)
           } catch (err) {
             if (!(err instanceof Error)) throw new Error(`${name} threw a non-Error`)
             if (/returned|PANIC|panic/.test(err.message)) throw err
@@ -292,6 +308,60 @@ function defineTests(b: NativeBinding): void {
     t.deepEqual(b.keys(h), ['a', 'b'], 'a valid ring is applied in order')
     b.close(h)
     b.close(other)
+  })
+
+  test('keyless sets: free, out-of-range and negative slots and non-LRU engines are clear errors that change nothing', (t) => {
+    const h = b.create(2)
+    const buf = b.hpBuffers(h)
+    const callF64 = new Float64Array(buf, 10240, 2)
+    const callI32 = new Int32Array(buf, 10256, 2)
+    callF64.set([0, 0]) // now, ttlMs
+    callI32.set([0, 0]) // ringLen, slot
+    t.is(b.hpInsert(h), 0)
+    t.is(b.hpInsert(h), 1)
+    t.is(b.hpInsert(h), 0, 'full: the LRU tail (slot 0) is evicted and its slot reused')
+    t.deepEqual(b.hpOrder(h, 0), [0, 1])
+    for (const slot of [2, 7, -1, 2 ** 31 - 1]) {
+      callI32[1] = slot
+      t.throws(() => b.hpUpdate(h), { instanceOf: TypeError, message: new RegExp(`slot ${slot} is not an occupied slot`) })
+    }
+    t.is(b.hpRemove(h, 1, 0, 0), 1)
+    callI32[1] = 1
+    t.throws(() => b.hpUpdate(h), { message: /slot 1 is not an occupied slot/ }, 'a freed slot is refused')
+    callI32[0] = 1025
+    t.throws(() => b.hpInsert(h), { message: /ringLen 1025/ })
+    callI32[0] = -1
+    t.throws(() => b.hpInsert(h), { message: /ringLen -1/ })
+    callI32.set([0, 0])
+    t.is(b.hpUpdate(h), 0)
+    const c = new Float64Array(6)
+    b.counters(h, c)
+    t.deepEqual([...c], [0, 0, 1, 0, 4, 1], 'refused calls counted nothing: 4 sets, 1 eviction, 1 entry')
+    // A deferred insert in the ring (-(victim + 2)) is applied only over the LRU tail of a full cache.
+    const ring = new Int32Array(buf, 0, 1024)
+    ring[0] = -2
+    callI32.set([1, 0])
+    t.throws(() => b.hpInsert(h), { message: /ring\[0\] = -2 is not an occupied slot \(or the LRU tail/ }, 'not full')
+    b.counters(h, c)
+    t.deepEqual([...c], [0, 0, 1, 0, 4, 1])
+    callI32.set([0, 2]) // asks for 2 victims: the cache becomes full
+    t.is(b.hpInsert(h), 1)
+    t.is(callI32[1], 2, 'two victims listed')
+    t.deepEqual([...new Int32Array(buf, 10264, 2)], [0, 1], 'LRU tail first')
+    ring.set([-3, -2]) // insert over 1: refused, it is not the tail
+    callI32.set([2, 0])
+    t.throws(() => b.hpFlush(h, 2, 0, 0), { message: /ring\[0\] = -3/ })
+    ring.set([-2, -3]) // over 0 (the tail), then over 1 (the tail after it)
+    b.hpFlush(h, 2, 0, 0)
+    b.counters(h, c)
+    t.deepEqual([...c], [0, 0, 3, 0, 7, 2], 'two more sets, each evicting')
+    const s3 = b.create(2, 1)
+    b.hpBuffers(s3)
+    t.throws(() => b.hpInsert(s3), { message: /need an LRU engine/ })
+    const noArea = b.create(2)
+    t.throws(() => b.hpInsert(noArea), { message: /hpBuffers first/ })
+    for (const o of [h, s3, noArea]) b.close(o)
+    t.throws(() => b.hpInsert(h), { message: /not open/ })
   })
 
   test('the engine clock is monotonic and used when no time is passed', (t) => {

@@ -6,6 +6,7 @@
  */
 import test from 'ava'
 import fc from 'fast-check'
+import { CacheOptionError } from '../src/errors'
 import { JsEngine } from '../src/memory/js-engine'
 import { NativeEngine } from '../src/memory/native-engine'
 import { loadNative } from '../src/native'
@@ -109,6 +110,49 @@ function defineTests(): void {
     t.is(e.get('a'), 1)
     t.is(e.size, 1)
     e.close()
+  })
+
+  test('keyless sets: Rust keeps no keys, and a key whose own expired entry its set sweeps is stored again', (t) => {
+    const clock = new FakeClock()
+    const e = new NativeEngine<number>({ capacity: 4, clock: clock.now })
+    e.set('a', 1, 10) // slot 0
+    e.set('b', 2, 0) // slot 1; the sweep passes slot 0 (live)
+    clock.advance(10)
+    e.set('a', 3, 0) // its sweep reaches slot 0 and frees the expired 'a' first: then an insert
+    t.is(e.get('a'), 3)
+    t.deepEqual(e.keysMruToLru(), ['a', 'b'])
+    t.like(e.counters(), { sets: 3, expirations: 1, evictions: 0, size: 2 })
+    const binding = loadNative()!
+    const handle = (e as unknown as { handle: number }).handle
+    t.deepEqual(binding.keys(handle), ['', ''], 'entries in Rust carry no key bytes')
+    e.close()
+  })
+
+  test('a run of inserts recorded in the ring (deferred, no call) evicts and counts exactly', (t) => {
+    // Past the 64 victims listed at a time and past the ring's 1024 entries; a hit in the
+    // middle invalidates the listed victims (the order changed), a clear applies the ring first.
+    const e = new NativeEngine<number>({ capacity: 100, clock: () => 1 })
+    const js = new JsEngine<number>({ capacity: 100, clock: () => 1 })
+    for (const x of [e, js]) {
+      for (let i = 0; i < 1500; i++) x.set(`k${i}`, i, 0)
+      x.get('k1450')
+      for (let i = 1500; i < 3000; i++) x.set(`k${i}`, i, 0)
+    }
+    t.deepEqual(e.keysMruToLru(), js.keysMruToLru())
+    t.deepEqual(e.counters(), js.counters())
+    t.like(e.counters(), { sets: 3000, evictions: 2900, size: 100 })
+    for (const x of [e, js]) {
+      for (let i = 0; i < 150; i++) x.set(`n${i}`, i, 0)
+      x.clear()
+    }
+    t.deepEqual(e.counters(), js.counters())
+    t.is(e.get('n149'), undefined)
+    e.close()
+    t.throws(() => e.set('late', 1, 0), { message: /not open/ })
+  })
+
+  test('NativeEngine takes LRU only (other policies need keys in Rust: NativeCallEngine)', (t) => {
+    t.throws(() => new NativeEngine<number>({ capacity: 4, clock: () => 1, policy: 's3fifo' }), { instanceOf: CacheOptionError, message: /policy 'lru' only.*s3fifo/ })
   })
 
   type Op =

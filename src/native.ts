@@ -37,10 +37,22 @@ export interface NativeBinding {
   keys(handle: number): string[]
   bindingVersion(): number
   // The hot path and batches (crates/node/src/hotpath.rs, batch.rs; docs/native-hotpath.md).
-  /** The engine's shared area (Rust memory): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256]. */
+  /** The engine's shared area (Rust memory): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256] | call block f64 now, f64 ttlMs, i32 ringLen, i32 slot | victims i32[64]. */
   hpBuffers(handle: number): ArrayBuffer
   /** set after applying ring[0, ringLen); slot, or -(slot + 1) with the swept slots in ring[0..2] (-1 = none). */
   hpSet(handle: number, key: string, ttlMs: number, now: number, ringLen: number): number
+  /**
+   * LRU only, keyless: a set of a key absent from JS's index (Rust keeps no key); now, ttlMs
+   * and ringLen are read from the area's call block. Returns as hpSet; if JS still keeps a key
+   * in the returned slot, that key was evicted. A call block slot word n > 0 asks for up to n
+   * (<= 64) next victims, LRU tail first, written to victims with their count in the slot word;
+   * JS may then record its next inserts in the ring as -(victim + 2) instead of calling.
+   */
+  hpInsert(handle: number): number
+  /** LRU only, keyless: a set of the key JS keeps in the call block's slot (new deadline, most recently used). Returns as hpSet. */
+  hpUpdate(handle: number): number
+  /** occupied slots from most to least recently used, after applying the ring (tests; O(n)). */
+  hpOrder(handle: number, ringLen: number): number[]
   /** removes the entry in slot after applying the ring: 1 was live, 0 was expired. */
   hpRemove(handle: number, slot: number, now: number, ringLen: number): number
   /** applies the ring and adds hits/misses counted in JS. */
@@ -52,7 +64,7 @@ export interface NativeBinding {
 }
 
 /** The calling convention this file expects (crates/node `binding_version`). */
-const BINDING_VERSION = 1
+const BINDING_VERSION = 2
 
 export type EngineChoice = 'native' | 'js' | 'auto'
 
@@ -76,7 +88,7 @@ const CANDIDATES: readonly { name: string; load: () => unknown }[] = [
   },
 ]
 
-const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters', 'hpBuffers', 'hpSet', 'hpRemove', 'hpFlush', 'getMany', 'setMany'] as const
+const REQUIRED_FUNCTIONS = ['bindingVersion', 'create', 'close', 'getAt', 'setAt', 'peekAt', 'removeAt', 'takeSwept', 'clear', 'size', 'counters', 'hpBuffers', 'hpSet', 'hpInsert', 'hpUpdate', 'hpOrder', 'hpRemove', 'hpFlush', 'getMany', 'setMany'] as const
 
 let binding: NativeBinding | null | undefined
 let loadError: Error | undefined

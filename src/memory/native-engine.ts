@@ -1,4 +1,4 @@
-import { NativeEngineUnavailableError } from '../errors'
+import { CacheOptionError, NativeEngineUnavailableError } from '../errors'
 import { loadNative, nativeLoadError, type NativeBinding } from '../native'
 import type { Clock, Engine, EngineCounters, EngineOptions } from './engine'
 import { randomPolicySeed } from './policies/create'
@@ -16,6 +16,13 @@ import { POLICY_CODES } from './policies/policy'
  * ring is full: so no access is dropped and the LRU order, evictions and counters are
  * exactly those of calling Rust's get each time. Misses and hits are counted here and
  * added to Rust's counters at the same moments.
+ *
+ * Keyless: Rust holds no keys for this engine (crates/core/src/keyless.rs). The index
+ * already says whether a key is present, so a set of a present key crosses with its slot
+ * only (hpUpdate) and a set of a new key with no key at all (hpInsert: Rust takes a free
+ * slot or evicts the LRU tail and returns the slot). No string copy, hash or table probe
+ * in Rust; the keys by slot live here only. LRU only (S3-FIFO's ghost and W-TinyLFU's
+ * sketch need keys: those policies use NativeCallEngine, see engine-choice.ts).
  *
  * Staying in sync: every slot Rust frees (sweep, eviction, expiry, delete) is reported
  * back, and the key and value kept for it are dropped here, so the index holds exactly
@@ -49,25 +56,39 @@ const RING_SIZE = 1024
 /** Keys per batch crossing (bounds the joined string and the result buffers). */
 const BATCH = 256
 const INITIAL_SLOTS = 16
+/** Victims hpInsert hands out at most (crates/node/src/hotpath.rs VICTIMS). */
+const VICTIMS = 64
 
 /**
  * Views over the engine's shared area, Rust memory handed over once (hpBuffers): calls
  * then pass only counts, since reading a typed array argument costs ~55 ns per call.
- * Layout (crates/node/src/hotpath.rs): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256].
+ * Layout (crates/node/src/hotpath.rs): ring i32[1024] | ends i32[256] | out i32[768] | ttls f64[256]
+ * | call block: f64 now, f64 ttlMs, i32 ringLen, i32 slot (the arguments of hpInsert/hpUpdate:
+ * a shared word costs ~1 ns to pass, an N-API argument ~10 ns).
  */
 interface Area {
   ring: Int32Array
   ends: Int32Array
   out: Int32Array
   ttls: Float64Array
+  /** [now, ttlMs] */
+  callF64: Float64Array
+  /** [ringLen, slot] (for hpInsert: victims wanted, then victims given) */
+  callI32: Int32Array
+  /** The next victims, LRU tail first (hpInsert writes them when asked). */
+  victims: Int32Array
 }
 
 function areaViews(buffer: ArrayBuffer): Area {
+  const callAt = 4 * (RING_SIZE + 4 * BATCH) + 8 * BATCH
   return {
     ring: new Int32Array(buffer, 0, RING_SIZE),
     ends: new Int32Array(buffer, 4 * RING_SIZE, BATCH),
     out: new Int32Array(buffer, 4 * (RING_SIZE + BATCH), 3 * BATCH),
     ttls: new Float64Array(buffer, 4 * (RING_SIZE + 4 * BATCH), BATCH),
+    callF64: new Float64Array(buffer, callAt, 2),
+    callI32: new Int32Array(buffer, callAt + 16, 2),
+    victims: new Int32Array(buffer, callAt + 24, VICTIMS),
   }
 }
 
@@ -101,10 +122,24 @@ export class NativeEngine<V> implements Engine<V> {
   /** Slots of hits not yet applied by Rust: ring[0, ringLen). Also receives swept slots from hpSet. */
   private readonly ring: Int32Array
   private ringLen = 0
+  /** The call block of the area: hpInsert/hpUpdate read their arguments there. */
+  private readonly callF64: Float64Array
+  private readonly callI32: Int32Array
+  /**
+   * Deferred inserts: after an hpInsert that asked for them, victims[victimPos, victimCount)
+   * are the next LRU victims, valid while the ring holds nothing but deferred inserts since
+   * (ringLen === deferLen; -1 = not valid) and no entry has a deadline. A set of a new key
+   * with no TTL then takes the next victim's slot and is recorded in the ring as
+   * -(slot + 2), no call: Rust applies it with the hits, in order, as the insert it is.
+   */
+  private readonly victims: Int32Array
+  private victimPos = 0
+  private victimCount = 0
+  private deferLen = -1
+  /** Victims to ask for next: doubles while runs use them all (up to VICTIMS), so a short run costs Rust a short walk. */
+  private want = 4
   /** Entries with a deadline: while 0, a hit skips reading its deadline. */
   private expiring = 0
-  /** W-TinyLFU counts misses in its sketch: then misses and expiries are served by Rust. */
-  private readonly missesToRust: boolean
   /** Hits and misses served here, not yet added to Rust's counters. */
   private hits = 0
   private misses = 0
@@ -112,6 +147,10 @@ export class NativeEngine<V> implements Engine<V> {
   private readonly area: Area
 
   constructor(options: EngineOptions) {
+    if ((options.policy ?? 'lru') !== 'lru') {
+      // Keyless sets need LRU: the other policies need each key's hash in Rust.
+      throw new CacheOptionError(`NativeEngine supports policy 'lru' only, got policy: ${JSON.stringify(options.policy)} (use NativeCallEngine)`)
+    }
     this.binding = loadBinding()
     this.capacity = options.capacity
     this.clock = options.clock
@@ -119,11 +158,13 @@ export class NativeEngine<V> implements Engine<V> {
     this.deadlines = new Float64Array(slots)
     this.keys = filledArray(slots)
     this.values = filledArray(slots)
-    this.handle = this.binding.create(options.capacity, POLICY_CODES[options.policy ?? 'lru'], options.policySeed ?? randomPolicySeed())
+    this.handle = this.binding.create(options.capacity, POLICY_CODES.lru, options.policySeed ?? randomPolicySeed())
     finalizer.register(this, { binding: this.binding, handle: this.handle }, this)
     this.area = areaViews(this.binding.hpBuffers(this.handle))
     this.ring = this.area.ring
-    this.missesToRust = (options.policy ?? 'lru').startsWith('tinylfu')
+    this.callF64 = this.area.callF64
+    this.callI32 = this.area.callI32
+    this.victims = this.area.victims
   }
 
   get size(): number {
@@ -134,7 +175,6 @@ export class NativeEngine<V> implements Engine<V> {
     const slot = this.index.get(key)
     if (slot === undefined) {
       if (this.handle === 0) this.assertOpen() // closed: the index is empty, so every call lands here
-      if (this.missesToRust) return this.getInRust(key)
       this.misses++
       return undefined
     }
@@ -143,7 +183,6 @@ export class NativeEngine<V> implements Engine<V> {
       if (deadline !== 0) {
         const now = this.clock()
         if (now >= deadline) {
-          if (this.missesToRust) return this.getInRust(key)
           this.removeSlot(slot, now) // Rust counts the expiration
           this.misses++
           return undefined
@@ -176,9 +215,36 @@ export class NativeEngine<V> implements Engine<V> {
   set(key: string, value: V, ttlMs: number): void {
     // While no entry has a deadline and this one gets none, Rust never reads `now`: skip the clock.
     const now = ttlMs === 0 && this.expiring === 0 ? 0 : this.clock()
-    const n = this.ringLen
+    const known = this.index.get(key)
+    // A run of inserts with no TTL and no hits between: no deadline anywhere, so the sweep
+    // frees nothing and the victim is the LRU tail, which Rust listed ahead (victims).
+    const plain = known === undefined && ttlMs === 0 && this.expiring === 0 && this.ringLen === this.deferLen
+    if (plain && this.victimPos < this.victimCount) {
+      const slot = this.victims[this.victimPos++]
+      const n = this.ringLen
+      this.ring[n] = -slot - 2
+      this.ringLen = this.deferLen = n + 1
+      this.place(slot, key, value, 0)
+      if (n + 1 === RING_SIZE) this.flush() // keeps the victims valid
+      return
+    }
+    this.callF64[0] = now
+    this.callF64[1] = ttlMs
+    this.callI32[0] = this.ringLen
     this.ringLen = 0
-    let slot = this.binding.hpSet(this.handle, key, ttlMs, now, n)
+    let slot: number
+    if (known === undefined) {
+      // The second insert of a run asks for the next victims; more each time a run used them all.
+      this.callI32[1] = plain ? (this.want = this.victimCount > 0 ? Math.min(VICTIMS, this.want * 2) : 4) : 0
+      slot = this.binding.hpInsert(this.handle) // Rust keeps no key: it returns the slot it chose
+      this.victimCount = this.callI32[1]
+      this.victimPos = 0
+      this.deferLen = 0
+    } else {
+      this.callI32[1] = known
+      slot = this.binding.hpUpdate(this.handle)
+      this.deferLen = -1
+    }
     if (slot < 0) {
       // The sweep freed slots (in ring[0..2]): forget them first, the new key may reuse one.
       slot = -slot - 1
@@ -202,10 +268,9 @@ export class NativeEngine<V> implements Engine<V> {
   /**
    * get() per key: hits never cross N-API, so a JS loop (~Map.get per key) beats one
    * batch crossing (joining the keys and re-hashing them in Rust cost ~65 ns per key,
-   * docs/native-hotpath.md). Under W-TinyLFU misses go to Rust: then the batch call is used.
+   * docs/native-hotpath.md).
    */
   getMany(keys: readonly string[]): (V | undefined)[] {
-    if (this.missesToRust) return this.getManyInRust(keys)
     if (this.handle === 0) this.assertOpen()
     const n = keys.length
     const out = new Array<V | undefined>(n)
@@ -256,53 +321,19 @@ export class NativeEngine<V> implements Engine<V> {
     return out
   }
 
-  /** getMany as one crossing per 256 keys: Rust looks every key up (same counters and order). */
-  getManyInRust(keys: readonly string[]): (V | undefined)[] {
-    const out = new Array<V | undefined>(keys.length)
-    const buf = this.area
-    for (let from = 0; from < keys.length; from += BATCH) {
-      const m = Math.min(BATCH, keys.length - from)
-      const joined = joinKeys(keys, from, m, buf.ends)
-      const n = this.ringLen
-      this.ringLen = 0
-      this.binding.getMany(this.handle, joined, m, this.clock(), n)
-      const slots = buf.out
-      for (let j = 0; j < m; j++) {
-        const slot = slots[j]
-        out[from + j] = slot >= 0 ? this.values[slot] : undefined
-        if (slot < -1) this.forget(-slot - 2) // expired and removed by Rust
-      }
-    }
-    return out
-  }
-
+  /**
+   * set() per entry: Rust holds no keys here, so a batch crossing would have to replay
+   * each set's evictions before deciding the next key's update or insert; a keyless set
+   * crosses with numbers only (no string), so the loop is the cheap form.
+   */
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
-    const buf = this.area
-    const keys = entries.map((e) => e[0])
-    for (let from = 0; from < entries.length; from += BATCH) {
-      const m = Math.min(BATCH, entries.length - from)
-      const joined = joinKeys(keys, from, m, buf.ends)
-      for (let j = 0; j < m; j++) buf.ttls[j] = ttlsMs[from + j]
-      const now = this.clock()
-      const n = this.ringLen
-      this.ringLen = 0
-      this.binding.setMany(this.handle, joined, m, now, n)
-      // Replay in order: each set's swept slots are forgotten before its own slot is filled.
-      const out = buf.out
-      for (let j = 0; j < m; j++) {
-        const a = out[3 * j + 1]
-        const b = out[3 * j + 2]
-        if (a >= 0) this.forget(a)
-        if (b >= 0) this.forget(b)
-        const ttl = buf.ttls[j]
-        this.place(out[3 * j], keys[from + j], entries[from + j][1], ttl === 0 ? 0 : now + ttl)
-      }
-    }
+    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
   }
 
   clear(): void {
+    if (this.ringLen !== 0) this.flush() // deferred inserts in the ring count sets and evictions
     this.binding.clear(this.handle)
-    this.ringLen = 0 // recorded hits are moot: every entry is gone
+    this.deferLen = -1
     this.expiring = 0
     this.index.clear()
     this.keys.fill(undefined)
@@ -320,7 +351,8 @@ export class NativeEngine<V> implements Engine<V> {
   /** Keys from most to least recently used, in Rust's order (tests and debugging; O(n)). */
   keysMruToLru(): string[] {
     this.flush()
-    return this.binding.keys(this.handle)
+    // Rust has the order (slots), this side the keys.
+    return this.binding.hpOrder(this.handle, 0).map((slot) => this.keys[slot] as string)
   }
 
   close(): void {
@@ -333,6 +365,8 @@ export class NativeEngine<V> implements Engine<V> {
     this.values.fill(undefined)
     this.deadlines.fill(0)
     this.ringLen = 0
+    this.deferLen = -1 // no deferred insert after close: the next set must reach Rust and throw
+    this.victimCount = 0
   }
 
   /** Throws the binding's "not open" error (handle 0 is never valid). */
@@ -344,17 +378,11 @@ export class NativeEngine<V> implements Engine<V> {
   private flush(): void {
     const n = this.ringLen
     this.ringLen = 0
+    // Applying only deferred inserts leaves the remaining victims valid; a hit does not.
+    this.deferLen = n === this.deferLen ? 0 : -1
     this.binding.hpFlush(this.handle, n, this.hits, this.misses)
     this.hits = 0
     this.misses = 0
-  }
-
-  /** A miss or an expired entry under W-TinyLFU: Rust's get, after the recorded hits, so its sketch sees the miss in order. */
-  private getInRust(key: string): undefined {
-    this.flush()
-    const slot = this.binding.getAt(this.handle, key, this.clock())
-    if (slot < -1) this.forget(-slot - 2) // expired and removed
-    return undefined
   }
 
   private isExpired(slot: number): boolean {
@@ -366,6 +394,7 @@ export class NativeEngine<V> implements Engine<V> {
   private removeSlot(slot: number, now: number): boolean {
     const n = this.ringLen
     this.ringLen = 0
+    this.deferLen = -1
     const live = this.binding.hpRemove(this.handle, slot, now, n) === 1
     this.forget(slot)
     return live

@@ -15,9 +15,11 @@
 mod access;
 pub mod bytes;
 mod evict;
+mod keyless;
 pub mod shared;
 pub use evict::Evicted;
 pub use access::BadSlot;
+pub use keyless::KeylessError;
 mod policy;
 pub use policy::hash::key_hash;
 use policy::Policy;
@@ -165,6 +167,16 @@ const EMPTY_KEY: Key = Key::Inline {
     bytes: [0; INLINE_KEY],
 };
 
+/// The deadline of an entry set now with `ttl_ms` (0 = no expiry: the clock is not read).
+#[inline]
+fn deadline_of(ttl_ms: f64, now: &mut impl Now) -> f64 {
+    if ttl_ms == 0.0 {
+        NEVER
+    } else {
+        now.now() + ttl_ms
+    }
+}
+
 struct Entry {
     key: Key,
     hash: u64,
@@ -294,11 +306,7 @@ impl Lru {
     pub fn set(&mut self, key: &[u8], ttl_ms: f64, now: &mut impl Now) -> SetOutcome {
         self.counters.sets += 1;
         let swept = self.sweep(now);
-        let deadline = if ttl_ms == 0.0 {
-            NEVER
-        } else {
-            now.now() + ttl_ms
-        };
+        let deadline = deadline_of(ttl_ms, now);
         let hash = self.hasher.hash_one(key);
         if let Some(slot) = self.find_hashed(hash, key) {
             self.entries[slot as usize].deadline = deadline;
@@ -309,6 +317,17 @@ impl Lru {
             let slot = self.insert_by_policy(key, hash, deadline, now);
             return SetOutcome { slot, swept };
         }
+        let slot = self.insert_lru(Key::new(key), hash, deadline, now);
+        let entries = &self.entries;
+        self.table
+            .insert_unique(hash, slot, |&s| entries[s as usize].hash);
+        SetOutcome { slot, swept }
+    }
+
+    /// LRU insertion of an absent entry (keyed by `set`, keyless by `insert_keyless`):
+    /// evicts the tail when full, then takes a slot (the victim's: LIFO) and links it at
+    /// the head. The caller adds it to the table if it has a key.
+    fn insert_lru(&mut self, key: Key, hash: u64, deadline: f64, now: &mut impl Now) -> u32 {
         if self.len == self.capacity {
             let victim = self.tail;
             if self.entries[victim as usize].is_expired(now) {
@@ -318,13 +337,10 @@ impl Lru {
             }
             self.remove(victim);
         }
-        let slot = self.allocate(Key::new(key), hash, deadline);
-        let entries = &self.entries;
-        self.table
-            .insert_unique(hash, slot, |&s| entries[s as usize].hash);
+        let slot = self.allocate(key, hash, deadline);
         self.link_at_head(slot);
         self.len += 1;
-        SetOutcome { slot, swept }
+        slot
     }
 
     pub fn delete(&mut self, key: &[u8], now: &mut impl Now) -> Delete {
@@ -438,8 +454,11 @@ impl Lru {
     /// Unlinks and frees an occupied slot, dropping its key.
     fn remove(&mut self, slot: u32) {
         let hash = self.entries[slot as usize].hash;
-        if let Ok(found) = self.table.find_entry(hash, |&s| s == slot) {
-            found.remove();
+        // Keyless entries (keyless.rs) are never in the table: skip the probe when it is empty.
+        if !self.table.is_empty() {
+            if let Ok(found) = self.table.find_entry(hash, |&s| s == slot) {
+                found.remove();
+            }
         }
         match &mut self.policy {
             Policy::Lru => self.unlink(slot),

@@ -14,13 +14,30 @@
 //! which are refused.
 //!
 //! Layout (`Area`, in 32-bit words): ring `[0, 1024)`, ends `[1024, 1280)`, out
-//! `[1280, 2048)`, then ttls as 256 f64.
+//! `[1280, 2048)`, then ttls as 256 f64, then the call block: f64 now, f64 ttlMs,
+//! i32 ringLen, i32 slot, then victims i32[64].
 //!
 //! Functions (each first applies `ring[0, ringLen)`; a ring holding anything but occupied
 //! slots is refused whole, nothing applied):
 //! - `hpBuffers(h)`: the area as an ArrayBuffer (a new area each call; the last one counts).
 //! - `hpSet(h, key, ttlMs, now, ringLen)`: like `setAt`; returns the slot, or `-(slot + 1)`
 //!   when the sweep freed slots, then written to `ring[0..2]` (`-1` = none).
+//! - `hpInsert(h)` (LRU only): a set of a key absent from JS's index, with no key: Rust
+//!   keeps none (keyless entries, crates/core/src/keyless.rs). Its arguments `now`,
+//!   `ttlMs` and `ringLen` are read from the area's call block (each N-API argument costs
+//!   ~10 ns to read). Returns like `hpSet`; when the returned slot still holds a key in
+//!   JS, that key was evicted.
+//!   The call block's `slot` word, when > 0, asks for up to that many (at most 64) of
+//!   the next victims once the insert is done: they are written LRU tail first to the
+//!   victims block and their count to the `slot` word (0 unless the cache is full).
+//!   While no entry has a deadline and JS records no hit, a set of a new key with no TTL
+//!   then takes the next victim's slot and is recorded in the ring as `-(victim + 2)`
+//!   instead of calling: drain applies it as the insert it is (`insert_keyless_over`,
+//!   which checks that the victim is the tail).
+//! - `hpUpdate(h)` (LRU only): a set of the key JS keeps in the call block's `slot` (new
+//!   deadline, most recently used). Returns like `hpSet` (the sweep may have freed `slot`
+//!   itself: the key is then reinserted at the returned slot).
+//! - `hpOrder(h, ringLen)`: occupied slots from most to least recently used (tests).
 //! - `hpRemove(h, slot, now, ringLen)`: removes the entry in `slot` (a delete, or a get that
 //!   found it expired): 1 if it was live, 0 if expired (counted as an expiration).
 //! - `hpFlush(h, ringLen, hits, misses)`: applies the touches and adds the hits and misses
@@ -29,7 +46,7 @@
 use crate::key;
 use crate::raw::{args, call, error, f64_arg, int, type_error, u32_arg, undefined, Env, Res, Value};
 use crate::registry;
-use astra_cache_core::Lru;
+use astra_cache_core::{KeylessError, Lru, SetOutcome};
 use napi::sys;
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -44,9 +61,15 @@ pub const BATCH: usize = 256;
 const ENDS_AT: usize = RING;
 const OUT_AT: usize = ENDS_AT + BATCH;
 const I32_WORDS: usize = OUT_AT + 3 * BATCH;
-const BYTES: usize = I32_WORDS * 4 + BATCH * 8;
+const BYTES: usize = TOTAL_I32 * 4;
 
-const TOTAL_I32: usize = I32_WORDS + 2 * BATCH;
+/// The call block (keyless sets read their arguments here: each N-API argument costs
+/// ~10 ns to read, a shared word ~1 ns): f64 now, f64 ttlMs, i32 ringLen, i32 slot.
+const CALL_AT: usize = I32_WORDS + 2 * BATCH;
+/// The next victims hpInsert hands out (LRU tail first), so that JS can defer inserts.
+pub const VICTIMS: usize = 64;
+const VICTIMS_AT: usize = CALL_AT + 6;
+const TOTAL_I32: usize = VICTIMS_AT + VICTIMS;
 
 /// The memory shared with JS: 32-bit words (the ttls as pairs of them, little-endian),
 /// 8-byte aligned so JS can view the ttls as a Float64Array.
@@ -90,13 +113,41 @@ impl Area {
     /// ttls[i] as JS's Float64Array wrote it (little-endian: low word first).
     #[inline]
     pub fn ttl(&self, i: usize) -> f64 {
-        let lo = self.words[I32_WORDS + 2 * i].load(Relaxed) as u32 as u64;
-        let hi = self.words[I32_WORDS + 2 * i + 1].load(Relaxed) as u32 as u64;
+        self.f64_at(I32_WORDS + 2 * i)
+    }
+
+    #[inline]
+    fn f64_at(&self, word: usize) -> f64 {
+        let lo = self.words[word].load(Relaxed) as u32 as u64;
+        let hi = self.words[word + 1].load(Relaxed) as u32 as u64;
         f64::from_bits((hi << 32) | lo)
+    }
+
+    #[inline]
+    fn set_call_slot(&self, v: i32) {
+        self.words[CALL_AT + 5].store(v, Relaxed)
+    }
+
+    #[inline]
+    fn set_victim(&self, i: usize, slot: u32) {
+        self.words[VICTIMS_AT + i].store(slot as i32, Relaxed)
+    }
+
+    /// The call block: (now, ttlMs, ringLen, slot) as JS wrote them for this call.
+    #[inline]
+    fn call_args(&self) -> (f64, f64, i32, i32) {
+        (
+            self.f64_at(CALL_AT),
+            self.f64_at(CALL_AT + 2),
+            self.words[CALL_AT + 4].load(Relaxed),
+            self.words[CALL_AT + 5].load(Relaxed),
+        )
     }
 }
 
-const _: () = assert!(cfg!(target_endian = "little") && std::mem::size_of::<Area>() == BYTES);
+const _: () = assert!(
+    cfg!(target_endian = "little") && std::mem::size_of::<Area>() == BYTES && CALL_AT.is_multiple_of(2)
+);
 
 thread_local! {
     /// Scratch copy of a ring's touches (reused: no allocation per call).
@@ -128,16 +179,22 @@ fn no_area(handle: u32) -> crate::raw::Fail {
 
 /// `ringLen`, checked against the ring's size.
 pub fn ring_len(env: Env, v: Value) -> Res<usize> {
-    let n = u32_arg(env, v, "ringLen")? as usize;
-    if n > RING {
-        return Err(type_error(format!(
-            "astra-cache native: ringLen {n} exceeds the ring's size {RING}"
-        )));
-    }
-    Ok(n)
+    checked_ring_len(u32_arg(env, v, "ringLen")? as i64)
 }
 
-/// Applies `ring[0, n)` to `lru`, in order (all or nothing).
+fn checked_ring_len(n: i64) -> Res<usize> {
+    if !(0..=RING as i64).contains(&n) {
+        return Err(type_error(format!(
+            "astra-cache native: ringLen {n} exceeds the ring's size {RING} (or is negative)"
+        )));
+    }
+    Ok(n as usize)
+}
+
+/// Applies `ring[0, n)` to `lru`, in order. A ring of touches only (slots >= 0) is
+/// applied all or nothing; one holding deferred inserts (`-(victim + 2)`, see hpInsert)
+/// is applied entry by entry and stops at the first bad one (JS is then out of step and
+/// gets the error; memory is never at risk).
 pub fn drain(lru: &mut Lru, area: &Area, n: usize) -> Res<()> {
     if n == 0 {
         return Ok(());
@@ -146,12 +203,27 @@ pub fn drain(lru: &mut Lru, area: &Area, n: usize) -> Res<()> {
         let mut touches = t.borrow_mut();
         touches.clear();
         touches.extend((0..n).map(|i| area.ring(i)));
-        lru.touch_slots(&touches).map_err(|bad| {
+        let bad = |index: usize, v: i32| {
             type_error(format!(
-                "astra-cache native: ring[{}] = {} is not an occupied slot",
-                bad.index, bad.slot
+                "astra-cache native: ring[{index}] = {v} is not an occupied slot (or the LRU tail, for a deferred insert)"
             ))
-        })
+        };
+        if touches.iter().all(|&v| v > -2) {
+            return lru
+                .touch_slots(&touches)
+                .map_err(|b| bad(b.index, b.slot as i32));
+        }
+        for (index, &v) in touches.iter().enumerate() {
+            if v >= 0 {
+                lru.touch_slots(&[v]).map_err(|_| bad(index, v))?;
+            } else if v <= -2 {
+                let victim = (-(v as i64) - 2) as u32;
+                lru.insert_keyless_over(victim).map_err(|_| bad(index, v))?;
+            } else {
+                return Err(bad(index, v));
+            }
+        }
+        Ok(())
     })
 }
 
@@ -205,16 +277,113 @@ unsafe extern "C" fn hp_set(env: Env, info: Info) -> Value {
             let (lru, area) = parts(e, handle)?;
             drain(lru, area, n)?;
             let out = key::with_key(env, k, |key| lru.set(key, ttl_ms, &mut now))?;
-            if out.swept.iter().all(Option::is_none) {
-                return Ok(out.slot as i32);
-            }
-            for (i, s) in out.swept.iter().enumerate() {
-                area.set_ring(i, s.map_or(-1, |s| s as i32));
-            }
-            Ok(-(out.slot as i32) - 1)
+            Ok(set_result(area, out))
         })??;
         int(env, result)
     })
+}
+
+/// A set's result as hpSet returns it: the slot, or `-(slot + 1)` with the swept slots in
+/// `ring[0..2]` (`-1` = none).
+#[inline]
+fn set_result(area: &Area, out: SetOutcome) -> i32 {
+    if out.swept.iter().all(Option::is_none) {
+        return out.slot as i32;
+    }
+    for (i, s) in out.swept.iter().enumerate() {
+        area.set_ring(i, s.map_or(-1, |s| s as i32));
+    }
+    -(out.slot as i32) - 1
+}
+
+#[cold]
+fn keyless_error(e: KeylessError) -> crate::raw::Fail {
+    match e {
+        KeylessError::NotLru => type_error(
+            "astra-cache native: hpInsert/hpUpdate need an LRU engine (S3-FIFO and W-TinyLFU need keys: use hpSet)",
+        ),
+        KeylessError::NotOccupied(slot) => type_error(format!(
+            "astra-cache native: slot {slot} is not an occupied slot"
+        )),
+    }
+}
+
+unsafe extern "C" fn hp_insert(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h] = args::<1>(env, info)?;
+        let handle = u32_arg(env, h, "handle")?;
+        let result = registry::with(handle, |e| -> Res<i32> {
+            let (lru, area) = parts(e, handle)?;
+            let (mut now, ttl_ms, ring_n, wanted) = area.call_args();
+            drain(lru, area, checked_ring_len(ring_n as i64)?)?;
+            let out = lru.insert_keyless(ttl_ms, &mut now).map_err(keyless_error)?;
+            // The next victims, if JS asked (a run of inserts): it may then record its
+            // next inserts in the ring instead of calling (drain applies them).
+            let k = wanted.clamp(0, VICTIMS as i32) as usize;
+            let given = if k > 0 && lru.len() == lru.capacity() {
+                lru.tail_slots(k, |i, s| area.set_victim(i, s))
+            } else {
+                0
+            };
+            area.set_call_slot(given as i32);
+            Ok(set_result(area, out))
+        })??;
+        int(env, result)
+    })
+}
+
+unsafe extern "C" fn hp_update(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h] = args::<1>(env, info)?;
+        let handle = u32_arg(env, h, "handle")?;
+        let result = registry::with(handle, |e| -> Res<i32> {
+            let (lru, area) = parts(e, handle)?;
+            let (mut now, ttl_ms, ring_n, slot) = area.call_args();
+            drain(lru, area, checked_ring_len(ring_n as i64)?)?;
+            if slot < 0 {
+                return Err(type_error(format!(
+                    "astra-cache native: slot {slot} is not an occupied slot"
+                )));
+            }
+            let out = lru.update_slot(slot as u32, ttl_ms, &mut now).map_err(keyless_error)?;
+            Ok(set_result(area, out))
+        })??;
+        int(env, result)
+    })
+}
+
+unsafe extern "C" fn hp_order(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h, rl] = args::<2>(env, info)?;
+        let handle = u32_arg(env, h, "handle")?;
+        let n = ring_len(env, rl)?;
+        let slots = registry::with(handle, |e| -> Res<Vec<u32>> {
+            let (lru, area) = parts(e, handle)?;
+            drain(lru, area, n)?;
+            Ok(lru.slots_mru_to_lru())
+        })??;
+        int_array(env, &slots)
+    })
+}
+
+/// A JS array of the numbers `values`.
+fn int_array(env: Env, values: &[u32]) -> Res<Value> {
+    let fail = || error("ERR_ASTRA_NATIVE_CALL", "astra-cache native: could not build an array");
+    let mut array = ptr::null_mut();
+    // SAFETY: env is live; array receives a new handle in the current scope.
+    if unsafe { sys::napi_create_array_with_length(env, values.len(), &mut array) }
+        != sys::Status::napi_ok
+    {
+        return Err(fail());
+    }
+    for (i, &v) in values.iter().enumerate() {
+        let x = int(env, v as i32)?; // slots are < MAX_CAPACITY = 2^30
+        // SAFETY: array and x are live handles of the current scope.
+        if unsafe { sys::napi_set_element(env, array, i as u32, x) } != sys::Status::napi_ok {
+            return Err(fail());
+        }
+    }
+    Ok(array)
 }
 
 unsafe extern "C" fn hp_remove(env: Env, info: Info) -> Value {
@@ -273,9 +442,12 @@ fn count_arg(env: Env, v: Value, what: &str) -> Res<u64> {
 
 /// Adds this file's functions (and the batch ones) to the module's exports.
 pub fn register(env: Env, exports: Value) -> napi::Result<()> {
-    let functions: [(&str, sys::napi_callback); 4] = [
+    let functions: [(&str, sys::napi_callback); 7] = [
         ("hpBuffers", Some(hp_buffers)),
         ("hpSet", Some(hp_set)),
+        ("hpInsert", Some(hp_insert)),
+        ("hpUpdate", Some(hp_update)),
+        ("hpOrder", Some(hp_order)),
         ("hpRemove", Some(hp_remove)),
         ("hpFlush", Some(hp_flush)),
     ];

@@ -312,7 +312,7 @@ unsafe extern "C" fn native_now_ms(env: Env, _info: Info) -> Value {
 /// (Also the one `#[napi]` function, so that `napi build` generates `native/index.js`.)
 #[napi]
 pub fn binding_version() -> u32 {
-    1
+    2 // 2: hpBuffers' area gained the call block; hpInsert, hpUpdate, hpOrder
 }
 
 /// Registers the raw functions on the module's exports.
