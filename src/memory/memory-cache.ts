@@ -1,7 +1,7 @@
 import type { Cache } from '../cache'
 import { CacheStats } from '../cache'
 import { CacheClosedError, CacheOptionError, describe } from '../errors'
-import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
+import { checkMetricsSink, latencySampleInterval, type CacheOp, type MetricsSink, type MetricsSource } from '../metrics/sink'
 import { SingleFlight } from '../single-flight'
 import { rawGet, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
@@ -81,7 +81,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(options.clock)}`)
     }
-    this.sink = checkSink(options.metricsSink)
+    this.sink = checkMetricsSink(options.metricsSink)
     this.policy = checkPolicy(orDefault(options.policy, 'lru'))
     // A shared cache's threads have different performance.now() origins: wall time for stale-while-revalidate envelopes.
     this.clock = options.clock ?? ((options as { [SHARED_SPEC]?: unknown })[SHARED_SPEC] ? Date.now : coarseClock)
@@ -94,7 +94,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       })
     this.storage = storageOf(this.impl)
     this.engine = this.impl.kind
-    this.sampleEvery = latencyInterval(this.sink)
+    this.sampleEvery = latencySampleInterval(this.sink)
     this.countdown = this.sampleEvery
     this.sink?.attach(this)
   }
@@ -240,21 +240,4 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
 /** Only a missing option takes the default: null is a wrong value, not "use the default". */
 function orDefault<T>(value: T | undefined, fallback: T): T {
   return value === undefined ? fallback : value
-}
-
-function checkSink(sink: unknown): MetricsSink | undefined {
-  if (sink === undefined) return undefined
-  if (sink === null || typeof sink !== 'object' || typeof (sink as MetricsSink).attach !== 'function') {
-    throw new CacheOptionError(`metricsSink must be an object with an attach(source) method, got ${describe(sink)}`)
-  }
-  return sink as MetricsSink
-}
-
-function latencyInterval(sink: MetricsSink | undefined): number {
-  if (sink?.observeLatency === undefined) return 0
-  const rate = sink.latencySampleRate ?? 1
-  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-    throw new CacheOptionError(`metricsSink.latencySampleRate must be a number from 0 to 1, got ${describe(rate)}`)
-  }
-  return rate === 0 ? 0 : Math.max(1, Math.round(1 / rate))
 }

@@ -1,7 +1,7 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import type { Cache } from '../cache'
 import { CacheOptionError, describe } from '../errors'
-import type { MetricsSink } from '../metrics/sink'
+import { checkMetricsSink, type MetricsSink } from '../metrics/sink'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import { checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { redactUrl } from './redact'
@@ -181,10 +181,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
 
   const name = checkName(options.name ?? 'redis')
 
-  const metricsSink = options.metricsSink
-  if (metricsSink !== undefined && (metricsSink === null || typeof metricsSink !== 'object' || typeof (metricsSink as MetricsSink).attach !== 'function')) {
-    throw new CacheOptionError(`metricsSink must be an object with an attach(source) method, got ${describe(metricsSink)}`)
-  }
+  const metricsSink = checkMetricsSink(options.metricsSink)
 
   const breakerThreshold = intOption(options, 'breakerThreshold', 5, 1, 1_000_000)
   const breakerOpenMs = intOption(options, 'breakerOpenMs', 1000, 1, 3_600_000)

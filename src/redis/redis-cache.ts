@@ -5,9 +5,9 @@ import { performance } from 'node:perf_hooks'
 import { Command, Redis, type Cluster, type RedisOptions } from 'ioredis'
 import type { Cache } from '../cache'
 import { CacheStats } from '../cache'
-import { CacheClosedError, CacheError, CacheKeyError, CacheOptionError, CacheSerializationError, CacheUnavailableError, describe } from '../errors'
+import { CacheClosedError, CacheError, CacheKeyError, CacheSerializationError, CacheUnavailableError, describe } from '../errors'
 import { InMemoryLRUCache } from '../memory/memory-cache'
-import type { CacheOp, MetricsSink, MetricsSource } from '../metrics/sink'
+import { latencySampleInterval, type CacheOp, type MetricsSink, type MetricsSource } from '../metrics/sink'
 import { jsonSerializer, type Serializer } from '../serializer'
 import { SingleFlight } from '../single-flight'
 import { isEnvelope, rawGet, rawGetMany, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
@@ -136,7 +136,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
       this.ownsFallback = true
     }
     this.sink = o.metricsSink
-    this.sampleEvery = latencyInterval(this.sink)
+    this.sampleEvery = latencySampleInterval(this.sink)
     this.countdown = this.sampleEvery
     this.clock = o.clock
 
@@ -1014,15 +1014,6 @@ function checkKey(key: unknown): asserts key is string {
 function checkKeys(keys: unknown): asserts keys is readonly string[] {
   checkAnyKeys(keys)
   for (const key of keys) checkKey(key)
-}
-
-function latencyInterval(sink: MetricsSink | undefined): number {
-  if (sink?.observeLatency === undefined) return 0
-  const rate = sink.latencySampleRate ?? 1
-  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) {
-    throw new CacheOptionError(`metricsSink.latencySampleRate must be a number from 0 to 1, got ${describe(rate)}`)
-  }
-  return rate === 0 ? 0 : Math.max(1, Math.round(1 / rate))
 }
 
 export { TimeoutError }
