@@ -38,10 +38,11 @@ mod registry;
 mod serialized;
 mod shared;
 
-use astra_cache_core::{Delete, Get, LazyNow, Lru, Now, PolicyKind, MAX_CAPACITY};
+use astra_cache_core::{Delete, Get, LazyNow, Lru, PolicyKind, MAX_CAPACITY};
 use napi::bindgen_prelude::Object;
 use napi::{sys, JsValue};
 use napi_derive::napi;
+use clock::When;
 use raw::{args, call, f64_arg, int, type_error, u32_arg, Env, Res, Value};
 use registry::Engine;
 
@@ -52,22 +53,6 @@ fn native_now() -> LazyNow<fn() -> f64> {
     LazyNow::new(clock::now_ms as fn() -> f64)
 }
 
-/// The time for a keyed call: argument `i` when the `...At` form was called, else the
-/// engine's own clock (read lazily).
-enum When {
-    Given(f64),
-    Native(LazyNow<fn() -> f64>),
-}
-
-impl Now for When {
-    #[inline(always)]
-    fn now(&mut self) -> f64 {
-        match self {
-            When::Given(t) => *t,
-            When::Native(c) => c.now(),
-        }
-    }
-}
 
 #[inline(always)]
 fn when(env: Env, v: Option<Value>) -> Res<When> {

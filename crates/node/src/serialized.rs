@@ -26,9 +26,10 @@
 
 use crate::raw::{args, call, f64_arg, type_error, u32_arg, Env, Res, Value};
 use crate::shared::{self, Store};
-use crate::{clock, key};
+use crate::clock::{self, When};
+use crate::key;
 use astra_cache_core::shared::Sharded;
-use astra_cache_core::{LazyNow, Now, PolicyKind, MAX_CAPACITY};
+use astra_cache_core::{LazyNow, PolicyKind, MAX_CAPACITY};
 use napi::sys;
 use std::ffi::c_void;
 use std::ptr;
@@ -46,22 +47,6 @@ const MAX_VALUE_BYTES: usize = 1 << 30;
 /// Most shards a shared cache may have.
 const MAX_SHARDS: u32 = 1024;
 
-/// A given instant, or the engine's own clock read lazily (shared caches: one clock for
-/// every thread, whose `performance.now()` origins differ).
-enum When {
-    Given(f64),
-    Native(LazyNow<fn() -> f64>),
-}
-
-impl Now for When {
-    #[inline(always)]
-    fn now(&mut self) -> f64 {
-        match self {
-            When::Given(t) => *t,
-            When::Native(c) => c.now(),
-        }
-    }
-}
 
 #[inline(always)]
 fn when(env: Env, v: Value) -> Res<When> {
