@@ -449,6 +449,40 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     return found
   }
 
+  /**
+   * Stores `value` only if `key` holds nothing (SET NX, atomic across processes) and returns what
+   * the key holds afterwards: `value` when it was stored, else the value already there. Resolves
+   * `undefined` when Redis could not be asked (breaker open, the call failed, or an invalidation
+   * of this key is pending); with failOpen false those reject. The fallback is never used: the
+   * answer must be Redis' own.
+   */
+  async setIfAbsent(key: string, value: V, ttl?: number): Promise<V | undefined> {
+    this.assertOpen()
+    checkKey(key)
+    checkValue(value)
+    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    const payload = this.encode(value)
+    const fullKey = this.keyPrefix + key
+    if (!this.redisServes(fullKey)) return undefined
+    let stored: Buffer | null
+    try {
+      // One MULTI (one slot, so a Cluster takes it too): SET NX then GET, both or neither.
+      const replies = await this.run((c) => {
+        const multi = c.multi()
+        if (ttlMs > 0) multi.set(fullKey, payload, 'PX', ttlMs, 'NX')
+        else multi.set(fullKey, payload, 'NX')
+        return multi.getBuffer(fullKey).exec()
+      })
+      if (replies === null) throw new Error('MULTI was aborted')
+      for (const [err] of replies) if (err) throw err
+      stored = replies[1][1] as Buffer | null
+    } catch (err) {
+      this.failed('setIfAbsent', err)
+      return undefined
+    }
+    return stored === null ? undefined : this.decode(stored, 'setIfAbsent')
+  }
+
   /** Envelopes read as in get(). */
   getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
     return this.readMany(keys, false)
