@@ -17,7 +17,7 @@ const PENDING = Symbol('pending')
 
 /** The promise's value, or PENDING when it has not settled within `ms`. */
 async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof PENDING> {
-  return Promise.race([promise, sleep(ms).then(() => PENDING)])
+  return Promise.race([promise, sleep(ms).then((): typeof PENDING => PENDING)])
 }
 
 /** Polls `check` until true (a loaded machine needs time, never one instant's reading). */

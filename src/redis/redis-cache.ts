@@ -17,6 +17,7 @@ import { InvalidationQueue } from './invalidation-queue'
 import { groupBySlot } from './key-slot'
 import { ownClientOptions, resolveOptions, type RedisCacheOptions } from './options'
 import { Redactor } from './redact'
+import { isSentinelUrl } from './sentinel'
 import { scanAndUnlink, unlinkKeys } from './unlink'
 import { Deadlines, type Deadline } from './deadlines'
 import { TimeoutError, withTimeout } from './timeout'
@@ -121,7 +122,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     this.readsStrings = o.serializer === jsonSerializer
     this.batchSize = o.batchSize
     this.safeUrl = o.safeUrl
-    this.redactor = new Redactor([o.password, o.redisOptions.password as string | undefined])
+    this.redactor = new Redactor([o.password, o.redisOptions.password as string | undefined, o.redisOptions.sentinelPassword as string | undefined])
     this.breaker = new CircuitBreaker({ failureThreshold: o.breakerThreshold, openMs: o.breakerOpenMs, maxOpenMs: o.breakerMaxOpenMs })
     this.queue = new InvalidationQueue(o.invalidationQueueSize)
     this.fallbackTtlMs = ttlToMs(o.fallbackTtl, 'fallbackTtl')
@@ -145,7 +146,9 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
       this.#connection = undefined
       this.ownsClient = false
     } else {
-      this.#client = new Redis(o.redisUrl, ownClientOptions(o.commandTimeoutMs, o.redisOptions))
+      const clientOptions = ownClientOptions(o.commandTimeoutMs, o.redisOptions)
+      // A Sentinel URL is already in the options (ioredis cannot parse it).
+      this.#client = isSentinelUrl(o.redisUrl) ? new Redis(clientOptions) : new Redis(o.redisUrl, clientOptions)
       this.#connection = { redisUrl: o.redisUrl, redisOptions: o.redisOptions, commandTimeoutMs: o.commandTimeoutMs }
       this.ownsClient = true
     }
