@@ -332,6 +332,50 @@ if (redisTestsOrSkip(test, 'KeyvAstraStore ordering over Redis')) {
     t.is(await store.get(`${ns}:a`), undefined)
   })
 
+  test.serial('redis hung (SIGSTOP): operations resolve, the generation is kept, and data from before the outage is readable after it', async (t) => {
+    const hung = await startRedis()
+    t.teardown(() => hung.stop())
+    const timeoutMs = 500
+    const c = new RedisCache<unknown>({ redisUrl: hung.url, keyPrefix: 'keyv-hang:', commandTimeoutMs: timeoutMs, breakerOpenMs: 200 })
+    c.on('error', () => {})
+    t.teardown(() => c.close())
+    const ns = freshNamespace()
+    const store = storeIn(c, ns)
+    await store.set(`${ns}:before`, 'kept')
+    const generation = hung.cli(['GET', `keyv-hang:${ns}:~generation`])
+
+    hung.pause()
+    const timed = <T>(p: Promise<T>) => {
+      const started = performance.now()
+      return p.then((value) => ({ value, ms: performance.now() - started }))
+    }
+    const during = await Promise.all([
+      timed(store.get(`${ns}:before`)),
+      timed(store.set(`${ns}:during`, 'fallback')),
+      timed(store.get(`${ns}:during`)),
+      timed(store.delete(`${ns}:gone`)),
+    ])
+    t.log(`during the hang: ${during.map((d) => `${d.ms.toFixed(0)} ms`).join(', ')}`)
+    t.deepEqual(
+      during.map((d) => d.value),
+      [undefined, true, 'fallback', false],
+      'Redis is out of reach: reads miss or come from the fallback, in order',
+    )
+    for (const d of during) t.true(d.ms < 3 * timeoutMs, `${d.ms.toFixed(0)} ms`)
+
+    hung.resume()
+    const deadline = Date.now() + 15_000
+    while (c.health().breaker !== 'closed' || c.health().pendingInvalidations > 0) {
+      if (Date.now() > deadline) throw new Error('the cache did not recover')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.is(hung.cli(['GET', `keyv-hang:${ns}:~generation`]), generation, 'the outage did not replace the generation')
+    t.is(await store.get(`${ns}:before`), 'kept')
+    t.is(await store.get(`${ns}:during`), undefined, 'a set that only reached the fallback is dropped at recovery, as in RedisCache')
+    await store.set(`${ns}:after`, 'x')
+    t.is(await storeIn(c, ns).get(`${ns}:after`), 'x')
+  })
+
   test("redis: another connection's clear() is seen by the next operation", async (t) => {
     const other = new RedisCache<unknown>({ redisUrl: server.url, keyPrefix: 'keyv-order:', commandTimeoutMs: 5000 })
     t.teardown(() => other.close())
