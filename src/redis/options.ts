@@ -115,7 +115,7 @@ function parseUrl(redisUrl: unknown): { username?: string; password?: string } {
     throw new CacheOptionError(`redisUrl is not a valid URL: ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new CacheOptionError(`redisUrl must start with redis:// or rediss://, got ${JSON.stringify(redactUrl(redisUrl))}`)
+    throw new CacheOptionError(`redisUrl must start with redis:// or rediss:// (or redis+sentinel:// for Sentinel), got ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   const db = url.pathname.replace(/^\//, '')
   if (db !== '' && !/^\d+$/.test(db)) {
