@@ -54,7 +54,7 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
     ['CACHE_TTL_SECONDS', '-1', /^CACHE_TTL_SECONDS="-1" is not valid: expected a non-negative number of seconds \(fractions allowed; 0 = no expiry\)$/],
     ['CACHE_TTL_SECONDS', 'ten', /CACHE_TTL_SECONDS="ten"/],
     ['CACHE_TTL_SECONDS', 'NaN', /CACHE_TTL_SECONDS="NaN"/],
-    ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/ or rediss:\/\/ URL$/],
+    ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\/ URL$/],
     ['CACHE_REDIS_URL', 'localhost:6379', /CACHE_REDIS_URL="localhost:6379" is not valid/],
     ['CACHE_REDIS_URL', 'not a url', /CACHE_REDIS_URL="not a url" is not valid: expected a URL such as redis:\/\//],
     ['CACHE_ENGINE', 'rust', /^CACHE_ENGINE="rust" is not valid: expected one of auto, native, js$/],

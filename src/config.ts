@@ -4,6 +4,7 @@ import { InMemoryLRUCache } from './memory/memory-cache'
 import type { MetricsSink } from './metrics/sink'
 import { NullCache } from './null-cache'
 import type { RedisCacheOptions } from './redis/redis-cache'
+import { isSentinelUrl, sentinelUrlProblem } from './redis/sentinel'
 import { MAX_MAXSIZE } from './validate'
 
 export type CacheBackendName = 'memory' | 'redis'
@@ -206,6 +207,11 @@ function parseTimeout(value: string): number {
 
 function parseRedisUrl(value: string): string {
   const shown = redactRedisUrl(value)
+  if (isSentinelUrl(value)) {
+    const problem = sentinelUrlProblem(value)
+    if (problem !== undefined) throw invalid('CACHE_REDIS_URL', shown, `a Sentinel URL redis+sentinel://[user:password@]host:port[,host:port...]/mastername[/db]; this one ${problem}`)
+    return value
+  }
   let url: URL
   try {
     url = new URL(value)
@@ -213,7 +219,7 @@ function parseRedisUrl(value: string): string {
     throw invalid('CACHE_REDIS_URL', shown, 'a URL such as redis://[user:password@]host:6379[/db] or rediss://...')
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw invalid('CACHE_REDIS_URL', shown, 'a redis:// or rediss:// URL')
+    throw invalid('CACHE_REDIS_URL', shown, 'a redis://, rediss:// or redis+sentinel:// URL')
   }
   if (url.hostname === '') throw invalid('CACHE_REDIS_URL', shown, 'a URL with a host, such as redis://localhost:6379')
   return value

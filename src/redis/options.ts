@@ -5,9 +5,14 @@ import { checkMetricsSink, type MetricsSink } from '../metrics/sink'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import { checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { redactUrl } from './redact'
+import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, sentinelClientOptions } from './sentinel'
 
 export interface RedisCacheOptions<V = unknown> {
-  /** redis:// or rediss:// (TLS) URL, with optional `user:password@` and `/db`. Default 'redis://localhost:6379'. Ignored when `client` is given. */
+  /**
+   * redis:// or rediss:// (TLS) URL, with optional `user:password@` and `/db`, or a Sentinel URL
+   * `redis+sentinel://[user:password@]host:port[,host:port...]/mastername[/db]` (see sentinel.ts).
+   * Default 'redis://localhost:6379'. Ignored when `client` is given.
+   */
   redisUrl?: string
   /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
   defaultTtl?: number
@@ -110,7 +115,7 @@ function parseUrl(redisUrl: unknown): { username?: string; password?: string } {
     throw new CacheOptionError(`redisUrl is not a valid URL: ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new CacheOptionError(`redisUrl must start with redis:// or rediss://, got ${JSON.stringify(redactUrl(redisUrl))}`)
+    throw new CacheOptionError(`redisUrl must start with redis:// or rediss:// (or redis+sentinel:// for Sentinel), got ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   const db = url.pathname.replace(/^\//, '')
   if (db !== '' && !/^\d+$/.test(db)) {
@@ -144,7 +149,8 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown RedisCache option "${key}"`)
   }
   const redisUrl = (options.redisUrl ?? 'redis://localhost:6379') as string
-  const credentials = parseUrl(redisUrl)
+  const sentinel = isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl) : undefined
+  const credentials = sentinel ?? parseUrl(redisUrl)
   const defaultTtl = (options.defaultTtl ?? 60) as number
   const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
 
@@ -189,18 +195,19 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const invalidationQueueSize = intOption(options, 'invalidationQueueSize', 10_000, 1, 10_000_000)
   const batchSize = intOption(options, 'batchSize', 500, 1, 100_000)
 
-  const redisOptions = options.redisOptions ?? {}
-  checkOptionsObject(redisOptions, 'redisOptions')
-  if ((redisOptions as RedisOptions).keyPrefix) {
+  const givenRedisOptions = options.redisOptions ?? {}
+  checkOptionsObject(givenRedisOptions, 'redisOptions')
+  if ((givenRedisOptions as RedisOptions).keyPrefix) {
     throw new CacheOptionError(`redisOptions.keyPrefix is not supported (clear() could not see it); use the keyPrefix option`)
   }
+  const redisOptions = sentinelClientOptions(sentinel, givenRedisOptions as RedisOptions, commandTimeoutMs)
 
   const clock = options.clock ?? Date.now
   if (typeof clock !== 'function') throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
 
   return {
     redisUrl,
-    safeUrl: redactUrl(redisUrl),
+    safeUrl: sentinel ? redactSentinelUrl(redisUrl) : redactUrl(redisUrl),
     password: credentials.password ?? ((redisOptions as RedisOptions).password as string | undefined),
     username: credentials.username,
     defaultTtl,
@@ -220,7 +227,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     breakerMaxOpenMs,
     invalidationQueueSize,
     batchSize,
-    redisOptions: redisOptions as RedisOptions,
+    redisOptions,
     clock: clock as () => number,
   }
 }

@@ -17,6 +17,7 @@ import { InvalidationQueue } from './invalidation-queue'
 import { groupBySlot } from './key-slot'
 import { ownClientOptions, resolveOptions, type RedisCacheOptions } from './options'
 import { Redactor } from './redact'
+import { isSentinelUrl } from './sentinel'
 import { scanAndUnlink, unlinkKeys } from './unlink'
 import { Deadlines, type Deadline } from './deadlines'
 import { TimeoutError, withTimeout } from './timeout'
@@ -121,7 +122,7 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     this.readsStrings = o.serializer === jsonSerializer
     this.batchSize = o.batchSize
     this.safeUrl = o.safeUrl
-    this.redactor = new Redactor([o.password, o.redisOptions.password as string | undefined])
+    this.redactor = new Redactor([o.password, o.redisOptions.password as string | undefined, o.redisOptions.sentinelPassword as string | undefined])
     this.breaker = new CircuitBreaker({ failureThreshold: o.breakerThreshold, openMs: o.breakerOpenMs, maxOpenMs: o.breakerMaxOpenMs })
     this.queue = new InvalidationQueue(o.invalidationQueueSize)
     this.fallbackTtlMs = ttlToMs(o.fallbackTtl, 'fallbackTtl')
@@ -145,7 +146,9 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
       this.#connection = undefined
       this.ownsClient = false
     } else {
-      this.#client = new Redis(o.redisUrl, ownClientOptions(o.commandTimeoutMs, o.redisOptions))
+      const clientOptions = ownClientOptions(o.commandTimeoutMs, o.redisOptions)
+      // A Sentinel URL is already in the options (ioredis cannot parse it).
+      this.#client = isSentinelUrl(o.redisUrl) ? new Redis(clientOptions) : new Redis(o.redisUrl, clientOptions)
       this.#connection = { redisUrl: o.redisUrl, redisOptions: o.redisOptions, commandTimeoutMs: o.commandTimeoutMs }
       this.ownsClient = true
     }
@@ -447,6 +450,40 @@ export class RedisCache<V = unknown> extends EventEmitter implements Cache<V>, M
     }
     this.endTimer('has', started)
     return found
+  }
+
+  /**
+   * Stores `value` only if `key` holds nothing (SET NX, atomic across processes) and returns what
+   * the key holds afterwards: `value` when it was stored, else the value already there. Resolves
+   * `undefined` when Redis could not be asked (breaker open, the call failed, or an invalidation
+   * of this key is pending); with failOpen false those reject. The fallback is never used: the
+   * answer must be Redis' own.
+   */
+  async setIfAbsent(key: string, value: V, ttl?: number): Promise<V | undefined> {
+    this.assertOpen()
+    checkKey(key)
+    checkValue(value)
+    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    const payload = this.encode(value)
+    const fullKey = this.keyPrefix + key
+    if (!this.redisServes(fullKey)) return undefined
+    let stored: Buffer | null
+    try {
+      // One MULTI (one slot, so a Cluster takes it too): SET NX then GET, both or neither.
+      const replies = await this.run((c) => {
+        const multi = c.multi()
+        if (ttlMs > 0) multi.set(fullKey, payload, 'PX', ttlMs, 'NX')
+        else multi.set(fullKey, payload, 'NX')
+        return multi.getBuffer(fullKey).exec()
+      })
+      if (replies === null) throw new Error('MULTI was aborted')
+      for (const [err] of replies) if (err) throw err
+      stored = replies[1][1] as Buffer | null
+    } catch (err) {
+      this.failed('setIfAbsent', err)
+      return undefined
+    }
+    return stored === null ? undefined : this.decode(stored, 'setIfAbsent')
   }
 
   /** Envelopes read as in get(). */
