@@ -109,9 +109,10 @@ lint_tarball() { # lint_tarball <tgz>: arethetypeswrong (every resolution mode) 
 pack_clone() { cd "$CLONE" && npm pack --foreground-scripts --pack-destination "$TGZ" >"$WORK/pack.log" 2>&1 || { tail -40 "$WORK/pack.log"; return 1; }; }
 check "npm pack in the clone (prepare runs again)" pack_clone
 tarball_contents() { # tarball_contents <tgz> <binary expected: yes|no>
-  tar tzf "$1" | sed 's|^package/||' | node - "$CLONE/package.json" "$2" "$BINARY" <<'EOF'
-const files = require('fs').readFileSync(0, 'utf8').split('\n').filter(Boolean)
-const [manifestPath, withBinary, binary] = process.argv.slice(2)
+  tar tzf "$1" | sed 's|^package/||' >"$WORK/listing" || return 1
+  node - "$WORK/listing" "$CLONE/package.json" "$2" "$BINARY" <<'EOF'
+const [listing, manifestPath, withBinary, binary] = process.argv.slice(2)
+const files = require('fs').readFileSync(listing, 'utf8').split('\n').filter(Boolean)
 const m = require(manifestPath)
 const targets = [m.main, m.types, ...Object.values(m.typesVersions['*']).flat()]
 const walk = (v) => (typeof v === 'string' ? targets.push(v) : Object.values(v).forEach(walk))
