@@ -4,16 +4,16 @@
 #
 #   1. git clone of HEAD (no dist/, no binary) -> `npm install` (its prepare script builds the
 #      native addon from the clone's Rust sources and dist/ from its TypeScript);
-#   2. `npm pack` in the clone -> arethetypeswrong and `publint --strict` on the tarball ->
+#   2. a plain `cargo build --release` in the clone builds the addon (docs/packaging.md);
+#   3. `npm pack` in the clone -> arethetypeswrong and `publint --strict` on the tarball ->
 #      installed into an empty project: CommonJS and ESM use of every subpath of the exports
 #      map on the native engine, `tsc` under node10, node16 (+ the README's quick start) and
 #      bundler resolution (scripts/consumer/check.js);
-#   3. `npm install git+file://<clone>#<commit>` (npm clones, prepares and packs it itself);
-#   4. `npm link` of the clone;
-#   5. the release's shape: the tarball without the binary plus the optionalDependencies of
+#   4. `npm install git+file://<clone>#<commit>` (npm clones, prepares and packs it itself);
+#   5. `npm link` of the clone;
+#   6. the release's shape: the tarball without the binary plus the optionalDependencies of
 #      scripts/release-manifest.js, next to the platform package -> native engine from the
-#      platform package, and the JS engine with one warning without it; checked like 2;
-#   6. a plain `cargo build --release` builds an addon that loads (docs/packaging.md).
+#      platform package; the JS engine with one warning without it; the addon of 2 loads.
 #
 # What is reused, and why it is honest: npm's cache (--prefer-offline; the packages are the
 # lockfile's either way) and cargo's target directory (CARGO_TARGET_DIR, default the repo's
@@ -77,7 +77,16 @@ built_by_prepare() {
 }
 check "its prepare script built dist/ and $BINARY from the clone's sources" built_by_prepare || finish
 
-# ---------------------------------------------------------------- 2. npm pack, installed into an empty project
+# ---------------------------------------------------------------- 2. build from source with cargo alone
+cargo_build() {
+  # the documented from-source path: a plain release build at the workspace root (here into
+  # the shared target directory; target/release/ without CARGO_TARGET_DIR)
+  cd "$CLONE" && cargo build --release --quiet && test -f "$CARGO_TARGET_DIR/release/libastra_cache_node.so" \
+    && cp "$CARGO_TARGET_DIR/release/libastra_cache_node.so" "$WORK/astra-cache.$TRIPLE.node"
+}
+check "cargo build --release in the clone builds the addon (release/libastra_cache_node.so)" cargo_build
+
+# ---------------------------------------------------------------- 3. npm pack, installed into an empty project
 TS_VERSION="$(cd "$CLONE" && node -p "require('typescript/package.json').version")"
 TYPES_NODE_VERSION="$(cd "$CLONE" && node -p "require('@types/node/package.json').version")"
 new_project() { # new_project <dir>: an empty project, nothing installed
@@ -130,7 +139,7 @@ if check "npm install of the tarball into an empty project" install_into "$WORK/
   check "tarball: tsc under node10, node16 (and the README quick start) and bundler resolution" typechecks "$WORK/app"
 fi
 
-# ---------------------------------------------------------------- 3. install from a git URL
+# ---------------------------------------------------------------- 4. install from a git URL
 install_git() {
   new_project "$WORK/app-git" && cd "$WORK/app-git" && npm install "git+file://$CLONE#$COMMIT" \
     && node "$CONSUMER" setup "$WORK/app-git" && ls -l node_modules/astra-cache/dist/index.js "node_modules/astra-cache/$BINARY"
@@ -138,7 +147,7 @@ install_git() {
 check "npm install git+file://<clone>#<commit>: npm's own clone is prepared (dist/, binary) without any approval" install_git \
   && check "git URL: require and import of every subpath, on the native engine" uses "$WORK/app-git"
 
-# ---------------------------------------------------------------- 4. npm link
+# ---------------------------------------------------------------- 5. npm link
 link_clone() {
   # a global prefix of its own, so the machine's global packages are not touched
   export npm_config_prefix="$WORK/global"
@@ -151,7 +160,7 @@ if check "npm link of the clone, then npm link astra-cache in a project" link_cl
   check "npm link: tsc under node16 resolution" node "$CONSUMER" tsc "$WORK/app-link" node16
 fi
 
-# ---------------------------------------------------------------- 5. the release's shape: platform package
+# ---------------------------------------------------------------- 6. the release's shape: platform package
 pack_release() {
   # as release.yml: no binary in the root package (napi artifacts moves each into npm/<platform>),
   # the manifest of scripts/release-manifest.js, and the platform package with the binary
@@ -176,7 +185,6 @@ install_release() {
 }
 check "release: both tarballs installed; the optionalDependency resolves to the platform package" install_release || finish
 check "release: require and import of every subpath, native engine from the platform package" uses "$WORK/app-release"
-check "release: tsc under node10, node16 and bundler resolution" typechecks "$WORK/app-release"
 
 without_platform_package() { # runs "$@" with the platform package moved away
   mv "$WORK/app-release/node_modules/astra-cache-$TRIPLE" "$WORK/platform-aside" || return 1
@@ -191,18 +199,11 @@ js_fallback() {
   [ "$(grep -cE '\[ASTRA_CACHE_[A-Z_]*FALLBACK\]' "$WORK/fallback.err")" -eq 1 ] || { echo "expected exactly one fallback warning"; return 1; }
 }
 check "release, without a loadable binary: the JS engine, with one warning" without_platform_package js_fallback
-
-# ---------------------------------------------------------------- 6. build from source with cargo alone
-cargo_build() {
-  # the documented from-source path: a plain release build at the workspace root, into its target/
-  env -u CARGO_TARGET_DIR cargo build --release --quiet && test -f target/release/libastra_cache_node.so \
-    && cp target/release/libastra_cache_node.so "$WORK/astra-cache.$TRIPLE.node"
-}
-check "cargo build --release at the root builds the addon (target/release/libastra_cache_node.so)" cargo_build
 cargo_addon_loads() {
   cd "$WORK/app-release" && NAPI_RS_NATIVE_LIBRARY_PATH="$WORK/astra-cache.$TRIPLE.node" EXPECT_ENGINE=native node use.cjs
 }
-check "the cargo-built addon loads as the native engine (NAPI_RS_NATIVE_LIBRARY_PATH)" without_platform_package cargo_addon_loads
+check "release, the cargo-built addon instead: loads as the native engine (NAPI_RS_NATIVE_LIBRARY_PATH)" without_platform_package cargo_addon_loads
+
 
 # ---------------------------------------------------------------- sizes, for docs/packaging.md
 for f in "$TGZ"/*.tgz "$TGZ"/release/*.tgz; do echo "# size $(basename "$f"): $(stat -c %s "$f") bytes ($(tar tzf "$f" | grep -vc '/$') files)"; done
