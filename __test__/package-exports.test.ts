@@ -8,7 +8,7 @@
  */
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { loadNative } from '../src/native'
@@ -120,6 +120,19 @@ test('every file the manifest points at is built and published', (t) => {
     t.true(existsSync(path.join(pkg, rel)), `${rel} is built`)
     const published = rel === 'package.json' || manifest.files.some((f) => rel === f || rel.startsWith(`${f}/`))
     t.true(published, `${rel} is covered by "files"`)
+  }
+})
+
+test('the package and every platform package name the repository, as npm provenance requires', (t) => {
+  const root = require('../package.json') as { repository: { url: string }; homepage: string; bugs: { url: string }; license: string }
+  t.regex(root.repository.url, /^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/)
+  t.is(root.license, 'MIT')
+  t.regex(readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'), /^MIT License\n/)
+  const platforms = readdirSync(path.join(ROOT, 'npm'))
+  t.true(platforms.length > 0)
+  for (const dir of platforms) {
+    const platform = require(path.join(ROOT, 'npm', dir, 'package.json')) as typeof root
+    t.deepEqual([platform.repository, platform.homepage, platform.bugs, platform.license], [root.repository, root.homepage, root.bugs, root.license], `npm/${dir}`)
   }
 })
 
