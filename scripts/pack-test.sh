@@ -28,7 +28,8 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT" || exit 1
-unset NODE_PATH
+# the user's view: nothing from this shell chooses the engine, the binary or skips a build
+unset NODE_PATH ASTRA_CACHE_ENGINE NAPI_RS_NATIVE_LIBRARY_PATH ASTRA_CACHE_SKIP_NATIVE_BUILD ASTRA_CACHE_PREBUILDS_ROOT
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/astra-pack-test.XXXXXX")"
 if [ "${PACK_TEST_KEEP:-}" = 1 ]; then echo "# work dir: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
@@ -194,7 +195,7 @@ without_platform_package() { # runs "$@" with the platform package moved away
 }
 js_fallback() {
   cd "$WORK/app-release" || return 1
-  env -u ASTRA_CACHE_ENGINE EXPECT_ENGINE=js node use.cjs 2>"$WORK/fallback.err" || { cat "$WORK/fallback.err"; return 1; }
+  EXPECT_ENGINE=js node use.cjs 2>"$WORK/fallback.err" || { cat "$WORK/fallback.err"; return 1; }
   cat "$WORK/fallback.err"
   [ "$(grep -cE '\[ASTRA_CACHE_[A-Z_]*FALLBACK\]' "$WORK/fallback.err")" -eq 1 ] || { echo "expected exactly one fallback warning"; return 1; }
 }
@@ -204,8 +205,9 @@ cargo_addon_loads() {
 }
 check "release, the cargo-built addon instead: loads as the native engine (NAPI_RS_NATIVE_LIBRARY_PATH)" without_platform_package cargo_addon_loads
 
-
 # ---------------------------------------------------------------- sizes, for docs/packaging.md
-for f in "$TGZ"/*.tgz "$TGZ"/release/*.tgz; do echo "# size $(basename "$f"): $(stat -c %s "$f") bytes ($(tar tzf "$f" | grep -vc '/$') files)"; done
+size() { echo "# size $1 $(basename "$2"): $(stat -c %s "$2") bytes ($(tar tzf "$2" | grep -vc '/$') files)"; }
+size "(packed from the clone)" "$TGZ/astra-cache-$VERSION.tgz"
+for f in "$TGZ"/release/*.tgz; do size "(release)" "$f"; done
 echo "# size $BINARY: $(stat -c %s "$CLONE/$BINARY") bytes"
 finish
