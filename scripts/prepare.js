@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The "prepare" script: builds a source checkout into a working package. npm runs it on
-// `npm install` in a clone, when it installs astra-cache from a git URL (in its own clone,
-// before packing it), and on `npm pack` / `npm publish`; so `npm link`, git installs and
-// tarballs all get a built package (docs/packaging.md, "What the lifecycle scripts do").
+// `npm install` in a clone, on `npm link`, when it installs astra-cache from a git URL (in
+// its own clone, before packing it), and on `npm pack` / `npm publish`; so a clone, a link,
+// a git install and a tarball all get a built package (docs/packaging.md, "What the
+// lifecycle scripts do").
 //
 // 1. The native engine for this platform: built with cargo when no binary is present, or
 //    when the Rust sources are newer than the binary. Never fails the install: without cargo
