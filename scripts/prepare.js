@@ -10,8 +10,8 @@
 //    (or when the build fails) the pure-TS engine serves instead, and one line says so.
 //    ASTRA_CACHE_SKIP_NATIVE_BUILD=1 skips this step.
 // 2. The TypeScript build, dist/ (CommonJS, the ESM entries, types), from scratch so that no
-//    file of a removed module is left to be packed. Fails the install when it fails: the
-//    package has no code without it.
+//    file of a removed module is left to be packed. Fails the install when it fails (a type
+//    error included): there would be no dist/, or one built from sources that do not check.
 // In an installed copy (no crates/, no src/) there is nothing to build and it does nothing.
 'use strict'
 
