@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, redactRedisUrl, setDefaultCache } from '../src/config'
 import { CacheConfigError, CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { NullCache } from '../src/null-cache'
+import { NullCache } from '../src/null/null-cache'
 import { RedisCache } from '../src/redis/redis-cache'
 import { redisTestsOrSkip, startRedis, type RedisServer } from './helpers/redis-server'
 

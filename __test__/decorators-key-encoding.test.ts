@@ -1,6 +1,6 @@
 import test from 'ava'
 import fc from 'fast-check'
-import { CacheKeyEncodingError, boundKey, encodeArgs } from '../src/key-encoding'
+import { CacheKeyEncodingError, boundKey, encodeArgs } from '../src/decorators/key-encoding'
 import { MAX_KEY_LENGTH } from '../src/validate'
 
 test('encoding is readable and JSON-like', (t) => {

@@ -3,10 +3,10 @@
  * InMemoryLRUCache.getOrSet, and through cacheStore() over a cache that knows nothing of SWR.
  */
 import test from 'ava'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { cached } from '../src/decorators'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { cacheStore, isEnvelope, resolveGetOrSetOptions, Revalidator, unwrapFresh, type GetOrSetOptions } from '../src/swr'
+import { cacheStore, isEnvelope, resolveGetOrSetOptions, Revalidator, unwrapFresh, type GetOrSetOptions } from '../src/facade/swr'
 import { FakeClock } from './helpers/fake-clock'
 
 /** A loader whose calls are counted and whose results are released by hand. */

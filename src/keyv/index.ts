@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
 
 export interface KeyvAstraStoreOptions {

@@ -1,4 +1,4 @@
-import type { CacheStats } from '../cache'
+import type { CacheStats } from './cache'
 import { CacheOptionError, describe } from '../errors'
 
 /** Operations whose latency and errors are reported. */

@@ -12,9 +12,9 @@
  * Built-in caches unwrap envelopes in get()/getMany() (see unwrapFresh), so a plain read
  * sees the value while it is fresh and a miss afterwards.
  */
-import { CacheOptionError, describe } from './errors'
+import { CacheOptionError, describe } from '../errors'
 import { SingleFlight } from './single-flight'
-import { ttlToMs } from './validate'
+import { ttlToMs } from '../validate'
 
 /** The third argument of getOrSet: a ttl in seconds, or this object. */
 export interface GetOrSetOptions {

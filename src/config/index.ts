@@ -1,10 +1,10 @@
-import type { Cache } from './cache'
-import { CacheConfigError, CacheOptionError, describe } from './errors'
-import { InMemoryLRUCache } from './memory/memory-cache'
-import type { MetricsSink } from './metrics/sink'
-import { NullCache } from './null-cache'
-import type { RedisCacheOptions } from './redis/redis-cache'
-import { MAX_MAXSIZE } from './validate'
+import type { Cache } from '../contract/cache'
+import { CacheConfigError, CacheOptionError, describe } from '../errors'
+import { InMemoryLRUCache } from '../memory/memory-cache'
+import type { MetricsSink } from '../contract/metrics'
+import { NullCache } from '../null/null-cache'
+import type { RedisCacheOptions } from '../redis/redis-cache'
+import { MAX_MAXSIZE } from '../validate'
 
 export type CacheBackendName = 'memory' | 'redis'
 export type CacheEngineName = 'auto' | 'native' | 'js'
@@ -100,7 +100,7 @@ export function createCache(env: Env = process.env, overrides: CreateCacheOverri
   }
   if (config.backend === 'redis') {
     // Loaded on demand so memory-only users never load ioredis.
-    const { RedisCache } = require('./redis/redis-cache') as typeof import('./redis/redis-cache')
+    const { RedisCache } = require('../redis/redis-cache') as typeof import('../redis/redis-cache')
     return new RedisCache({
       ...redis,
       redisUrl: config.redisUrl,

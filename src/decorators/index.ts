@@ -7,13 +7,13 @@
  * Cache failures (a throwing, rejecting or hanging cache) never fail the call: the
  * function runs, its result is returned, and the error goes to `onError`.
  */
-import type { Cache } from './cache'
-import { getDefaultCache, isCache } from './config'
-import { CacheKeyError, CacheOptionError, CacheUnavailableError, describe } from './errors'
+import type { Cache } from '../contract/cache'
+import { getDefaultCache, isCache } from '../config'
+import { CacheKeyError, CacheOptionError, CacheUnavailableError, describe } from '../errors'
 import { boundKey, encodeArgList } from './key-encoding'
-import { SingleFlight } from './single-flight'
-import { cacheStore, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore } from './swr'
-import { MAX_KEY_LENGTH, ttlToMs } from './validate'
+import { SingleFlight } from '../facade/single-flight'
+import { cacheStore, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore } from '../facade/swr'
+import { MAX_KEY_LENGTH, ttlToMs } from '../validate'
 
 // ---------------------------------------------------------------- types
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { CacheError } from './errors'
-import { MAX_KEY_LENGTH } from './validate'
+import { CacheError } from '../errors'
+import { MAX_KEY_LENGTH } from '../validate'
 
 /** An argument the default key of cached() cannot encode (a function, a symbol, a cycle, a class instance...). */
 export class CacheKeyEncodingError extends CacheError {

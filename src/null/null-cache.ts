@@ -1,8 +1,8 @@
-import type { Cache } from './cache'
-import { CacheStats } from './cache'
-import { CacheClosedError } from './errors'
-import { checkEntries, checkKey, checkKeys, checkLoader, checkName, checkOptionsObject, checkValue, ttlToMs } from './validate'
-import { resolveGetOrSetOptions, type TtlOrOptions } from './swr'
+import type { Cache } from '../contract/cache'
+import { CacheStats } from '../contract/cache'
+import { CacheClosedError } from '../errors'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
+import { resolveGetOrSetOptions, type TtlOrOptions } from '../facade/swr'
 
 export interface NullCacheOptions {
   /** Metrics label; default 'null'. */
