@@ -8,7 +8,7 @@ import type { TestFn } from 'ava'
 import type { Cache } from '../src/contract/cache'
 import { CacheKeyError, CacheTtlError, CacheUnavailableError } from '../src/errors'
 import { cacheInvalidate, cached, type CacheFailure } from '../src/decorators'
-import { CacheKeyEncodingError } from '../src/decorators/key-encoding'
+import { CacheKeyEncodingError } from '../src/errors'
 
 export interface DecoratorTarget {
   name: string

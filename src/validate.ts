@@ -17,6 +17,13 @@ export function checkKeys(keys: unknown): asserts keys is readonly string[] {
   for (const key of keys) checkKey(key)
 }
 
+/** For backends that store UTF-8 (Redis): a lone UTF-16 surrogate would be replaced by U+FFFD and collide with another key. */
+export function checkWellFormed(key: string): void {
+  if (!(key as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new CacheKeyError(`key ${describe(key)} contains a lone UTF-16 surrogate, which Redis (UTF-8) cannot store distinctly`)
+  }
+}
+
 export function checkValue(value: unknown): void {
   if (value === undefined) throw new CacheValueError('value must not be undefined (use invalidate() to remove a key; null is a value)')
 }
@@ -47,6 +54,19 @@ export function checkOptionsObject(options: unknown, what: string): void {
   if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
     throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
   }
+}
+
+/** A `clock` option: undefined (the default applies) or a function returning milliseconds. */
+export function checkClock(clock: unknown): (() => number) | undefined {
+  if (clock !== undefined && typeof clock !== 'function') {
+    throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+  }
+  return clock as (() => number) | undefined
+}
+
+/** Only a missing option takes the default: null is a wrong value, not "use the default". */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
 }
 
 export function checkName(name: unknown): string {

@@ -1,9 +1,11 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import type { Cache } from '../contract/cache'
+import { hasMethods } from '../contract/capabilities'
+import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
-import { checkMetricsSink, type MetricsSink } from '../contract/metrics'
+import { checkMetricsSink } from '../facade/latency-sampler'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import { checkName, checkOptionsObject, ttlToMs } from '../validate'
+import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { redactUrl } from './redact'
 
 export interface RedisCacheOptions<V = unknown> {
@@ -21,7 +23,8 @@ export interface RedisCacheOptions<V = unknown> {
   commandTimeoutMs?: number
   /**
    * Serves reads (and takes writes) while Redis is unreachable. Default: an InMemoryLRUCache of
-   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`. `false`: no fallback, reads miss.
+   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`, made on first use (none
+   * inside a TieredCache: its L1 serves then). `false`: no fallback, reads miss.
    */
   fallback?: Cache<V> | false
   /** Entries in the default fallback. Default 1000. */
@@ -131,12 +134,6 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
   )
 }
 
-function isCache(value: unknown): value is Cache<unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const c = value as Record<string, unknown>
-  return ['get', 'set', 'invalidate', 'clear', 'close'].every((m) => typeof c[m] === 'function')
-}
-
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
   const options = (input ?? {}) as Record<string, unknown>
@@ -167,7 +164,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const commandTimeoutMs = intOption(options, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS, 1, 600_000)
 
   const fallback = options.fallback
-  if (fallback !== undefined && fallback !== false && !isCache(fallback)) {
+  if (fallback !== undefined && fallback !== false && !hasMethods(fallback, ['get', 'set', 'invalidate', 'clear', 'close'])) {
     throw new CacheOptionError(`fallback must be a Cache (e.g. an InMemoryLRUCache) or false, got ${describe(fallback)}`)
   }
   const fallbackMaxsize = intOption(options, 'fallbackMaxsize', 1000, 1, 2 ** 30)
@@ -195,8 +192,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     throw new CacheOptionError(`redisOptions.keyPrefix is not supported (clear() could not see it); use the keyPrefix option`)
   }
 
-  const clock = options.clock ?? Date.now
-  if (typeof clock !== 'function') throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+  const clock = checkClock(options.clock) ?? Date.now
 
   return {
     redisUrl,
