@@ -12,7 +12,7 @@
  * - errors: counted per operation, emitted as 'error' (one process warning when nobody listens).
  *
  * A synchronous store (the memory engine) is answered without any promise of the store's: the
- * facade adds the one promise the async contract needs (no closure, no await on the hit path).
+ * async method's own promise is the only one (no closure, no await on the hit path).
  */
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
@@ -37,8 +37,8 @@ export interface FacadeSettings {
   warningCode: string
 }
 
-/** What the void operations of a synchronous store resolve with (one shared, already resolved promise). */
-const DONE: Promise<void> = Promise.resolve()
+// Module-level copies: a cross-module constant read on every call is a property load (a getter call under some loaders).
+const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getMany: GET_MANY, setMany: SET_MANY, getOrSet: GET_OR_SET } = OP
 
 export abstract class CacheFacade<V = unknown> extends EventEmitter implements Cache<V>, MetricsSource, RawReads {
   readonly name: string
@@ -57,6 +57,8 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private readonly clock: () => number
   private readonly sink: MetricsSink | undefined
   private readonly sampler: LatencySampler
+  /** Some operations are timed (a sink that observes latency): else the hot path skips the sampler. */
+  private readonly timing: boolean
   private readonly warningCode: string
   private hits = 0
   private misses = 0
@@ -83,115 +85,80 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.clock = settings.clock
     this.sink = settings.metricsSink
     this.sampler = new LatencySampler(this.sink, this.name)
+    this.timing = this.sampler.every !== 0
     this.warningCode = settings.warningCode
     store.attach?.(this.owner())
     this.sink?.attach(this)
   }
 
-  get(key: string): Promise<V | undefined> {
-    try {
-      this.checkKey(key)
-      if (this.sync) return Promise.resolve(this.getNow(key))
-      const started = this.sampler.start(OP.get)
-      return (this.store as AsyncStore<V>).get(key).then((raw) => {
-        const value = this.served(raw)
-        this.sampler.end(OP.get, started)
-        return value
-      })
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  // Each operation answers a synchronous store in the async method itself, with no await in
+  // it (a method that may suspend is slower even when it does not), and an asynchronous store
+  // in a helper that awaits it.
+
+  async get(key: string): Promise<V | undefined> {
+    this.checkKey(key)
+    if (this.sync) return this.getNow(key)
+    return this.getLater(key, this.start(GET))
   }
 
-  set(key: string, value: V, ttl?: number): Promise<void> {
-    try {
-      this.checkKey(key)
-      checkValue(value)
-      const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-      const started = this.sampler.start(OP.set)
-      if (this.sync) {
-        ;(this.store as SyncStore<V>).set(key, value, ttlMs)
-        this.sampler.end(OP.set, started)
-        return DONE
-      }
-      return this.timed(OP.set, started, (this.store as AsyncStore<V>).set(key, value, ttlMs))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async set(key: string, value: V, ttl?: number): Promise<void> {
+    this.checkKey(key)
+    checkValue(value)
+    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+    const started = this.start(SET)
+    if (!this.sync) return this.settle(SET, started, (this.store as AsyncStore<V>).set(key, value, ttlMs))
+    ;(this.store as SyncStore<V>).set(key, value, ttlMs)
+    this.end(SET, started)
   }
 
-  invalidate(key: string): Promise<boolean> {
-    try {
-      this.checkKey(key)
-      return this.answer(OP.invalidate, this.sampler.start(OP.invalidate), this.store.delete(key))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async invalidate(key: string): Promise<boolean> {
+    this.checkKey(key)
+    const started = this.start(INVALIDATE)
+    if (!this.sync) return this.settle(INVALIDATE, started, (this.store as AsyncStore<V>).delete(key))
+    const removed = (this.store as SyncStore<V>).delete(key)
+    this.end(INVALIDATE, started)
+    return removed
   }
 
-  has(key: string): Promise<boolean> {
-    try {
-      this.checkKey(key)
-      return this.answer(OP.has, this.sampler.start(OP.has), this.store.has(key))
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async has(key: string): Promise<boolean> {
+    this.checkKey(key)
+    const started = this.start(HAS)
+    if (!this.sync) return this.settle(HAS, started, (this.store as AsyncStore<V>).has(key))
+    const found = (this.store as SyncStore<V>).has(key)
+    this.end(HAS, started)
+    return found
   }
 
-  clear(): Promise<void> {
-    try {
-      this.assertOpen()
-      const started = this.sampler.start(OP.clear)
-      const cleared = this.store.clear()
-      if (this.sync) {
-        this.sampler.end(OP.clear, started)
-        return DONE
-      }
-      return this.timed(OP.clear, started, cleared as Promise<void>)
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async clear(): Promise<void> {
+    this.assertOpen()
+    const started = this.start(CLEAR)
+    if (!this.sync) return this.settle(CLEAR, started, (this.store as AsyncStore<V>).clear())
+    ;(this.store as SyncStore<V>).clear()
+    this.end(CLEAR, started)
   }
 
-  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
-    try {
-      this.checkKeys(keys)
-      if (keys.length === 0) return Promise.resolve([])
-      const started = this.sampler.start(OP.getMany)
-      if (this.sync) {
-        // One engine call (one N-API crossing per batch on the native engine), same counters and order as get() per key.
-        const raws = (this.store as SyncStore<V>).getMany(keys)
-        const values = this.passThrough ? (raws as (V | undefined)[]) : this.servedAll(raws)
-        this.sampler.end(OP.getMany, started)
-        return Promise.resolve(values)
-      }
-      return (this.store as AsyncStore<V>).getMany(keys).then((raws) => {
-        const values = this.servedAll(raws)
-        this.sampler.end(OP.getMany, started)
-        return values
-      })
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    this.checkKeys(keys)
+    if (keys.length === 0) return []
+    const started = this.start(GET_MANY)
+    if (!this.sync) return this.getManyLater(keys, started)
+    // One store call (one N-API crossing per batch on the native engine), same counters and order as get() per key.
+    const raws = (this.store as SyncStore<V>).getMany(keys)
+    const values = this.passThrough ? (raws as (V | undefined)[]) : this.servedAll(raws)
+    this.end(GET_MANY, started)
+    return values
   }
 
-  setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
-    try {
-      this.assertOpen()
-      // Every entry is checked before anything is stored: a bad entry stores nothing.
-      const ttls = checkEntries(entries, this.defaultTtlMs)
-      if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
-      if (ttls.length === 0) return DONE
-      const started = this.sampler.start(OP.setMany)
-      const written = this.store.setMany(entries, ttls)
-      if (this.sync) {
-        this.sampler.end(OP.setMany, started)
-        return DONE
-      }
-      return this.timed(OP.setMany, started, written as Promise<void>)
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+    this.assertOpen()
+    // Every entry is checked before anything is stored: a bad entry stores nothing.
+    const ttls = checkEntries(entries, this.defaultTtlMs)
+    if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
+    if (ttls.length === 0) return
+    const started = this.start(SET_MANY)
+    if (!this.sync) return this.settle(SET_MANY, started, (this.store as AsyncStore<V>).setMany(entries, ttls))
+    ;(this.store as SyncStore<V>).setMany(entries, ttls)
+    this.end(SET_MANY, started)
   }
 
   /**
@@ -203,67 +170,39 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
    * `ttlOrOptions`: seconds, or { ttl, staleTtl, grace }: stale-while-revalidate and grace,
    * stored as an envelope that other processes read the same way (see envelope.ts).
    */
-  getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V> {
-    try {
-      this.checkKey(key)
-      checkLoader(load)
-      const options = resolveGetOrSetOptions(ttlOrOptions)
-      if (this.keepsNothing) return Promise.resolve(load())
-      if (options.swr && !this.unwrapReads) {
-        // Only from now on can this cache hold envelopes: until then reads skip the check.
-        this.unwrapReads = true
-        this.passThrough = false
-      }
-      const started = this.sampler.start(OP.getOrSet)
-      const value = Promise.resolve(this.reader().run(this.loader(), key, load, options, this.defaultTtlMs))
-      if (started < 0) return value
-      return value.then((v) => {
-        this.sampler.end(OP.getOrSet, started)
-        return v
-      })
-    } catch (err) {
-      return Promise.reject(err)
+  async getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V> {
+    this.checkKey(key)
+    checkLoader(load)
+    const options = resolveGetOrSetOptions(ttlOrOptions)
+    if (this.keepsNothing) return load()
+    if (options.swr && !this.unwrapReads) {
+      // Only from now on can this cache hold envelopes: until then reads skip the check.
+      this.unwrapReads = true
+      this.passThrough = false
     }
+    const started = this.start(GET_OR_SET)
+    const result = this.reader().run(this.loader(), key, load, options, this.defaultTtlMs)
+    if (started < 0) return result
+    const value = await result
+    this.end(GET_OR_SET, started)
+    return value
   }
 
   /** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through this); a found entry is a hit. */
-  [rawGet](key: string): Promise<unknown> {
-    try {
-      this.checkKey(key)
-      const started = this.sampler.start(OP.get)
-      if (this.sync) {
-        const raw = (this.store as SyncStore<V>).get(key)
-        this.found(raw)
-        this.sampler.end(OP.get, started)
-        return Promise.resolve(raw)
-      }
-      return (this.store as AsyncStore<V>).get(key).then((raw) => {
-        this.found(raw)
-        this.sampler.end(OP.get, started)
-        return raw
-      })
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async [rawGet](key: string): Promise<unknown> {
+    this.checkKey(key)
+    const raw = this.sync ? (this.store as SyncStore<V>).get(key) : await (this.store as AsyncStore<V>).get(key)
+    this.found(raw)
+    return raw
   }
 
   /** getMany without envelope unwrapping (TieredCache fills its L1 with what its L2 holds). */
-  [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
-    try {
-      this.checkKeys(keys)
-      if (keys.length === 0) return Promise.resolve([])
-      const raws = this.store.getMany(keys)
-      if (this.sync) {
-        for (const raw of raws as unknown[]) this.found(raw)
-        return Promise.resolve(raws as unknown[])
-      }
-      return (raws as Promise<unknown[]>).then((values) => {
-        for (const raw of values) this.found(raw)
-        return values
-      })
-    } catch (err) {
-      return Promise.reject(err)
-    }
+  async [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
+    this.checkKeys(keys)
+    if (keys.length === 0) return []
+    const raws = this.sync ? (this.store as SyncStore<V>).getMany(keys) : await (this.store as AsyncStore<V>).getMany(keys)
+    for (const raw of raws) this.found(raw)
+    return raws
   }
 
   stats(): CacheStats {
@@ -342,12 +281,40 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (this.wellFormedKeys) for (const key of keys) checkWellFormed(key)
   }
 
+  /** performance.now() when this operation is to be timed, else -1. */
+  private start(op: OpIndex): number {
+    return this.timing ? this.sampler.start(op) : -1
+  }
+
+  private end(op: OpIndex, started: number): void {
+    if (started >= 0) this.sampler.end(op, started)
+  }
+
   /** get() on a synchronous store, answered now (key already checked). */
   private getNow(key: string): V | undefined {
-    const started = this.sampler.start(OP.get)
+    const started = this.start(GET)
     const raw = (this.store as SyncStore<V>).get(key)
     const value = this.passThrough ? (raw as V | undefined) : this.served(raw)
-    if (started >= 0) this.sampler.end(OP.get, started)
+    this.end(GET, started)
+    return value
+  }
+
+  private async getLater(key: string, started: number): Promise<V | undefined> {
+    const value = this.served(await (this.store as AsyncStore<V>).get(key))
+    this.end(GET, started)
+    return value
+  }
+
+  private async getManyLater(keys: readonly string[], started: number): Promise<(V | undefined)[]> {
+    const values = this.servedAll(await (this.store as AsyncStore<V>).getMany(keys))
+    this.end(GET_MANY, started)
+    return values
+  }
+
+  /** An asynchronous store's answer, timed. */
+  private async settle<T>(op: OpIndex, started: number, answer: Promise<T>): Promise<T> {
+    const value = await answer
+    this.end(op, started)
     return value
   }
 
@@ -374,23 +341,6 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (this.countsLookups) return
     if (raw === undefined) this.misses++
     else this.hits++
-  }
-
-  /** A store's answer to a lookup-free operation (invalidate, has), as a promise, timed. */
-  private answer<T>(op: OpIndex, started: number, answer: T | Promise<T>): Promise<T> {
-    if (this.sync) {
-      this.sampler.end(op, started)
-      return Promise.resolve(answer as T)
-    }
-    return this.timed(op, started, answer as Promise<T>)
-  }
-
-  private timed<T>(op: OpIndex, started: number, promise: Promise<T>): Promise<T> {
-    if (started < 0) return promise
-    return promise.then((value) => {
-      this.sampler.end(op, started)
-      return value
-    })
   }
 
   private reader(): ReadThrough<V> {
