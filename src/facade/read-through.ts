@@ -41,9 +41,11 @@ export interface ReadThroughOptions {
   onError: (error: unknown, key: string) => void
 }
 
+/** One read of the store, shared by the callers that asked at once (and counted once). */
 interface Lookup {
   raw: unknown
   failed: boolean
+  counted: boolean
 }
 
 export class ReadThrough<V> {
@@ -70,10 +72,8 @@ export class ReadThrough<V> {
       const pending = this.loads.pending(key)
       if (pending !== undefined) return pending
     }
-    if (store.sync) return this.decide(store, key, load, options, defaultTtlMs, store.read(key, undefined), false)
-    return this.reads
-      .run(key, () => lookUp(store, key))
-      .then((lookup) => this.decide(store, key, load, options, defaultTtlMs, lookup.raw, lookup.failed))
+    if (store.sync) return this.decide(store, key, load, options, defaultTtlMs, { raw: store.read(key, undefined), failed: false, counted: false })
+    return this.reads.run(key, () => lookUp(store, key)).then((lookup) => this.decide(store, key, load, options, defaultTtlMs, lookup))
   }
 
   /** The envelope for `value` written now, and the physical TTL covering its windows. */
@@ -81,31 +81,32 @@ export class ReadThrough<V> {
     return makeEnvelope(value, options, defaultTtlMs, this.clock())
   }
 
-  private decide(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, raw: unknown, failed: boolean): Promise<V> | V {
+  private decide(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, lookup: Lookup): Promise<V> | V {
+    const { raw, failed } = lookup
     if (raw !== undefined) {
       if (!isEnvelope(raw)) {
-        store.lookedUp?.(true, true) // written by set(): an ordinary hit
+        counted(store, lookup, true) // written by set(): an ordinary hit
         return raw as V
       }
       const phase = phaseOf(raw, this.clock())
       if (phase === 'fresh') {
-        store.lookedUp?.(true, true)
+        counted(store, lookup, true)
         return raw.v as V
       }
       if (options.swr && phase === 'stale') {
-        store.lookedUp?.(true, true)
+        counted(store, lookup, true)
         this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => this.onError(err, key))
         return raw.v as V
       }
       if (options.swr && phase === 'grace') {
-        store.lookedUp?.(true, false)
+        counted(store, lookup, false)
         return this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => {
           this.onError(err, key)
           return raw.v as V
         })
       }
     }
-    store.lookedUp?.(raw !== undefined, false)
+    counted(store, lookup, false)
     return this.load(store, key, load, options, defaultTtlMs, failed)
   }
 
@@ -132,5 +133,12 @@ export class ReadThrough<V> {
 
 function lookUp(store: LoadStore, key: string): Promise<Lookup> {
   const failure: ReadFailure = { failed: false }
-  return Promise.resolve(store.read(key, failure)).then((raw) => ({ raw, failed: failure.failed }))
+  return Promise.resolve(store.read(key, failure)).then((raw) => ({ raw, failed: failure.failed, counted: false }))
+}
+
+/** Tells the store how its lookup went, once per lookup however many callers shared it. */
+function counted(store: LoadStore, lookup: Lookup, hit: boolean): void {
+  if (lookup.counted) return
+  lookup.counted = true
+  store.lookedUp?.(lookup.raw !== undefined, hit)
 }
