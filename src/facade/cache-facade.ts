@@ -6,8 +6,7 @@
  * - validation and coded errors (keys, values, TTLs, batches, loaders), and the closed state;
  * - getOrSet: single-flight, stale-while-revalidate and grace (read-through.ts), the loaded
  *   value written off the caller's path;
- * - what a hit is: the caller got a value (an envelope past its ttl is a miss for get());
- *   counted here unless the store counts its own lookups;
+ * - what a hit is (lookups.ts): the caller got a value; counted here unless the store counts its own;
  * - metrics: attach/detach, one latency sample per public call (latency-sampler.ts);
  * - errors: counted per operation, emitted as 'error' (one process warning when nobody listens).
  *
@@ -20,9 +19,9 @@ import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/cap
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, checkWellFormed, ttlToMs } from '../validate'
-import { isEnvelope } from './envelope'
 import { resolveGetOrSetOptions } from './get-or-set-options'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
+import { Lookups } from './lookups'
 import { ReadThrough, type LoadStore } from './read-through'
 import type { AsyncStore, Store, StoreOwner, SyncStore, WriteOrigin } from './store'
 
@@ -45,12 +44,10 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** The store this cache serves (its backend). */
   protected readonly store: Store<V>
   private readonly sync: boolean
-  private readonly countsLookups: boolean
   private readonly wellFormedKeys: boolean
   private readonly keepsNothing: boolean
-  /** Reads are checked for envelopes: the store is shared with other writers, or this cache wrote one. */
-  private unwrapReads: boolean
-  /** A read's value goes to the caller as the store gave it (no envelope check, nothing to count here). */
+  private readonly lookups: Lookups<V>
+  /** Copy of lookups.passThrough, read on the hot path. */
   private passThrough: boolean
   private closed = false
   private readonly defaultTtlMs: number
@@ -60,10 +57,6 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** Some operations are timed (a sink that observes latency): else the hot path skips the sampler. */
   private readonly timing: boolean
   private readonly warningCode: string
-  private hits = 0
-  private misses = 0
-  /** Lookups a counting store took for hits that were misses for the caller (stale envelopes). */
-  private demoted = 0
   private readonly errors: Record<string, number> = Object.create(null)
   private failures = 0
   private warned = false
@@ -76,11 +69,10 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.store = store
     const traits = store.traits
     this.sync = traits.sync
-    this.countsLookups = traits.countsLookups
     this.wellFormedKeys = traits.wellFormedKeys
     this.keepsNothing = traits.keepsNothing === true
-    this.unwrapReads = traits.sharedEnvelopes
-    this.passThrough = this.countsLookups && !this.unwrapReads
+    this.lookups = new Lookups<V>(traits.countsLookups, traits.sharedEnvelopes, settings.clock)
+    this.passThrough = this.lookups.passThrough
     this.defaultTtlMs = settings.defaultTtlMs
     this.clock = settings.clock
     this.sink = settings.metricsSink
@@ -91,9 +83,10 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.sink?.attach(this)
   }
 
-  // Each operation answers a synchronous store in the async method itself, with no await in
-  // it (a method that may suspend is slower even when it does not), and an asynchronous store
-  // in a helper that awaits it.
+  // Each operation answers a synchronous store through its `*Now` body, called from the async
+  // method with no await in it (a method that may suspend is slower even when it does not), and
+  // an asynchronous store in a helper that awaits it. The `*Now` bodies are what a synchronous
+  // face of a synchronous store would call, after the same checks.
 
   async get(key: string): Promise<V | undefined> {
     this.checkKey(key)
@@ -105,60 +98,40 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.checkKey(key)
     checkValue(value)
     const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-    const started = this.start(SET)
-    if (!this.sync) return this.settle(SET, started, (this.store as AsyncStore<V>).set(key, value, ttlMs))
-    ;(this.store as SyncStore<V>).set(key, value, ttlMs)
-    this.end(SET, started)
+    if (this.sync) return this.setNow(key, value, ttlMs)
+    return this.settle(SET, this.start(SET), (this.store as AsyncStore<V>).set(key, value, ttlMs))
   }
 
   async invalidate(key: string): Promise<boolean> {
     this.checkKey(key)
-    const started = this.start(INVALIDATE)
-    if (!this.sync) return this.settle(INVALIDATE, started, (this.store as AsyncStore<V>).delete(key))
-    const removed = (this.store as SyncStore<V>).delete(key)
-    this.end(INVALIDATE, started)
-    return removed
+    if (this.sync) return this.invalidateNow(key)
+    return this.settle(INVALIDATE, this.start(INVALIDATE), (this.store as AsyncStore<V>).delete(key))
   }
 
   async has(key: string): Promise<boolean> {
     this.checkKey(key)
-    const started = this.start(HAS)
-    if (!this.sync) return this.settle(HAS, started, (this.store as AsyncStore<V>).has(key))
-    const found = (this.store as SyncStore<V>).has(key)
-    this.end(HAS, started)
-    return found
+    if (this.sync) return this.hasNow(key)
+    return this.settle(HAS, this.start(HAS), (this.store as AsyncStore<V>).has(key))
   }
 
   async clear(): Promise<void> {
     this.assertOpen()
-    const started = this.start(CLEAR)
-    if (!this.sync) return this.settle(CLEAR, started, (this.store as AsyncStore<V>).clear())
-    ;(this.store as SyncStore<V>).clear()
-    this.end(CLEAR, started)
+    if (this.sync) return this.clearNow()
+    return this.settle(CLEAR, this.start(CLEAR), (this.store as AsyncStore<V>).clear())
   }
 
   async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
     this.checkKeys(keys)
     if (keys.length === 0) return []
-    const started = this.start(GET_MANY)
-    if (!this.sync) return this.getManyLater(keys, started)
-    // One store call (one N-API crossing per batch on the native engine), same counters and order as get() per key.
-    const raws = (this.store as SyncStore<V>).getMany(keys)
-    const values = this.passThrough ? (raws as (V | undefined)[]) : this.servedAll(raws)
-    this.end(GET_MANY, started)
-    return values
+    if (this.sync) return this.getManyNow(keys)
+    return this.getManyLater(keys, this.start(GET_MANY))
   }
 
   async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
-    this.assertOpen()
-    // Every entry is checked before anything is stored: a bad entry stores nothing.
-    const ttls = checkEntries(entries, this.defaultTtlMs)
-    if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
+    const ttls = this.checkEntries(entries)
     if (ttls.length === 0) return
-    const started = this.start(SET_MANY)
-    if (!this.sync) return this.settle(SET_MANY, started, (this.store as AsyncStore<V>).setMany(entries, ttls))
-    ;(this.store as SyncStore<V>).setMany(entries, ttls)
-    this.end(SET_MANY, started)
+    if (this.sync) return this.setManyNow(entries, ttls)
+    return this.settle(SET_MANY, this.start(SET_MANY), (this.store as AsyncStore<V>).setMany(entries, ttls))
   }
 
   /**
@@ -175,9 +148,9 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     checkLoader(load)
     const options = resolveGetOrSetOptions(ttlOrOptions)
     if (this.keepsNothing) return load()
-    if (options.swr && !this.unwrapReads) {
+    if (options.swr && !this.lookups.envelopes) {
       // Only from now on can this cache hold envelopes: until then reads skip the check.
-      this.unwrapReads = true
+      this.lookups.envelopes = true
       this.passThrough = false
     }
     const started = this.start(GET_OR_SET)
@@ -192,7 +165,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   async [rawGet](key: string): Promise<unknown> {
     this.checkKey(key)
     const raw = this.sync ? (this.store as SyncStore<V>).get(key) : await (this.store as AsyncStore<V>).get(key)
-    this.found(raw)
+    this.lookups.found(raw)
     return raw
   }
 
@@ -201,17 +174,17 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.checkKeys(keys)
     if (keys.length === 0) return []
     const raws = this.sync ? (this.store as SyncStore<V>).getMany(keys) : await (this.store as AsyncStore<V>).getMany(keys)
-    for (const raw of raws) this.found(raw)
+    for (const raw of raws) this.lookups.found(raw)
     return raws
   }
 
   stats(): CacheStats {
     this.assertOpen()
     const s = this.store.stats()
-    const counted = this.countsLookups
+    const { hits, misses } = this.lookups.totals(s)
     return new CacheStats({
-      hits: counted ? (s.hits ?? 0) - this.demoted : this.hits,
-      misses: counted ? (s.misses ?? 0) + this.demoted : this.misses,
+      hits,
+      misses,
       evictions: s.evictions,
       expirations: s.expirations,
       size: s.size,
@@ -238,13 +211,8 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     await this.store.close()
   }
 
-  /** True once close() was called. */
-  protected get isClosed(): boolean {
-    return this.closed
-  }
-
   /** Counts `op`'s failure (when given) and emits it as 'error'; without a listener, the first one is one process warning. */
-  protected reportError(error: unknown, op?: string): void {
+  private reportError(error: unknown, op?: string): void {
     if (op !== undefined) this.countError(op)
     const err = error instanceof Error ? error : new Error(String(error))
     if (this.listenerCount('error') > 0) {
@@ -281,6 +249,14 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (this.wellFormedKeys) for (const key of keys) checkWellFormed(key)
   }
 
+  /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
+  private checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
+    this.assertOpen()
+    const ttls = checkEntries(entries, this.defaultTtlMs)
+    if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
+    return ttls
+  }
+
   /** performance.now() when this operation is to be timed, else -1. */
   private start(op: OpIndex): number {
     return this.timing ? this.sampler.start(op) : -1
@@ -290,23 +266,67 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (started >= 0) this.sampler.end(op, started)
   }
 
-  /** get() on a synchronous store, answered now (key already checked). */
+  // ---- a synchronous store, answered now (arguments already checked) ---------------------------
+
   private getNow(key: string): V | undefined {
     const started = this.start(GET)
     const raw = (this.store as SyncStore<V>).get(key)
-    const value = this.passThrough ? (raw as V | undefined) : this.served(raw)
+    const value = this.passThrough ? (raw as V | undefined) : this.lookups.served(raw)
     this.end(GET, started)
     return value
   }
 
+  private setNow(key: string, value: V, ttlMs: number): void {
+    const started = this.start(SET)
+    ;(this.store as SyncStore<V>).set(key, value, ttlMs)
+    this.end(SET, started)
+  }
+
+  private invalidateNow(key: string): boolean {
+    const started = this.start(INVALIDATE)
+    const removed = (this.store as SyncStore<V>).delete(key)
+    this.end(INVALIDATE, started)
+    return removed
+  }
+
+  private hasNow(key: string): boolean {
+    const started = this.start(HAS)
+    const found = (this.store as SyncStore<V>).has(key)
+    this.end(HAS, started)
+    return found
+  }
+
+  private clearNow(): void {
+    const started = this.start(CLEAR)
+    ;(this.store as SyncStore<V>).clear()
+    this.end(CLEAR, started)
+  }
+
+  /** One store call (one N-API crossing per batch on the native engine), same counters and order as get() per key. */
+  private getManyNow(keys: readonly string[]): (V | undefined)[] {
+    const started = this.start(GET_MANY)
+    const raws = (this.store as SyncStore<V>).getMany(keys)
+    const values = this.passThrough ? (raws as (V | undefined)[]) : this.lookups.servedAll(raws)
+    this.end(GET_MANY, started)
+    return values
+  }
+
+  private setManyNow(entries: readonly (readonly [string, V, number?])[], ttls: readonly number[]): void {
+    const started = this.start(SET_MANY)
+    ;(this.store as SyncStore<V>).setMany(entries, ttls)
+    this.end(SET_MANY, started)
+  }
+
+  // ---- an asynchronous store ------------------------------------------------------------------
+
   private async getLater(key: string, started: number): Promise<V | undefined> {
-    const value = this.served(await (this.store as AsyncStore<V>).get(key))
+    const value = this.lookups.served(await (this.store as AsyncStore<V>).get(key))
     this.end(GET, started)
     return value
   }
 
   private async getManyLater(keys: readonly string[], started: number): Promise<(V | undefined)[]> {
-    const values = this.servedAll(await (this.store as AsyncStore<V>).getMany(keys))
+    const values = this.lookups.servedAll(await (this.store as AsyncStore<V>).getMany(keys))
     this.end(GET_MANY, started)
     return values
   }
@@ -316,31 +336,6 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     const value = await answer
     this.end(op, started)
     return value
-  }
-
-  /** What a plain read gives the caller for a stored value, counted as a hit or a miss. */
-  private served(raw: unknown): V | undefined {
-    const value = this.unwrapReads && isEnvelope(raw) ? (raw.f === 0 || this.clock() < raw.f ? (raw.v as V) : undefined) : (raw as V | undefined)
-    if (this.countsLookups) {
-      if (value === undefined && raw !== undefined) this.demoted++
-    } else if (value === undefined) {
-      this.misses++
-    } else {
-      this.hits++
-    }
-    return value
-  }
-
-  private servedAll(raws: unknown[]): (V | undefined)[] {
-    for (let i = 0; i < raws.length; i++) raws[i] = this.served(raws[i])
-    return raws as (V | undefined)[]
-  }
-
-  /** A raw read: an entry found is a hit. */
-  private found(raw: unknown): void {
-    if (this.countsLookups) return
-    if (raw === undefined) this.misses++
-    else this.hits++
   }
 
   private reader(): ReadThrough<V> {
@@ -353,15 +348,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       sync: this.sync,
       read: (key, failure) => this.store.get(key, failure),
       write: (key, value, ttlMs, origin) => this.fill(key, value, ttlMs ?? this.defaultTtlMs, origin),
-      lookedUp: (found, hit) => {
-        if (this.countsLookups) {
-          if (found && !hit) this.demoted++
-        } else if (hit) {
-          this.hits++
-        } else {
-          this.misses++
-        }
-      },
+      lookedUp: (found, hit) => this.lookups.judged(found, hit),
     })
   }
 

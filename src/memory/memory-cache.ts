@@ -60,7 +60,7 @@ export class InMemoryLRUCache<V = unknown> extends CacheFacade<V> {
   readonly storage: StorageChoice
   /** The eviction policy. */
   readonly policy: PolicyName
-  /** The engine behind the store (for inspection and tests). */
+  /** The engine behind the store, for inspection in tests and debugging (the cache itself goes through its store). */
   private readonly impl: Engine<V>
 
   constructor(options: InMemoryLRUCacheOptions = {}) {
