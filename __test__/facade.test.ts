@@ -9,7 +9,9 @@ import test from 'ava'
 import type { CacheOp, MetricsSink } from '../src/contract/metrics'
 import { CacheClosedError } from '../src/errors'
 import { isEnvelope } from '../src/facade/envelope'
+import { AsyncStoreFacade } from '../src/facade/async-store-facade'
 import { CacheFacade } from '../src/facade/cache-facade'
+import { SyncStoreFacade } from '../src/facade/sync-store-facade'
 import type { ReadFailure, StoreStats, StoreTraits, WriteOrigin } from '../src/facade/store'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { NullCache } from '../src/null/null-cache'
@@ -117,12 +119,25 @@ class FakeStore {
   }
 }
 
-class FakeCache<V = unknown> extends CacheFacade<V> {
-  constructor(
-    readonly fake: FakeStore,
-    options: { clock?: () => number; metricsSink?: MetricsSink; defaultTtl?: number } = {},
-  ) {
-    super(fake as never, { name: 'fake', defaultTtlMs: (options.defaultTtl ?? 60) * 1000, clock: options.clock ?? Date.now, metricsSink: options.metricsSink, warningCode: 'TEST' })
+interface FakeOptions {
+  clock?: () => number
+  metricsSink?: MetricsSink
+  defaultTtl?: number
+}
+
+const settings = (options: FakeOptions) => ({ name: 'fake', defaultTtlMs: (options.defaultTtl ?? 60) * 1000, clock: options.clock ?? Date.now, metricsSink: options.metricsSink, warningCode: 'TEST' })
+
+/** The facade over the fake store, as the memory cache is over its engine... */
+class SyncFakeCache<V = unknown> extends SyncStoreFacade<V> {
+  constructor(fake: FakeStore, options: FakeOptions = {}) {
+    super(fake as never, settings(options))
+  }
+}
+
+/** ...and as RedisCache, TieredCache and NullCache are over theirs. */
+class AsyncFakeCache<V = unknown> extends AsyncStoreFacade<V> {
+  constructor(fake: FakeStore, options: FakeOptions = {}) {
+    super(fake as never, settings(options))
   }
 }
 
@@ -134,9 +149,9 @@ const kinds = [
 
 for (const kind of kinds) {
   const title = (s: string) => `[${kind.name}] ${s}`
-  const open = (options: ConstructorParameters<typeof FakeCache>[1] = {}, traits: Partial<StoreTraits> = {}) => {
+  const open = (options: FakeOptions = {}, traits: Partial<StoreTraits> = {}) => {
     const store = new FakeStore({ ...kind.traits, ...traits })
-    return { store, cache: new FakeCache<string>(store, options) }
+    return { store, cache: kind.traits.sync ? new SyncFakeCache<string>(store, options) : new AsyncFakeCache<string>(store, options) }
   }
 
   test(title('validated input reaches the store as ms TTLs; bad input never reaches it'), async (t) => {

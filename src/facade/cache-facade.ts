@@ -10,8 +10,10 @@
  * - metrics: attach/detach, one latency sample per public call (latency-sampler.ts);
  * - errors: counted per operation, emitted as 'error' (one process warning when nobody listens).
  *
- * A synchronous store (the memory engine) is answered without any promise of the store's: the
- * async method's own promise is the only one (no closure, no await on the hit path).
+ * The operations themselves are written for the two kinds of store: SyncStoreFacade answers a
+ * synchronous store (the memory engine) in async methods that never suspend, so the hit path is
+ * one promise and no closure; AsyncStoreFacade chains on an asynchronous store's promise (Redis,
+ * tiers) without async layers of its own. Both go through the checks, counting and timing here.
  */
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
@@ -23,7 +25,7 @@ import { resolveGetOrSetOptions } from './get-or-set-options'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
 import { ReadThrough, type LoadStore } from './read-through'
-import type { AsyncStore, Store, StoreOwner, SyncStore, WriteOrigin } from './store'
+import type { Store, StoreOwner, WriteOrigin } from './store'
 
 export interface FacadeSettings {
   name: string
@@ -36,8 +38,7 @@ export interface FacadeSettings {
   warningCode: string
 }
 
-// Module-level copies: a cross-module constant read on every call is a property load (a getter call under some loaders).
-const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getMany: GET_MANY, setMany: SET_MANY, getOrSet: GET_OR_SET } = OP
+const GET_OR_SET = OP.getOrSet
 
 export abstract class CacheFacade<V = unknown> extends EventEmitter implements Cache<V>, MetricsSource, RawReads {
   readonly name: string
@@ -46,11 +47,11 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private readonly sync: boolean
   private readonly wellFormedKeys: boolean
   private readonly keepsNothing: boolean
-  private readonly lookups: Lookups<V>
+  protected readonly lookups: Lookups<V>
   /** Copy of lookups.passThrough, read on the hot path. */
-  private passThrough: boolean
+  protected passThrough: boolean
   private closed = false
-  private readonly defaultTtlMs: number
+  protected readonly defaultTtlMs: number
   private readonly clock: () => number
   private readonly sink: MetricsSink | undefined
   private readonly sampler: LatencySampler
@@ -83,56 +84,15 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.sink?.attach(this)
   }
 
-  // Each operation answers a synchronous store through its `*Now` body, called from the async
-  // method with no await in it (a method that may suspend is slower even when it does not), and
-  // an asynchronous store in a helper that awaits it. The `*Now` bodies are what a synchronous
-  // face of a synchronous store would call, after the same checks.
-
-  async get(key: string): Promise<V | undefined> {
-    this.checkKey(key)
-    if (this.sync) return this.getNow(key)
-    return this.getLater(key, this.start(GET))
-  }
-
-  async set(key: string, value: V, ttl?: number): Promise<void> {
-    this.checkKey(key)
-    checkValue(value)
-    const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-    if (this.sync) return this.setNow(key, value, ttlMs)
-    return this.settle(SET, this.start(SET), (this.store as AsyncStore<V>).set(key, value, ttlMs))
-  }
-
-  async invalidate(key: string): Promise<boolean> {
-    this.checkKey(key)
-    if (this.sync) return this.invalidateNow(key)
-    return this.settle(INVALIDATE, this.start(INVALIDATE), (this.store as AsyncStore<V>).delete(key))
-  }
-
-  async has(key: string): Promise<boolean> {
-    this.checkKey(key)
-    if (this.sync) return this.hasNow(key)
-    return this.settle(HAS, this.start(HAS), (this.store as AsyncStore<V>).has(key))
-  }
-
-  async clear(): Promise<void> {
-    this.assertOpen()
-    if (this.sync) return this.clearNow()
-    return this.settle(CLEAR, this.start(CLEAR), (this.store as AsyncStore<V>).clear())
-  }
-
-  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
-    this.checkKeys(keys)
-    if (keys.length === 0) return []
-    if (this.sync) return this.getManyNow(keys)
-    return this.getManyLater(keys, this.start(GET_MANY))
-  }
-
-  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
-    const ttls = this.checkEntries(entries)
-    if (ttls.length === 0) return
-    if (this.sync) return this.setManyNow(entries, ttls)
-    return this.settle(SET_MANY, this.start(SET_MANY), (this.store as AsyncStore<V>).setMany(entries, ttls))
-  }
+  // The operations, answered by the subclass for its kind of store (sync-store-facade.ts,
+  // async-store-facade.ts) through the checks, counting and timing of this class.
+  abstract get(key: string): Promise<V | undefined>
+  abstract set(key: string, value: V, ttl?: number): Promise<void>
+  abstract invalidate(key: string): Promise<boolean>
+  abstract has(key: string): Promise<boolean>
+  abstract clear(): Promise<void>
+  abstract getMany(keys: readonly string[]): Promise<(V | undefined)[]>
+  abstract setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
 
   /**
    * The cached value, or `load()`'s result stored with the ttl. Concurrent callers of one key in
@@ -162,21 +122,9 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   /** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through this); a found entry is a hit. */
-  async [rawGet](key: string): Promise<unknown> {
-    this.checkKey(key)
-    const raw = this.sync ? (this.store as SyncStore<V>).get(key) : await (this.store as AsyncStore<V>).get(key)
-    this.lookups.found(raw)
-    return raw
-  }
-
+  abstract [rawGet](key: string): Promise<unknown>
   /** getMany without envelope unwrapping (TieredCache fills its L1 with what its L2 holds). */
-  async [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
-    this.checkKeys(keys)
-    if (keys.length === 0) return []
-    const raws = this.sync ? (this.store as SyncStore<V>).getMany(keys) : await (this.store as AsyncStore<V>).getMany(keys)
-    for (const raw of raws) this.lookups.found(raw)
-    return raws
-  }
+  abstract [rawGetMany](keys: readonly string[]): Promise<unknown[]>
 
   stats(): CacheStats {
     this.assertOpen()
@@ -233,24 +181,24 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.failures++
   }
 
-  private assertOpen(): void {
+  protected assertOpen(): void {
     if (this.closed) throw new CacheClosedError(this.name)
   }
 
-  private checkKey(key: string): void {
+  protected checkKey(key: string): void {
     if (this.closed) throw new CacheClosedError(this.name)
     checkKey(key)
     if (this.wellFormedKeys) checkWellFormed(key)
   }
 
-  private checkKeys(keys: readonly string[]): void {
+  protected checkKeys(keys: readonly string[]): void {
     if (this.closed) throw new CacheClosedError(this.name)
     checkKeys(keys)
     if (this.wellFormedKeys) for (const key of keys) checkWellFormed(key)
   }
 
   /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
-  private checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
+  protected checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
     this.assertOpen()
     const ttls = checkEntries(entries, this.defaultTtlMs)
     if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
@@ -258,84 +206,12 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   /** performance.now() when this operation is to be timed, else -1. */
-  private start(op: OpIndex): number {
+  protected start(op: OpIndex): number {
     return this.timing ? this.sampler.start(op) : -1
   }
 
-  private end(op: OpIndex, started: number): void {
+  protected end(op: OpIndex, started: number): void {
     if (started >= 0) this.sampler.end(op, started)
-  }
-
-  // ---- a synchronous store, answered now (arguments already checked) ---------------------------
-
-  private getNow(key: string): V | undefined {
-    const started = this.start(GET)
-    const raw = (this.store as SyncStore<V>).get(key)
-    const value = this.passThrough ? (raw as V | undefined) : this.lookups.served(raw)
-    this.end(GET, started)
-    return value
-  }
-
-  private setNow(key: string, value: V, ttlMs: number): void {
-    const started = this.start(SET)
-    ;(this.store as SyncStore<V>).set(key, value, ttlMs)
-    this.end(SET, started)
-  }
-
-  private invalidateNow(key: string): boolean {
-    const started = this.start(INVALIDATE)
-    const removed = (this.store as SyncStore<V>).delete(key)
-    this.end(INVALIDATE, started)
-    return removed
-  }
-
-  private hasNow(key: string): boolean {
-    const started = this.start(HAS)
-    const found = (this.store as SyncStore<V>).has(key)
-    this.end(HAS, started)
-    return found
-  }
-
-  private clearNow(): void {
-    const started = this.start(CLEAR)
-    ;(this.store as SyncStore<V>).clear()
-    this.end(CLEAR, started)
-  }
-
-  /** One store call (one N-API crossing per batch on the native engine), same counters and order as get() per key. */
-  private getManyNow(keys: readonly string[]): (V | undefined)[] {
-    const started = this.start(GET_MANY)
-    const raws = (this.store as SyncStore<V>).getMany(keys)
-    const values = this.passThrough ? (raws as (V | undefined)[]) : this.lookups.servedAll(raws)
-    this.end(GET_MANY, started)
-    return values
-  }
-
-  private setManyNow(entries: readonly (readonly [string, V, number?])[], ttls: readonly number[]): void {
-    const started = this.start(SET_MANY)
-    ;(this.store as SyncStore<V>).setMany(entries, ttls)
-    this.end(SET_MANY, started)
-  }
-
-  // ---- an asynchronous store ------------------------------------------------------------------
-
-  private async getLater(key: string, started: number): Promise<V | undefined> {
-    const value = this.lookups.served(await (this.store as AsyncStore<V>).get(key))
-    this.end(GET, started)
-    return value
-  }
-
-  private async getManyLater(keys: readonly string[], started: number): Promise<(V | undefined)[]> {
-    const values = this.lookups.servedAll(await (this.store as AsyncStore<V>).getMany(keys))
-    this.end(GET_MANY, started)
-    return values
-  }
-
-  /** An asynchronous store's answer, timed. */
-  private async settle<T>(op: OpIndex, started: number, answer: Promise<T>): Promise<T> {
-    const value = await answer
-    this.end(op, started)
-    return value
   }
 
   private reader(): ReadThrough<V> {

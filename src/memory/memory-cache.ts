@@ -1,5 +1,5 @@
 import type { Serializer } from '../serializer'
-import { CacheFacade } from '../facade/cache-facade'
+import { SyncStoreFacade } from '../facade/sync-store-facade'
 import { checkMetricsSink } from '../facade/latency-sampler'
 import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError } from '../errors'
@@ -51,7 +51,7 @@ const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', '
  * Events: 'error' (a value getOrSet loaded that the storage could not take; without a
  * listener the first one is a process warning).
  */
-export class InMemoryLRUCache<V = unknown> extends CacheFacade<V> {
+export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
   /** The engine actually serving this cache. */
   readonly engine: 'native' | 'js'
   readonly maxsize: number

@@ -1,4 +1,4 @@
-import { CacheFacade } from '../facade/cache-facade'
+import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { AsyncStore, StoreStats, StoreTraits } from '../facade/store'
 import { checkName, checkOptionsObject } from '../validate'
 
@@ -40,7 +40,7 @@ class NullStore implements AsyncStore {
  * like a real backend (it is the same facade), so code that is wrong with caching on is
  * wrong with it off too. getOrSet runs its loader every time; concurrent callers are not coalesced.
  */
-export class NullCache<V = unknown> extends CacheFacade<V> {
+export class NullCache<V = unknown> extends AsyncStoreFacade<V> {
   constructor(options: NullCacheOptions = {}) {
     checkOptionsObject(options, 'NullCache')
     const name = options.name === undefined ? 'null' : checkName(options.name)

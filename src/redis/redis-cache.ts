@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { joinTier } from '../contract/capabilities'
-import { CacheFacade } from '../facade/cache-facade'
+import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { BreakerState } from './circuit-breaker'
 import type { RedisConnectionOptions } from './connection'
 import { resolveOptions, type RedisCacheOptions } from './options'
@@ -34,7 +34,7 @@ export interface RedisCacheHealth {
  * Events: 'error' (Error, credentials redacted), 'breaker' (new state),
  * 'invalidationDropped' (count so far) when the replay queue overflows.
  */
-export class RedisCache<V = unknown> extends CacheFacade<V> {
+export class RedisCache<V = unknown> extends AsyncStoreFacade<V> {
   readonly keyPrefix: string
   readonly defaultTtl: number
   readonly commandTimeoutMs: number

@@ -2,7 +2,7 @@ import type { RedisOptions } from 'ioredis'
 import type { Cache } from '../contract/cache'
 import { hasMethods, joinTier } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
-import { CacheFacade } from '../facade/cache-facade'
+import { AsyncStoreFacade } from '../facade/async-store-facade'
 import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 import { TieredStore, type TierStats } from './tiered-store'
@@ -46,7 +46,7 @@ const TIER_METHODS = ['get', 'set', 'invalidate', 'clear', 'close', 'getMany', '
  * Events: 'error' (bus connection errors), 'resync' (L1 cleared after a reconnect),
  * 'invalidated' (keys dropped on another instance's message; undefined for a clear).
  */
-export class TieredCache<V = unknown> extends CacheFacade<V> {
+export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
   readonly l1: Cache<V>
   readonly l2: Cache<V>
   readonly l1Ttl: number
