@@ -20,7 +20,7 @@ import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contr
 import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
-import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, checkWellFormed, ttlToMs } from '../validate'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkWellFormed } from '../validate'
 import { resolveGetOrSetOptions } from './get-or-set-options'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
@@ -115,7 +115,11 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     }
     const started = this.start(GET_OR_SET)
     const result = this.reader().run(this.loader(), key, load, options, this.defaultTtlMs)
-    if (started < 0) return result
+    // No await here: a memory hit is answered without this method ever suspending.
+    return started < 0 ? result : this.timedGetOrSet(result, started)
+  }
+
+  private async timedGetOrSet(result: Promise<V> | V, started: number): Promise<V> {
     const value = await result
     this.end(GET_OR_SET, started)
     return value

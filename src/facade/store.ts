@@ -9,6 +9,7 @@
  * A store whose `traits.sync` is true answers every method synchronously (the memory store),
  * so the facade wraps its answers in promises itself; otherwise every method returns a promise.
  */
+import type { CacheStatsFields } from '../contract/cache'
 import type { ReadFailure } from '../contract/capabilities'
 import type { CacheOp } from '../contract/metrics'
 
@@ -27,17 +28,11 @@ export interface StoreTraits {
   readonly keepsNothing?: boolean
 }
 
-/** Counters a store keeps; hits and misses only from a store that countsLookups. */
-export interface StoreStats {
-  evictions: number
-  expirations: number
-  size: number
-  /** 0 when unknown (Redis). */
-  maxsize: number
-  bytes?: number
-  hits?: number
-  misses?: number
-}
+/**
+ * A store's counters: the cache's stats without hits and misses, which only a store that
+ * countsLookups reports (the facade counts them otherwise). maxsize 0: unknown (Redis).
+ */
+export type StoreStats = Omit<CacheStatsFields, 'hits' | 'misses'> & Partial<Pick<CacheStatsFields, 'hits' | 'misses'>>
 
 export type { ReadFailure }
 
