@@ -26,7 +26,7 @@ export { jsonSerializer, msgpackSerializer } from './serializer'
 export type { Serializer, MsgpackSerializerOptions } from './serializer'
 
 // Configuration from the environment, the default cache, NullCache
-export { createCache, readCacheConfig, setDefaultCache, getDefaultCache, ENV_DEFAULTS, ENGINE_ENV_ALIAS } from './config'
+export { createCache, readCacheConfig, setDefaultCache, getDefaultCache, ENV_DEFAULTS } from './config'
 export type { CacheConfig, CreateCacheOverrides, CacheBackendName, Env } from './config'
 export { NullCache } from './null/null-cache'
 export type { NullCacheOptions } from './null/null-cache'
