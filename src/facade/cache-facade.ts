@@ -20,7 +20,7 @@ import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contr
 import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
-import { checkEntries, checkKey, checkKeys, checkLoader, checkWellFormed } from '../validate'
+import { checkEntries, checkKey, checkKeys, checkLoader } from '../validate'
 import { resolveGetOrSetOptions } from './get-or-set-options'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
@@ -191,22 +191,18 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
 
   protected checkKey(key: string): void {
     if (this.closed) throw new CacheClosedError(this.name)
-    checkKey(key)
-    if (this.wellFormedKeys) checkWellFormed(key)
+    checkKey(key, this.wellFormedKeys)
   }
 
   protected checkKeys(keys: readonly string[]): void {
     if (this.closed) throw new CacheClosedError(this.name)
-    checkKeys(keys)
-    if (this.wellFormedKeys) for (const key of keys) checkWellFormed(key)
+    checkKeys(keys, this.wellFormedKeys)
   }
 
   /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
   protected checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
     this.assertOpen()
-    const ttls = checkEntries(entries, this.defaultTtlMs)
-    if (this.wellFormedKeys) for (const entry of entries) checkWellFormed(entry[0])
-    return ttls
+    return checkEntries(entries, this.defaultTtlMs, this.wellFormedKeys)
   }
 
   /** performance.now() when this operation is to be timed, else -1. */

@@ -33,6 +33,8 @@ const NO_OPTIONS = {}
 
 export class RedisCommands {
   private readonly deadlines: Deadlines
+  /** The connection's client (it never changes): read on every command. */
+  private readonly client: Client
   /** Hot-path commands are built here (see the top of this file). */
   private readonly direct: boolean
 
@@ -47,13 +49,14 @@ export class RedisCommands {
     private readonly onSuccess: () => void,
   ) {
     this.deadlines = new Deadlines(Math.min(50, Math.max(1, Math.floor(timeoutMs / 10))))
-    const options = (connection.client as Redis).options
+    this.client = connection.client
+    const options = (this.client as Redis).options
     this.direct = !connection.isCluster && !options.keyPrefix && !options.showFriendlyErrorStack && !options.enableAutoPipelining
   }
 
   /** GET `fullKey`: onReply gets the bytes (null when absent), onFailure the error (a TimeoutError when cut). */
   get<T>(fullKey: string, onReply: (bytes: string | Buffer | null) => T, onFailure: (err: unknown) => T | Promise<T>): Promise<T> {
-    const client = this.connection.client
+    const client = this.client
     if (client.status !== 'ready') return this.whenReady((c) => this.getVia(c, fullKey)).then(onReply, onFailure)
     if (this.direct) return this.send(new Command('get', [fullKey], this.strings ? GET_STRING : GET_BUFFER), onReply, onFailure)
     return this.deadlines.track(this.getVia(client, fullKey), this.timeoutMs, this.onSuccess).then(onReply, onFailure)
@@ -65,7 +68,7 @@ export class RedisCommands {
 
   /** SET `fullKey` (PX ttlMs when ttlMs > 0). */
   set<T>(fullKey: string, payload: Buffer | string, ttlMs: number, onReply: () => T, onFailure: (err: unknown) => T | Promise<T>): Promise<T> {
-    const client = this.connection.client
+    const client = this.client
     if (client.status === 'ready' && this.direct) {
       return this.send(new Command('set', ttlMs > 0 ? [fullKey, payload, 'PX', ttlMs] : [fullKey, payload], NO_OPTIONS), onReply, onFailure)
     }
@@ -125,7 +128,7 @@ export class RedisCommands {
   /** SCAN + UNLINK of every key under `prefix`, on every master of a Cluster. */
   async clearPrefix(prefix: string, batchSize: number): Promise<void> {
     const cluster = this.connection.isCluster
-    const nodes = cluster ? (this.connection.client as Cluster).nodes('master') : [this.connection.client as Redis]
+    const nodes = cluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
     await Promise.all(nodes.map((node) => scanAndUnlink(node, prefix, batchSize, cluster, (command) => this.run(command as (c: Client) => Promise<never>, node))))
   }
 
@@ -138,8 +141,8 @@ export class RedisCommands {
    * One bounded round trip: waits for a connection still being made (within the budget),
    * fails fast when disconnected, and rejects after timeoutMs in any case.
    */
-  private run<T>(command: (client: Client) => Promise<T>, target: Client = this.connection.client): Promise<T> {
-    if (target === this.connection.client && target.status !== 'ready') return this.whenReady(command)
+  private run<T>(command: (client: Client) => Promise<T>, target: Client = this.client): Promise<T> {
+    if (target === this.client && target.status !== 'ready') return this.whenReady(command)
     return this.deadlines.track(command(target), this.timeoutMs, this.onSuccess)
   }
 
@@ -147,7 +150,7 @@ export class RedisCommands {
     const deadline = performance.now() + this.timeoutMs
     await this.connection.waitForReady(deadline, performance.now())
     const remaining = Math.max(1, deadline - performance.now())
-    return this.deadlines.track(command(this.connection.client), remaining, this.onSuccess)
+    return this.deadlines.track(command(this.client), remaining, this.onSuccess)
   }
 
   /** Sends a Command built here, bounded: on timeout the Command itself is rejected. */
@@ -155,7 +158,7 @@ export class RedisCommands {
     const call = new PendingCommand(this.timeoutMs, command)
     this.deadlines.add(call)
     try {
-      call.request = (this.connection.client as Redis).sendCommand(command) as Promise<unknown>
+      call.request = (this.client as Redis).sendCommand(command) as Promise<unknown>
     } catch (err) {
       command.reject(err as Error)
     }

@@ -51,13 +51,22 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   get(key: string, failure?: ReadFailure): Promise<unknown> {
+    return this.getThen(key, same, failure)
+  }
+
+  /** The one read of a key: from Redis when it serves the key, else (or when Redis fails) from the fallback. */
+  getThen<R>(key: string, map: (raw: unknown) => R, failure?: ReadFailure): Promise<R> {
     const fullKey = this.keyPrefix + key
-    if (!this.resilience.serves(fullKey)) return this.fallback.get(key)
-    return this.commands.get(fullKey, this.decodeGet, (err) => {
-      if (failure) failure.failed = true
-      this.resilience.failed('get', err)
-      return this.fallback.get(key)
-    })
+    if (!this.resilience.serves(fullKey)) return this.fallback.get(key).then(map)
+    return this.commands.get(
+      fullKey,
+      (bytes) => map(bytes === null ? undefined : this.decode(bytes, 'get')),
+      (err) => {
+        if (failure) failure.failed = true
+        this.resilience.failed('get', err)
+        return this.fallback.get(key).then(map)
+      },
+    )
   }
 
   set(key: string, value: unknown, ttlMs: number, origin?: WriteOrigin): Promise<void> {
@@ -204,9 +213,6 @@ export class RedisStore<V> implements AsyncStore<V> {
     }
   }
 
-  /** GET's reply as the stored value (an arrow: handed to every get without a closure per call). */
-  private readonly decodeGet = (bytes: string | Buffer | null): unknown => (bytes === null ? undefined : this.decode(bytes, 'get'))
-
   /** Undecodable bytes (another writer, another serializer) are reported and read as a miss. */
   private decode(bytes: Buffer | string, op: string): unknown {
     try {
@@ -221,3 +227,7 @@ export class RedisStore<V> implements AsyncStore<V> {
 }
 
 function nothing(): void {}
+
+function same<T>(value: T): T {
+  return value
+}
