@@ -11,8 +11,9 @@ const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getM
 /**
  * The facade over a store that answers with promises (Redis, tiers). Each operation returns the
  * store's promise, chained once when its answer needs the facade (a read's hit or miss, a
- * timing), without async layers of its own: the Redis hot path pays one promise beyond its
- * command's. A check that fails rejects; nothing is thrown synchronously.
+ * timing), without async layers of its own; a store with getThen maps a read inside its own
+ * chain, so a Redis get costs one promise beyond its command's. A check that fails rejects;
+ * nothing is thrown synchronously.
  */
 export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private readonly later: AsyncStore<V>
