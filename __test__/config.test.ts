@@ -1,9 +1,10 @@
 import test from 'ava'
 import { Redis } from 'ioredis'
-import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, redactRedisUrl, setDefaultCache } from '../src/config'
+import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, setDefaultCache } from '../src/config'
+import { redactUrl as redactRedisUrl } from '../src/redis/redact'
 import { CacheConfigError, CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { NullCache } from '../src/null-cache'
+import { NullCache } from '../src/null/null-cache'
 import { RedisCache } from '../src/redis/redis-cache'
 import { redisTestsOrSkip, startRedis, type RedisServer } from './helpers/redis-server'
 

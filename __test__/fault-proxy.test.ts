@@ -117,8 +117,8 @@ if (redisTestsOrSkip(test, 'fault proxy against a real redis-server')) {
     proxy.blackhole()
     const set = client.set('bh:k', '1')
     t.is(await settledWithin(set, 500), PENDING)
+    t.true(await eventually(() => proxy.heldBytes().toServer > 0), 'the request was read and held')
     t.is(server.cli(['GET', 'bh:k']), '', 'nothing was forwarded')
-    t.true(proxy.heldBytes().toServer > 0, 'the request was read and held')
     t.false(closed)
     t.is(client.status, 'ready')
 

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava'
 import { createCache } from 'cache-manager'
 import Keyv from 'keyv'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { KeyvAstraStore } from '../src/keyv/index'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'

@@ -7,7 +7,7 @@
  */
 import test from 'ava'
 import fc from 'fast-check'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { KeyvAstraStore } from '../src/keyv/index'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'

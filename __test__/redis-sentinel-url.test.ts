@@ -40,7 +40,7 @@ test('refuses malformed Sentinel URLs, naming the fault, with the password maske
   for (const [url, message] of cases) {
     const err = t.throws(() => new RedisCache({ redisUrl: url }), { code: 'ERR_CACHE_INVALID_OPTION', message } as never)
     t.false(err!.message.includes('topsecret') || err!.message.includes('top%E0secret'), err!.message)
-    t.regex(err!.message, /redis\+sentinel:\/\/\*\*\*@h/)
+    t.regex(err!.message, /redis\+sentinel:\/\/:\*\*\*@h/)
   }
 })
 
@@ -63,7 +63,7 @@ test('the client options: sentinels, name, db and credentials from the URL, fail
   t.is(o.redisOptions.failoverDetector, false, 'an explicit option wins over the default')
   t.is(o.redisOptions.sentinelCommandTimeout, 1600)
   t.is(o.password, 'pw')
-  t.is(o.safeUrl, 'redis+sentinel://***@h1:1,h2:2/mymaster/3')
+  t.is(o.safeUrl, 'redis+sentinel://app:***@h1:1,h2:2/mymaster/3')
   const reconnect = o.redisOptions.reconnectOnError as (err: Error) => unknown
   t.is(reconnect(new Error("READONLY You can't write against a read only replica.")), 1, 'a demoted master sends the client back to the sentinels')
   t.is(reconnect(new Error('ERR other')), false)
@@ -79,7 +79,7 @@ test('no password in inspect() or in errors of a Sentinel cache that cannot conn
   const errors: Error[] = []
   cache.on('error', (err) => errors.push(err))
   t.teardown(() => cache.close())
-  t.regex(inspect(cache), /redis\+sentinel:\/\/\*\*\*@127\.0\.0\.1:1\/mymaster/)
+  t.regex(inspect(cache), /redis\+sentinel:\/\/app:\*\*\*@127\.0\.0\.1:1\/mymaster/)
   t.is(await cache.get('k'), undefined, 'fails open')
   const deadline = Date.now() + 5000
   while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))

@@ -7,7 +7,7 @@
  *   ... fault ...
  *   const { calls, rejections, worstMs, worst } = await stream.stop()
  */
-import type { Cache } from '../../src/cache'
+import type { Cache } from '../../src/contract/cache'
 import { sleep } from './redis-server'
 
 export interface StreamResult {

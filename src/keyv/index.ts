@@ -14,7 +14,7 @@
  * Operations on one namespace take effect in the order they were issued, awaited or not.
  */
 import { EventEmitter } from 'node:events'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
 import { namespaceOf, type Namespace, type Outcome } from './namespace'
 

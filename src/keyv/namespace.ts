@@ -17,7 +17,7 @@
  *   overtakes it. This costs a round trip only after such a change.
  */
 import { randomBytes } from 'node:crypto'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
 
 /** What an operation returned and, when checked, the generation stored when it ran. */
 export interface Outcome<T> {

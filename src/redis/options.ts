@@ -1,11 +1,13 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
+import { hasMethods } from '../contract/capabilities'
+import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
-import { checkMetricsSink, type MetricsSink } from '../metrics/sink'
+import { checkMetricsSink } from '../facade/latency-sampler'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import { checkName, checkOptionsObject, ttlToMs } from '../validate'
+import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { redactUrl } from './redact'
-import { isSentinelUrl, parseSentinelUrl, redactSentinelUrl, sentinelClientOptions } from './sentinel'
+import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
 
 export interface RedisCacheOptions<V = unknown> {
   /**
@@ -26,7 +28,8 @@ export interface RedisCacheOptions<V = unknown> {
   commandTimeoutMs?: number
   /**
    * Serves reads (and takes writes) while Redis is unreachable. Default: an InMemoryLRUCache of
-   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`. `false`: no fallback, reads miss.
+   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`, made on first use (none
+   * inside a TieredCache: its L1 serves then). `false`: no fallback, reads miss.
    */
   fallback?: Cache<V> | false
   /** Entries in the default fallback. Default 1000. */
@@ -136,12 +139,6 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
   )
 }
 
-function isCache(value: unknown): value is Cache<unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const c = value as Record<string, unknown>
-  return ['get', 'set', 'invalidate', 'clear', 'close'].every((m) => typeof c[m] === 'function')
-}
-
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
   const options = (input ?? {}) as Record<string, unknown>
@@ -173,7 +170,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const commandTimeoutMs = intOption(options, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS, 1, 600_000)
 
   const fallback = options.fallback
-  if (fallback !== undefined && fallback !== false && !isCache(fallback)) {
+  if (fallback !== undefined && fallback !== false && !hasMethods(fallback, ['get', 'set', 'invalidate', 'clear', 'close'])) {
     throw new CacheOptionError(`fallback must be a Cache (e.g. an InMemoryLRUCache) or false, got ${describe(fallback)}`)
   }
   const fallbackMaxsize = intOption(options, 'fallbackMaxsize', 1000, 1, 2 ** 30)
@@ -202,12 +199,11 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   }
   const redisOptions = sentinelClientOptions(sentinel, givenRedisOptions as RedisOptions, commandTimeoutMs)
 
-  const clock = options.clock ?? Date.now
-  if (typeof clock !== 'function') throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+  const clock = checkClock(options.clock) ?? Date.now
 
   return {
     redisUrl,
-    safeUrl: sentinel ? redactSentinelUrl(redisUrl) : redactUrl(redisUrl),
+    safeUrl: redactUrl(redisUrl),
     password: credentials.password ?? ((redisOptions as RedisOptions).password as string | undefined),
     username: credentials.username,
     defaultTtl,

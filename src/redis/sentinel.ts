@@ -11,6 +11,7 @@
  */
 import type { RedisOptions } from 'ioredis'
 import { CacheOptionError, describe } from '../errors'
+import { redactUrl } from './redact'
 
 export const DEFAULT_SENTINEL_PORT = 26379
 
@@ -30,17 +31,11 @@ export function isSentinelUrl(url: unknown): url is string {
   return typeof url === 'string' && SCHEME.test(url)
 }
 
-/** The URL with its credentials masked (everything between `//` and the last `@`). */
-export function redactSentinelUrl(url: string): string {
-  const at = url.lastIndexOf('@')
-  return at === -1 ? url : `redis+sentinel://***${url.slice(at)}`
-}
-
 /** Parses a `redis+sentinel://` URL; a malformed one throws CacheOptionError naming what is wrong. */
 export function parseSentinelUrl(url: string): SentinelTarget {
   const parsed = parse(url)
   if (typeof parsed === 'string') {
-    throw new CacheOptionError(`redisUrl ${parsed} (expected ${FORM}), got ${JSON.stringify(redactSentinelUrl(url))}`)
+    throw new CacheOptionError(`redisUrl ${parsed} (expected ${FORM}), got ${JSON.stringify(redactUrl(url))}`)
   }
   return parsed
 }
