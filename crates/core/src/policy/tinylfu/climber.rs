@@ -296,6 +296,20 @@ mod tests {
     }
 
     #[test]
+    fn the_miniature_lru_forgets_what_the_cache_lost_to_deletes_and_expiry() {
+        let mut g = LruGuard::new(10);
+        g.observe(7, Access::Miss, true);
+        g.forget(7);
+        g.observe(7, Access::Miss, true);
+        assert_eq!((g.lru_only, g.ours_only), (0, 0), "both missed the deleted key");
+        g.observe(7, Access::Miss, true);
+        assert_eq!((g.lru_only, g.ours_only, g.sampled), (1, 0, 3), "LRU kept it, this cache did not");
+        g.observe(8, Access::Insert, true);
+        g.observe(8, Access::MainHit, true);
+        assert_eq!((g.lru_only, g.ours_only, g.sampled), (1, 0, 4), "a set is no request; both hit");
+    }
+
+    #[test]
     fn a_step_that_keeps_its_direction_doubles() {
         // The window earns 1.3 times the main space's hits per entry at every size: density
         // says grow by about 8 entries, sample after sample.
