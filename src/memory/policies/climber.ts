@@ -9,6 +9,8 @@ const SAMPLE_MULTIPLIER = 4
 const MIN_SAMPLE = 2048
 const MOMENTUM_LIMIT = 16
 const SHADOW_ENTRIES = 64
+const SHADOW_SHARE = 8
+const MIN_SHADOW = 8
 
 /**
  * What an access was, for the climber: a hit in the window or the main space, a get that
@@ -38,13 +40,14 @@ export class WindowClimber {
   /** -1 before the first step, else 1 (rising) or 0. */
   private rising = -1
   private run = 0
-  private readonly guard: LruGuard
+  private readonly guard: LruGuard | null
   /** Called after every sample (debugging only; unset on the hot path). */
   onSample?: (s: ClimberSample) => void
 
   constructor(capacity: number) {
     this.sampleSize = Math.min(Math.max(capacity * SAMPLE_MULTIPLIER, MIN_SAMPLE), 0xffffffff)
-    this.guard = new LruGuard(capacity)
+    const entries = Math.min(Math.floor(capacity / SHADOW_SHARE), SHADOW_ENTRIES)
+    this.guard = entries >= MIN_SHADOW ? new LruGuard(capacity, entries) : null
   }
 
   start(): void {
@@ -53,7 +56,7 @@ export class WindowClimber {
 
   /** An access to the key with policy hash `hash`; after a sample's last request, the new window. */
   record(hash: number, access: Access, capacity: number, window: number): number {
-    this.guard.observe(hash, access, this.started)
+    if (this.guard !== null) this.guard.observe(hash, access, this.started)
     if (!this.started || access === Access.Insert) return -1
     this.requests++
     if (access === Access.WindowHit) {
@@ -65,7 +68,7 @@ export class WindowClimber {
   }
 
   forget(hash: number): void {
-    this.guard.forget(hash)
+    if (this.guard !== null) this.guard.forget(hash)
   }
 
   private adjust(capacity: number, window: number): number {
@@ -78,9 +81,9 @@ export class WindowClimber {
     const boost = 1 << this.run
     const magnitude = Math.min(MAX_STEP * capacity, Math.abs(error) * DENSITY_GAIN * capacity * boost)
     let step = stepEntries(rising ? magnitude : -magnitude)
-    const lruAhead = this.guard.lruAhead()
+    const lruAhead = this.guard !== null && this.guard.lruAhead()
     if (lruAhead) step = Math.max(step, stepEntries(MAX_STEP * capacity))
-    this.guard.restart()
+    if (this.guard !== null) this.guard.restart()
     const largest = capacity > 1 ? capacity - 1 : 1
     const floor = Math.min(Math.max(WINDOW_FLOOR * capacity, 1), largest)
     const next = Math.trunc(Math.min(Math.max(window + step, floor), largest))
@@ -102,17 +105,15 @@ class LruGuard {
   private lruOnly = 0
   private oursOnly = 0
 
-  constructor(capacity: number) {
-    const entries = Math.min(Math.max(capacity, 1), SHADOW_ENTRIES)
+  constructor(capacity: number, entries: number) {
     this.shadow = new Ghost(entries)
     // floor(entries · 2^32 / capacity): exact here (the quotient is never within an ulp of an integer).
-    this.threshold = Math.floor((entries * 4294967296) / Math.max(capacity, 1))
+    this.threshold = Math.floor((entries * 4294967296) / capacity)
   }
 
   observe(hash: number, access: Access, counting: boolean): void {
     if (hash >= this.threshold) return
-    const lruHit = this.shadow.take(hash)
-    this.shadow.push(hash)
+    const lruHit = this.shadow.access(hash)
     if (!counting || access === Access.Insert) return
     this.sampled++
     const oursHit = access !== Access.Miss

@@ -12,12 +12,14 @@
 //!   the largest step). A density ratio that stays a little above 1 at every window size
 //!   (`zigzag` @ 200: about 1.3) otherwise moves the window a couple of entries per sample
 //!   and never gets there; a ratio that keeps its sign for several samples is not noise.
-//! - An LRU guard: a miniature LRU (`SHADOW_ENTRIES` entries) replays the requests for a
-//!   hash-sampled share of the keys (spatial sampling, as Caffeine's `MiniSimClimber`
-//!   and Waldspurger et al., "Cache Modeling and Optimization using Miniature Simulation",
-//!   ATC 2017). When, on those keys, LRU hit where this cache missed more often than the
+//! - An LRU guard: a miniature LRU replays the requests for a hash-sampled share of the
+//!   keys (spatial sampling, as Caffeine's `MiniSimClimber` and Waldspurger et al., "Cache
+//!   Modeling and Optimization using Miniature Simulation", ATC 2017): at most
+//!   `SHADOW_ENTRIES` entries, one per `SHADOW_SHARE` entries of capacity, for the same share
+//!   of the keys. When, on those keys, LRU hit where this cache missed more often than the
 //!   reverse — by at least 1 % of the sampled requests and by 2 standard deviations of the
-//!   disagreements — the window grows by the largest step. Density equalizes average, not
+//!   disagreements — the window grows by the largest step. Caches under `MIN_SHADOW` ×
+//!   `SHADOW_SHARE` entries have no guard (a miniature of fewer entries says nothing). Density equalizes average, not
 //!   marginal, value (Caffeine's hill-climber notes), so on recency-heavy traces it holds a
 //!   small window where LRU is far better (`sprite` @ 708: 2–15 % window, −7 points); the
 //!   guard measures that loss directly and within one sample, so the workload's phases
@@ -44,10 +46,14 @@ const MIN_SAMPLE: u32 = 2_048;
 /// Doublings of a step that keeps its direction (2^16 × the smallest step exceeds
 /// `MAX_STEP` for any capacity that has a window to move).
 const MOMENTUM_LIMIT: u32 = 16;
-/// Entries of the miniature LRU; the sampled share of the keys is this / capacity (all keys
-/// for smaller caches). 64 sampled entries tell a 1-point loss from noise within a sample
-/// on every trace measured; 256 did no better.
+/// Largest miniature LRU: 64 sampled entries tell a 1-point loss from noise within a sample
+/// on every trace measured (22 were too few on `sprite` @ 708; 256 did no better).
 const SHADOW_ENTRIES: u32 = 64;
+/// One miniature entry per this many entries of capacity, at most: the guard samples at
+/// most 1 key in 8, which bounds what it adds to each request.
+const SHADOW_SHARE: u32 = 8;
+/// Smallest miniature LRU.
+const MIN_SHADOW: u32 = 8;
 
 pub(crate) struct Climber {
     /// Samples start once the cache first fills (as Caffeine waits for its sketch): the
@@ -61,7 +67,7 @@ pub(crate) struct Climber {
     /// in a row took it before this one.
     rising: Option<bool>,
     run: u32,
-    guard: LruGuard,
+    guard: Option<LruGuard>,
 }
 
 /// What an access was, for the climber.
@@ -99,7 +105,9 @@ impl Climber {
     /// Records an access to the key with policy hash `hash`; after the last request of a
     /// sample, returns the new window size for a cache of `capacity` with window `window`.
     pub fn record(&mut self, hash: u32, access: Access, capacity: u32, window: u32) -> Option<u32> {
-        self.guard.observe(hash, access, self.started);
+        if let Some(g) = self.guard.as_mut() {
+            g.observe(hash, access, self.started);
+        }
         if !self.started || access == Access::Insert {
             return None;
         }
@@ -121,11 +129,13 @@ impl Climber {
     /// The key left the cache other than as the policy's victim (delete, expiry): the
     /// miniature LRU forgets it too, so that it only counts what eviction decides.
     pub fn forget(&mut self, hash: u32) {
-        self.guard.forget(hash);
+        if let Some(g) = self.guard.as_mut() {
+            g.forget(hash);
+        }
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.guard.shadow.heap_bytes()
+        self.guard.as_ref().map_or(0, |g| g.shadow.heap_bytes())
     }
 
     fn adjust(&mut self, capacity: u32, window: u32) -> u32 {
@@ -146,10 +156,12 @@ impl Climber {
         let boost = (1u32 << self.run) as f64;
         let magnitude = (MAX_STEP * cap).min(error.abs() * DENSITY_GAIN * cap * boost);
         let mut step = step_entries(if rising { magnitude } else { -magnitude });
-        if self.guard.lru_ahead() {
-            step = step.max(step_entries(MAX_STEP * cap));
+        if let Some(g) = self.guard.as_mut() {
+            if g.lru_ahead() {
+                step = step.max(step_entries(MAX_STEP * cap));
+            }
+            g.restart();
         }
-        self.guard.restart();
         self.requests = 0;
         self.hits = 0;
         self.window_hits = 0;
@@ -161,8 +173,7 @@ impl Climber {
 
 /// The miniature LRU and the disagreements counted against it in the current sample.
 struct LruGuard {
-    /// An LRU set of sampled key hashes: `take` then `push` is an access (its oldest falls
-    /// out beyond capacity), `take` alone a removal.
+    /// An LRU set of sampled key hashes (`access`; `take` is a removal).
     shadow: Ghost,
     /// Keys whose hash is below this are sampled (a share of entries / capacity).
     threshold: u64,
@@ -173,15 +184,16 @@ struct LruGuard {
 }
 
 impl LruGuard {
-    fn new(capacity: u32) -> LruGuard {
-        let entries = capacity.clamp(1, SHADOW_ENTRIES);
-        LruGuard {
+    /// None for caches too small to sample.
+    fn new(capacity: u32) -> Option<LruGuard> {
+        let entries = (capacity / SHADOW_SHARE).min(SHADOW_ENTRIES);
+        (entries >= MIN_SHADOW).then(|| LruGuard {
             shadow: Ghost::new(entries),
-            threshold: ((entries as u64) << 32) / capacity.max(1) as u64,
+            threshold: ((entries as u64) << 32) / capacity as u64,
             sampled: 0,
             lru_only: 0,
             ours_only: 0,
-        }
+        })
     }
 
     #[inline]
@@ -189,8 +201,7 @@ impl LruGuard {
         if (hash as u64) >= self.threshold {
             return;
         }
-        let lru_hit = self.shadow.take(hash);
-        self.shadow.push(hash);
+        let lru_hit = self.shadow.access(hash);
         if !counting || access == Access::Insert {
             return;
         }
@@ -277,14 +288,16 @@ mod tests {
 
     #[test]
     fn the_guard_samples_a_share_of_the_keys() {
-        assert_eq!(LruGuard::new(10).threshold, 1 << 32, "small caches sample every key");
-        assert_eq!(LruGuard::new(128).threshold, 1 << 31);
-        assert_eq!(LruGuard::new(1 << 20).threshold, 1 << 18);
+        assert!(LruGuard::new(63).is_none(), "too small to sample");
+        let guard = |capacity| LruGuard::new(capacity).unwrap();
+        assert_eq!(guard(64).threshold, 1 << 29, "1 key in 8");
+        assert_eq!(guard(100).threshold, (12 << 32) / 100);
+        assert_eq!(guard(1 << 20).threshold, 1 << 18, "64 entries' worth");
     }
 
     #[test]
     fn the_guard_needs_a_clear_lead() {
-        let mut g = LruGuard::new(64);
+        let mut g = LruGuard::new(512).unwrap();
         g.sampled = 1000;
         (g.lru_only, g.ours_only) = (30, 10);
         assert!(g.lru_ahead(), "20 more of 40 disagreements, 2 % of the requests");
@@ -297,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_miniature_lru_forgets_what_the_cache_lost_to_deletes_and_expiry() {
-        let mut g = LruGuard::new(10);
+        let mut g = LruGuard::new(64).unwrap();
         g.observe(7, Access::Miss, true);
         g.forget(7);
         g.observe(7, Access::Miss, true);
@@ -346,7 +359,7 @@ mod tests {
         c.start();
         let mut next = None;
         for i in 0..c.sample {
-            let hash = (i % 40) * 97; // all below the sampling threshold (2^32 × 64/1000)
+            let hash = (i % 40) * 97; // all below the sampling threshold (2^32 × 64 / 1000)
             let a = if i % 2 == 0 { Access::Miss } else { Access::MainHit };
             next = c.record(hash, a, capacity, window);
         }
