@@ -86,6 +86,35 @@ function counter(start: number): () => number {
 
 export const SYNTHETIC_TRACES: SyntheticTrace[] = [
   {
+    name: 'synth-mixture',
+    shape: 'half the requests to a steady hot set of 500 keys (a tenth of the 10 % capacity), half to keys used 4 times, 200 new keys apart (about 1,200 distinct keys between two uses: a quarter of the 10 % capacity; the trap of Caffeine\'s "mixture" family): the hot set makes the main space look dense while LRU catches every re-use',
+    generate() {
+      const out: string[] = []
+      const rand = mulberry32(0x5e4)
+      const hot = 500
+      const gap = 200
+      const uses = 4
+      let step = 0
+      let use = 0
+      for (let i = 0; i < 400_000; i++) {
+        if (rand() < 0.5) {
+          out.push(String(1 + Math.floor(rand() * hot)))
+          continue
+        }
+        // Each step of the stream is a new key, then the next use of the keys 1, 2, ...
+        // `uses - 1` gaps before it.
+        const key = step - use * gap
+        if (key >= 0) out.push(String(hot + 1 + key))
+        use++
+        if (use === uses || key < 0) {
+          use = 0
+          step++
+        }
+      }
+      return out
+    },
+  },
+  {
     name: 'synth-recency',
     shape: 'LRU stack model: re-use of the last 2,400 distinct keys (a working set a little above the 10 % capacity), biased to the most recent; 1 request in 16 is a new key',
     generate() {

@@ -83,7 +83,8 @@ export function targetMisses(cells: PolicyCell[]): string[] {
 }
 
 const count = (n: number) => `${n} cell${n === 1 ? '' : 's'}`
-const signed = (v: number) => `${v >= 0 ? '+' : '-'}${Math.abs(v).toFixed(2)}`
+/** Points with their sign; a value that rounds to zero is +0.00. */
+const signed = (v: number) => (v.toFixed(2).startsWith('-') && v.toFixed(2) !== '-0.00' ? v.toFixed(2) : `+${Math.abs(v).toFixed(2)}`)
 
 function gapRow(label: string, cells: PolicyCell[]): Cell[] {
   const mean = (f: (c: PolicyCell) => number) => cells.reduce((s, c) => s + f(c), 0) / cells.length

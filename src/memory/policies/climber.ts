@@ -4,9 +4,10 @@ import { Ghost } from './ghost'
 // decision for decision.
 const DENSITY_GAIN = 0.03
 const MAX_STEP = 0.3
-const WINDOW_FLOOR = 0.02
+const WINDOW_FLOOR = 0.01
 const SAMPLE_MULTIPLIER = 4
 const MIN_SAMPLE = 2048
+const LOOKS_PER_SAMPLE = 4
 const MOMENTUM_LIMIT = 16
 const SHADOW_ENTRIES = 64
 const SHADOW_SHARE = 8
@@ -35,6 +36,8 @@ export class WindowClimber {
   private started = false
   private readonly sampleSize: number
   private requests = 0
+  /** The request count of the guard's next look within the sample. */
+  private nextLook: number
   private hits = 0
   private windowHits = 0
   /** -1 before the first step, else 1 (rising) or 0. */
@@ -46,6 +49,7 @@ export class WindowClimber {
 
   constructor(capacity: number) {
     this.sampleSize = Math.min(Math.max(capacity * SAMPLE_MULTIPLIER, MIN_SAMPLE), 0xffffffff)
+    this.nextLook = Math.floor(this.sampleSize / LOOKS_PER_SAMPLE)
     const entries = Math.min(Math.floor(capacity / SHADOW_SHARE), SHADOW_ENTRIES)
     this.guard = entries >= MIN_SHADOW ? new LruGuard(capacity, entries) : null
   }
@@ -63,8 +67,14 @@ export class WindowClimber {
       this.hits++
       this.windowHits++
     } else if (access === Access.MainHit) this.hits++
-    if (this.requests < this.sampleSize) return -1
+    if (this.requests < this.sampleSize && (this.requests < this.nextLook || !this.look())) return -1
     return this.adjust(capacity, window)
+  }
+
+  /** The guard's look within a sample: whether LRU already leads beyond doubt. */
+  private look(): boolean {
+    this.nextLook += Math.floor(this.sampleSize / LOOKS_PER_SAMPLE)
+    return this.guard !== null && this.guard.lruAheadBy(3)
   }
 
   forget(hash: number): void {
@@ -81,7 +91,7 @@ export class WindowClimber {
     const boost = 1 << this.run
     const magnitude = Math.min(MAX_STEP * capacity, Math.abs(error) * DENSITY_GAIN * capacity * boost)
     let step = stepEntries(rising ? magnitude : -magnitude)
-    const lruAhead = this.guard !== null && this.guard.lruAhead()
+    const lruAhead = this.guard !== null && this.guard.lruAheadBy(2)
     if (lruAhead) step = Math.max(step, stepEntries(MAX_STEP * capacity))
     if (this.guard !== null) this.guard.restart()
     const largest = capacity > 1 ? capacity - 1 : 1
@@ -91,6 +101,7 @@ export class WindowClimber {
       this.onSample({ windowBefore: window, windowAfter: next, windowHits: this.windowHits, mainHits: this.hits - this.windowHits, requests: this.requests, lruAhead })
     }
     this.requests = 0
+    this.nextLook = Math.floor(this.sampleSize / LOOKS_PER_SAMPLE)
     this.hits = 0
     this.windowHits = 0
     return next
@@ -125,9 +136,9 @@ class LruGuard {
     if (hash < this.threshold) this.shadow.take(hash)
   }
 
-  lruAhead(): boolean {
+  lruAheadBy(z: number): boolean {
     const lead = this.lruOnly - this.oursOnly
-    return lead > 0 && lead * 100 > this.sampled && lead * lead > 4 * (this.lruOnly + this.oursOnly)
+    return lead > 0 && lead * 100 > this.sampled && lead * lead > z * z * (this.lruOnly + this.oursOnly)
   }
 
   restart(): void {

@@ -111,7 +111,11 @@ impl TinyLfu {
             }
             _ => self.protected.move_to_head(entries, slot),
         }
-        let access = if region == WINDOW { Access::WindowHit } else { Access::MainHit };
+        let access = if region == WINDOW {
+            Access::WindowHit
+        } else {
+            Access::MainHit
+        };
         self.climb(hash, access);
     }
 

@@ -5,25 +5,27 @@
 //! window by `DENSITY_GAIN` × capacity × ln(window hits per window entry / main hits per
 //! main entry), at most `MAX_STEP` × capacity, never below `WINDOW_FLOOR` × capacity. Both
 //! densities come from the same sample, so the workload's own swings cancel in the ratio.
-//!
-//! Two additions, each for a shape where density alone loses to plain LRU:
+//! Density equalizes average, not marginal, value (Caffeine's hill-climber notes): it
+//! settles where the window's share of the hits equals its share of the capacity, which can
+//! be far from the best window. Two additions cover where that loses to plain LRU (numbers:
+//! the hit-ratio bench, docs/policies.md):
 //!
 //! - Momentum: a step in the same direction as the previous sample's is doubled (up to
-//!   the largest step). A density ratio that stays a little above 1 at every window size
-//!   (`zigzag` @ 200: about 1.3) otherwise moves the window a couple of entries per sample
-//!   and never gets there; a ratio that keeps its sign for several samples is not noise.
+//!   the largest step). A ratio that keeps its sign sample after sample is not noise, and
+//!   single steps of 3 % × ln(ratio) are too slow to follow a moving hot set
+//!   (`synth-hot-shift` @ 369 is 1.1 points below S3-FIFO without it).
 //! - An LRU guard: a miniature LRU replays the requests for a hash-sampled share of the
 //!   keys (spatial sampling, as Caffeine's `MiniSimClimber` and Waldspurger et al., "Cache
 //!   Modeling and Optimization using Miniature Simulation", ATC 2017): at most
 //!   `SHADOW_ENTRIES` entries, one per `SHADOW_SHARE` entries of capacity, for the same share
 //!   of the keys. When, on those keys, LRU hit where this cache missed more often than the
 //!   reverse — by at least 1 % of the sampled requests and by 2 standard deviations of the
-//!   disagreements — the window grows by the largest step. Caches under `MIN_SHADOW` ×
-//!   `SHADOW_SHARE` entries have no guard (a miniature of fewer entries says nothing). Density equalizes average, not
-//!   marginal, value (Caffeine's hill-climber notes), so on recency-heavy traces it holds a
-//!   small window where LRU is far better (`sprite` @ 708: 2–15 % window, −7 points); the
-//!   guard measures that loss directly and within one sample, so the workload's phases
-//!   cancel here too.
+//!   disagreements at the end of a sample, or by 3 at one of its quarters — the window grows
+//!   by the largest step. A steady hot set beside keys re-used at a quarter of the capacity
+//!   (Caffeine's "mixture" trap, `synth-mixture` @ 5,071) makes the main space look denser
+//!   than the window at every window size: density alone pins the window at its floor, 33
+//!   points below LRU. Caches under `MIN_SHADOW` × `SHADOW_SHARE` entries have no guard (a
+//!   miniature of fewer entries says nothing).
 //!
 //! Every size computation uses f64 + − × ÷ only (and `ln` below), so the pure-TS twin
 //! (src/memory/policies/climber.ts) takes the same decisions bit for bit.
@@ -34,20 +36,27 @@ use super::super::ghost::Ghost;
 const DENSITY_GAIN: f64 = 0.03;
 /// Largest step, as a fraction of capacity (also the guard's step).
 const MAX_STEP: f64 = 0.30;
-/// Smallest window, as a fraction of capacity (at least 1 entry): a region too small to
-/// earn hits has no measurable density and could never win capacity back.
-const WINDOW_FLOOR: f64 = 0.02;
+/// Smallest window, as a fraction of capacity (at least 1 entry): W-TinyLFU's initial 1 %.
+/// Caffeine's density law floors at 2 % so that a region too small to earn hits can win
+/// capacity back; here the guard does that, and the best fixed window of frequency-heavy
+/// shapes is 1 % (`synth-mixture` @ 507: 2 % costs 0.2 points).
+const WINDOW_FLOOR: f64 = 0.01;
 /// Requests per sample, per entry of capacity: short enough to follow the workload, long
 /// enough that both regions see hits.
 const SAMPLE_MULTIPLIER: u32 = 4;
 /// ...but at least this many requests: with fewer, a small cache's sample holds a handful of
 /// hits per region and the densities are noise.
 const MIN_SAMPLE: u32 = 2_048;
+/// The guard also looks after each quarter of a sample, and ends the sample at once when
+/// LRU leads by 3 standard deviations (Caffeine's veto margin, `Rates.VETO_MARGIN_SCALE`):
+/// climbing out of a trap then costs a quarter of a sample per step, not a whole one
+/// (`synth-mixture` @ 5,071: −0.7 points instead of −1.8).
+const LOOKS_PER_SAMPLE: u32 = 4;
 /// Doublings of a step that keeps its direction (2^16 × the smallest step exceeds
 /// `MAX_STEP` for any capacity that has a window to move).
 const MOMENTUM_LIMIT: u32 = 16;
 /// Largest miniature LRU: 64 sampled entries tell a 1-point loss from noise within a sample
-/// on every trace measured (22 were too few on `sprite` @ 708; 256 did no better).
+/// on every trace measured (fewer did not on every public trace tried; 256 did no better).
 const SHADOW_ENTRIES: u32 = 64;
 /// One miniature entry per this many entries of capacity, at most: the guard samples at
 /// most 1 key in 8, which bounds what it adds to each request.
@@ -61,6 +70,8 @@ pub(crate) struct Climber {
     started: bool,
     sample: u32,
     requests: u32,
+    /// The request count of the guard's next look within the sample.
+    next_look: u32,
     hits: u32,
     window_hits: u32,
     /// The direction of the last density step (None before the first) and how many steps
@@ -85,10 +96,12 @@ pub(crate) enum Access {
 
 impl Climber {
     pub fn new(capacity: u32) -> Climber {
+        let sample = capacity.saturating_mul(SAMPLE_MULTIPLIER).max(MIN_SAMPLE);
         Climber {
             started: false,
-            sample: capacity.saturating_mul(SAMPLE_MULTIPLIER).max(MIN_SAMPLE),
+            sample,
             requests: 0,
+            next_look: sample / LOOKS_PER_SAMPLE,
             hits: 0,
             window_hits: 0,
             rising: None,
@@ -120,10 +133,16 @@ impl Climber {
             Access::MainHit => self.hits += 1,
             _ => {}
         }
-        if self.requests < self.sample {
+        if self.requests < self.sample && (self.requests < self.next_look || !self.look()) {
             return None;
         }
         Some(self.adjust(capacity, window))
+    }
+
+    /// The guard's look within a sample: whether LRU already leads beyond doubt.
+    fn look(&mut self) -> bool {
+        self.next_look += self.sample / LOOKS_PER_SAMPLE;
+        self.guard.as_ref().is_some_and(|g| g.lru_ahead_by(3.0))
     }
 
     /// The key left the cache other than as the policy's victim (delete, expiry): the
@@ -157,12 +176,13 @@ impl Climber {
         let magnitude = (MAX_STEP * cap).min(error.abs() * DENSITY_GAIN * cap * boost);
         let mut step = step_entries(if rising { magnitude } else { -magnitude });
         if let Some(g) = self.guard.as_mut() {
-            if g.lru_ahead() {
+            if g.lru_ahead_by(2.0) {
                 step = step.max(step_entries(MAX_STEP * cap));
             }
             g.restart();
         }
         self.requests = 0;
+        self.next_look = self.sample / LOOKS_PER_SAMPLE;
         self.hits = 0;
         self.window_hits = 0;
         let largest = if capacity > 1 { cap - 1.0 } else { 1.0 };
@@ -220,14 +240,14 @@ impl LruGuard {
         }
     }
 
-    /// LRU hit more than this cache by 1 % of the sampled requests and by 2 standard
+    /// LRU hit more than this cache by 1 % of the sampled requests and by `z` standard
     /// deviations of the disagreements (a sign test: each disagreement is a coin flip when
     /// both policies are as good).
-    fn lru_ahead(&self) -> bool {
+    fn lru_ahead_by(&self, z: f64) -> bool {
         let lead = self.lru_only as f64 - self.ours_only as f64;
         lead > 0.0
             && lead * 100.0 > self.sampled as f64
-            && lead * lead > 4.0 * (self.lru_only as f64 + self.ours_only as f64)
+            && lead * lead > z * z * (self.lru_only as f64 + self.ours_only as f64)
     }
 
     fn restart(&mut self) {
@@ -300,12 +320,24 @@ mod tests {
         let mut g = LruGuard::new(512).unwrap();
         g.sampled = 1000;
         (g.lru_only, g.ours_only) = (30, 10);
-        assert!(g.lru_ahead(), "20 more of 40 disagreements, 2 % of the requests");
+        assert!(
+            g.lru_ahead_by(2.0),
+            "20 more of 40 disagreements, 2 % of the requests"
+        );
+        assert!(g.lru_ahead_by(3.0));
+        (g.lru_only, g.ours_only) = (25, 10);
+        assert!(
+            g.lru_ahead_by(2.0) && !g.lru_ahead_by(3.0),
+            "15 in 35: 2.5 standard deviations"
+        );
         (g.lru_only, g.ours_only) = (18, 8);
-        assert!(!g.lru_ahead(), "a lead of 10 in 26 is within 2 standard deviations");
+        assert!(
+            !g.lru_ahead_by(2.0),
+            "a lead of 10 in 26 is within 2 standard deviations"
+        );
         g.sampled = 100_000;
         (g.lru_only, g.ours_only) = (300, 100);
-        assert!(!g.lru_ahead(), "a lead under 1 % of the requests");
+        assert!(!g.lru_ahead_by(2.0), "a lead under 1 % of the requests");
     }
 
     #[test]
@@ -314,12 +346,24 @@ mod tests {
         g.observe(7, Access::Miss, true);
         g.forget(7);
         g.observe(7, Access::Miss, true);
-        assert_eq!((g.lru_only, g.ours_only), (0, 0), "both missed the deleted key");
+        assert_eq!(
+            (g.lru_only, g.ours_only),
+            (0, 0),
+            "both missed the deleted key"
+        );
         g.observe(7, Access::Miss, true);
-        assert_eq!((g.lru_only, g.ours_only, g.sampled), (1, 0, 3), "LRU kept it, this cache did not");
+        assert_eq!(
+            (g.lru_only, g.ours_only, g.sampled),
+            (1, 0, 3),
+            "LRU kept it, this cache did not"
+        );
         g.observe(8, Access::Insert, true);
         g.observe(8, Access::MainHit, true);
-        assert_eq!((g.lru_only, g.ours_only, g.sampled), (1, 0, 4), "a set is no request; both hit");
+        assert_eq!(
+            (g.lru_only, g.ours_only, g.sampled),
+            (1, 0, 4),
+            "a set is no request; both hit"
+        );
     }
 
     #[test]
@@ -335,7 +379,11 @@ mod tests {
             let mut next = None;
             for i in 0..c.sample {
                 let in_window = (i as f64 * share).fract() + share >= 1.0;
-                let a = if in_window { Access::WindowHit } else { Access::MainHit };
+                let a = if in_window {
+                    Access::WindowHit
+                } else {
+                    Access::MainHit
+                };
                 // Odd hashes above the sampling threshold: the guard sees none of them.
                 next = c.record(u32::MAX - i, a, capacity, window);
             }
@@ -350,19 +398,26 @@ mod tests {
     }
 
     #[test]
-    fn the_guard_grows_the_window_by_the_largest_step() {
+    fn the_guard_grows_the_window_by_the_largest_step_after_a_quarter_sample() {
         // Keys 0..40 over and over in a cache of 1000 that misses every other request and
         // never hits in its window: density says shrink by 91 entries, but the miniature LRU
-        // hits all of them, and the guard wins.
+        // hits all of them, and the guard wins as soon as it first looks.
         let (capacity, window) = (1000u32, 20u32);
         let mut c = Climber::new(capacity);
         c.start();
-        let mut next = None;
-        for i in 0..c.sample {
+        let quarter = c.sample / LOOKS_PER_SAMPLE;
+        for i in 0..quarter {
             let hash = (i % 40) * 97; // all below the sampling threshold (2^32 × 64 / 1000)
-            let a = if i % 2 == 0 { Access::Miss } else { Access::MainHit };
-            next = c.record(hash, a, capacity, window);
+            let a = if i % 2 == 0 {
+                Access::Miss
+            } else {
+                Access::MainHit
+            };
+            let next = c.record(hash, a, capacity, window);
+            assert_eq!(next.is_some(), i + 1 == quarter, "request {i}");
+            if let Some(w) = next {
+                assert_eq!(w, window + 300);
+            }
         }
-        assert_eq!(next, Some(window + 300));
     }
 }
