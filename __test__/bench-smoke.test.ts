@@ -7,6 +7,7 @@ import { parseArgs } from '../bench/args'
 import { toSections } from '../bench/optional-module'
 import { makeKeys, opStream, zipfStream } from '../bench/prng'
 import { ratioTable } from '../bench/report'
+import { type PolicyCell, policyGapTable, targetMisses } from '../bench/suites/policy-hit-ratio'
 import { fmt, renderMarkdown } from '../bench/table'
 
 test('keys have the exact length, are distinct, and repeat with the seed', (t) => {
@@ -46,6 +47,31 @@ test('arguments: --quick, --traces, --only; unknown ones are rejected by name', 
   t.deepEqual([...a.only!], ['memory', 'hit-ratio'])
   t.throws(() => parseArgs(['--fast']), { message: /unknown argument "--fast"/ })
   t.throws(() => parseArgs(['--traces']), { message: /--traces needs a value/ })
+  t.deepEqual(parseArgs(['--climber', 'gli@253, synth-recency@1857']).climber, [
+    { trace: 'gli', capacity: 253 },
+    { trace: 'synth-recency', capacity: 1857 },
+  ])
+  t.throws(() => parseArgs(['--climber', 'gli']), { message: /--climber takes trace@capacity cells, got "gli"/ })
+  t.throws(() => parseArgs(['--climber', 'gli@0']), { message: /--climber takes trace@capacity/ })
+})
+
+test('the policy table gives each policy minus LRU, the gap to OPT and the means; missed targets are named', (t) => {
+  const cell = (trace: string, synthetic: boolean, lru: number, s3fifo: number, tinylfu: number): PolicyCell => ({
+    trace,
+    synthetic,
+    literature: false,
+    capacity: 100,
+    requests: 1000,
+    opt: 50,
+    pct: { lru, s3fifo, tinylfu, 'tinylfu-fixed': 10 },
+  })
+  const cells = [cell('a', false, 20, 30, 29.5), cell('b', false, 40, 35, 38.5), cell('s', true, 10, 10, 12)]
+  const table = policyGapTable(cells)
+  t.deepEqual(table.rows[0], ['a @ 100', '20.00', '50.00', '+10.00', '+9.50', '-10.00', '30.00', '20.00', '20.50', '40.00'])
+  t.deepEqual(table.rows[2], ['mean, real traces, 0.1 / 1 / 10 % capacities (2 cells)', '30.00', '50.00', '+2.50', '+4.00', '-20.00', '20.00', '17.50', '16.00', '40.00'])
+  t.is(table.rows[4][0], 'mean, synthetic traces, 0.1 / 1 / 10 % capacities (1 cell)')
+  t.deepEqual(targetMisses(cells), ['b @ 100: -1.50 vs LRU'])
+  t.deepEqual(targetMisses([cell('c', false, 20, 30, 28.9)]), ['c @ 100: -1.10 vs S3-FIFO'])
 })
 
 test('Markdown tables escape pipes and right-align numbers', (t) => {

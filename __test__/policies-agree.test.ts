@@ -10,6 +10,7 @@ import fc from 'fast-check'
 import type { Engine } from '../src/memory/engine'
 import { createEngine } from '../src/memory/engine-choice'
 import type { EnginePolicy } from '../src/memory/policies/policy'
+import type { TinyLfuPolicy } from '../src/memory/policies/tinylfu'
 import { enginesUnderTest } from './helpers/engines'
 import { FakeClock } from './helpers/fake-clock'
 
@@ -125,6 +126,59 @@ test('tinylfu: the engines agree while the hill climber moves the window (long s
     const counters = engines.map((e) => JSON.stringify(e.counters()))
     t.true(counters.every((c) => c === counters[0]), counters.join(' vs '))
     t.true(windows.size > 1, `the window took sizes ${[...windows].join(", ")}`)
+  } finally {
+    for (const e of engines) e.close()
+  }
+})
+
+test('tinylfu: the engines agree while the LRU guard grows the window, with deletes and expiries', (t) => {
+  const names = enginesUnderTest()
+  const capacity = 200
+  const clock = new FakeClock()
+  const engines = names.map((n) => createEngine<number>(n, { capacity, clock: clock.now, policy: 'tinylfu', policySeed: 5 }))
+  const js = engines.find((e) => e.kind === 'js') as unknown as { policy: TinyLfuPolicy }
+  let guardSteps = 0
+  let shrinks = 0
+  js.policy.climber!.onSample = (s) => {
+    if (s.lruAhead) guardSteps++
+    if (s.windowAfter < s.windowBefore) shrinks++
+  }
+  let x = 99
+  const rand = () => {
+    x = (Math.imul(x, 1103515245) + 12345) | 0
+    return (x >>> 8) / 0x1000000
+  }
+  let newest = 0
+  try {
+    for (let i = 0; i < 120_000; i++) {
+      // Recency-heavy phases (re-use of the last 260 keys, most recent first: LRU's case)
+      // alternate with a skewed popularity over a fixed set (frequency's case).
+      const recency = Math.floor(i / 20_000) % 2 === 0
+      let k: string
+      if (recency) {
+        const u = rand()
+        const back = Math.floor(260 * u * u)
+        if (back === 0 || rand() < 0.06) newest++
+        k = `r${Math.max(0, newest - back)}`
+      } else k = `f${Math.floor(rand() * rand() * rand() * 600)}`
+      const got = engines.map((e) => e.get(k))
+      if (got.some((g) => g !== got[0])) throw new Error(`get ${k} at ${i}: ${JSON.stringify(got)}`)
+      if (got[0] === undefined) {
+        const ttl = rand() < 0.03 ? 5 : 0
+        for (const e of engines) e.set(k, i, ttl)
+      }
+      if (i % 61 === 0) for (const e of engines) e.delete(`r${newest - 3}`)
+      clock.advance(1)
+      if (i % 5000 === 0) {
+        const keys = engines.map((e) => JSON.stringify(residentKeys(e)))
+        if (keys.some((k2) => k2 !== keys[0])) throw new Error(`resident keys differ at ${i}`)
+      }
+    }
+    const counters = engines.map((e) => JSON.stringify(e.counters()))
+    t.true(counters.every((c) => c === counters[0]), counters.join(' vs '))
+    t.true(guardSteps > 0, 'the guard stepped in')
+    t.true(shrinks > 0, 'density shrank the window again')
+    t.log(`guard steps ${guardSteps}, shrinking samples ${shrinks}`)
   } finally {
     for (const e of engines) e.close()
   }

@@ -1,3 +1,5 @@
+import type { TraceCell } from './args'
+
 /** Sizes and time budgets: full mode for the README, --quick for CI (seconds, not minutes). */
 export interface BenchConfig {
   quick: boolean
@@ -19,10 +21,19 @@ export interface BenchConfig {
   only?: Set<string>
   outDir: string
   seed: number
+  /** cells whose W-TinyLFU climber the hit-ratio section prints sample by sample */
+  climber?: TraceCell[]
 }
 
-export function makeConfig(o: { quick: boolean; tracesDir?: string; lruNative2: boolean; only?: Set<string>; outDir: string }): BenchConfig {
-  const common = { tracesDir: o.tracesDir, lruNative2: o.lruNative2, only: o.only, outDir: o.outDir, seed: 0x5eed, batch: 100, opsPerCall: 1000 }
+export function makeConfig(o: {
+  quick: boolean
+  tracesDir?: string
+  lruNative2: boolean
+  only?: Set<string>
+  outDir: string
+  climber?: TraceCell[]
+}): BenchConfig {
+  const common = { tracesDir: o.tracesDir, lruNative2: o.lruNative2, only: o.only, outDir: o.outDir, climber: o.climber, seed: 0x5eed, batch: 100, opsPerCall: 1000 }
   if (o.quick) {
     return {
       ...common,

@@ -76,12 +76,13 @@ async function main(): Promise<void> {
     const r = await timed('hit-ratio', () => runHitRatio(cfg, lineup, log))
     sections.push(r.section)
     results.hitRatio = r.rows
+    results.policyHitRatio = r.policies
     printSection(r.section, mline)
   }
   if (wants('policies')) {
     const r = await timed('policies', () => runPolicies(cfg, log))
     sections.push(r.section)
-    results.policies = { hitRatio: r.rows, cost: r.cost }
+    results.policies = { cost: r.cost }
     printSection(r.section, mline)
   }
   if (wants('redis')) {

@@ -1,75 +1,121 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { gunzipSync } from 'node:zlib'
+import { SYNTHETIC_TRACES } from '../../bench/synthetic-traces'
+
+/** The hash seed the pinned W-TinyLFU and S3-FIFO counts below were taken with. */
+export const POLICY_SEED = 4
 
 /**
- * The traces the policy tests and the policies benchmark run, with the reference hit
- * ratios of /work/shared/traces/README.md (sim.py), in percent. `lruHits` is the exact LRU
- * hit count (LRU must match it exactly).
+ * Exact hit counts, get then set on a miss, capacities 0.1 %, 1 % and 10 % of each trace's
+ * unique keys. `lru` is the reference simulator's (sim.py; any exact LRU gets it); the
+ * others are this library's, with hash seed POLICY_SEED, and both engines must produce
+ * them (they take the same decisions). A change to a policy's decisions changes them:
+ * update them from a run of the trace test and say why in the commit.
  */
-export interface TraceRef {
+export interface PinnedHits {
   trace: string
-  requests: number
   capacity: number
-  lruHits: number
+  lru: number
+  s3fifo: number
+  tinylfu: number
+  tinylfuFixed: number
+}
+
+export const PINNED_HITS: PinnedHits[] = [
+  { trace: 'gli', capacity: 3, lru: 50, s3fifo: 59, tinylfu: 50, tinylfuFixed: 57 },
+  { trace: 'gli', capacity: 25, lru: 54, s3fifo: 71, tinylfu: 70, tinylfuFixed: 70 },
+  { trace: 'gli', capacity: 253, lru: 55, s3fifo: 73, tinylfu: 1001, tinylfuFixed: 1001 },
+  { trace: 'web12', capacity: 14, lru: 16170, s3fifo: 12776, tinylfu: 15994, tinylfuFixed: 12302 },
+  { trace: 'web12', capacity: 138, lru: 38043, s3fifo: 39259, tinylfu: 40813, tinylfuFixed: 35081 },
+  { trace: 'web12', capacity: 1376, lru: 65483, s3fifo: 69087, tinylfu: 68945, tinylfuFixed: 67625 },
+  { trace: 'oltp', capacity: 187, lru: 125877, s3fifo: 162224, tinylfu: 191896, tinylfuFixed: 183541 },
+  { trace: 'oltp', capacity: 1869, lru: 380653, s3fifo: 424742, tinylfu: 425046, tinylfuFixed: 378919 },
+  { trace: 'oltp', capacity: 18688, lru: 608101, s3fifo: 619582, tinylfu: 619390, tinylfuFixed: 579988 },
+  { trace: 'orm-busy', capacity: 76, lru: 2509575, s3fifo: 2012320, tinylfu: 2502865, tinylfuFixed: 1341995 },
+  { trace: 'orm-busy', capacity: 763, lru: 3851698, s3fifo: 3781897, tinylfu: 3852525, tinylfuFixed: 2982992 },
+  { trace: 'orm-busy', capacity: 7635, lru: 4400401, s3fifo: 4444253, tinylfu: 4405570, tinylfuFixed: 4332964 },
+  { trace: 'synth-mixture', capacity: 51, lru: 10096, s3fifo: 19347, tinylfu: 18977, tinylfuFixed: 18990 },
+  { trace: 'synth-mixture', capacity: 507, lru: 87289, s3fifo: 182261, tinylfu: 178665, tinylfuFixed: 178908 },
+  { trace: 'synth-mixture', capacity: 5071, lru: 348690, s3fifo: 342098, tinylfu: 347270, tinylfuFixed: 218309 },
+  { trace: 'synth-recency', capacity: 19, lru: 28209, s3fifo: 14878, tinylfu: 27238, tinylfuFixed: 12379 },
+  { trace: 'synth-recency', capacity: 186, lru: 85727, s3fifo: 67752, tinylfu: 85487, tinylfuFixed: 44166 },
+  { trace: 'synth-recency', capacity: 1857, lru: 251318, s3fifo: 247498, tinylfu: 251190, tinylfuFixed: 219175 },
+  { trace: 'synth-loop-recency', capacity: 11, lru: 37436, s3fifo: 25527, tinylfu: 36743, tinylfuFixed: 22448 },
+  { trace: 'synth-loop-recency', capacity: 110, lru: 107557, s3fifo: 96465, tinylfu: 107589, tinylfuFixed: 78135 },
+  { trace: 'synth-loop-recency', capacity: 1097, lru: 228516, s3fifo: 232069, tinylfu: 233184, tinylfuFixed: 219371 },
+  { trace: 'synth-hot-shift', capacity: 37, lru: 87335, s3fifo: 129201, tinylfu: 128939, tinylfuFixed: 128939 },
+  { trace: 'synth-hot-shift', capacity: 369, lru: 172900, s3fifo: 197626, tinylfu: 195292, tinylfuFixed: 194304 },
+  { trace: 'synth-hot-shift', capacity: 3689, lru: 252018, s3fifo: 241687, tinylfu: 251072, tinylfuFixed: 221959 },
+]
+
+/** The reference simulator's hit ratios (percent) at one capacity (bench/trace-reference.json). */
+export interface ReferenceRow {
+  capacity: number
   lru: number
   opt: number
   s3fifo: number
   wtinylfu: number
 }
 
-export const TRACE_REFERENCE: TraceRef[] = [
-  { trace: 'gli', requests: 6015, capacity: 3, lruHits: 50, lru: 0.83, opt: 1.15, s3fifo: 0.98, wtinylfu: 0.95 },
-  { trace: 'gli', requests: 6015, capacity: 25, lruHits: 54, lru: 0.9, opt: 2.68, s3fifo: 1.18, wtinylfu: 1.16 },
-  { trace: 'gli', requests: 6015, capacity: 253, lruHits: 55, lru: 0.91, opt: 17.84, s3fifo: 1.21, wtinylfu: 16.38 },
-  { trace: 'web12', requests: 95607, capacity: 14, lruHits: 16170, lru: 16.91, opt: 34.19, s3fifo: 13.36, wtinylfu: 12.82 },
-  { trace: 'web12', requests: 95607, capacity: 138, lruHits: 38043, lru: 39.79, opt: 58.54, s3fifo: 41.06, wtinylfu: 36.76 },
-  { trace: 'web12', requests: 95607, capacity: 1376, lruHits: 65483, lru: 68.49, opt: 80.04, s3fifo: 72.26, wtinylfu: 70.74 },
-  { trace: 'oltp', requests: 914145, capacity: 187, lruHits: 125877, lru: 13.77, opt: 35.01, s3fifo: 17.75, wtinylfu: 20.05 },
-  { trace: 'oltp', requests: 914145, capacity: 1869, lruHits: 380653, lru: 41.64, opt: 59.76, s3fifo: 46.46, wtinylfu: 41.4 },
-  { trace: 'oltp', requests: 914145, capacity: 18688, lruHits: 608101, lru: 66.52, opt: 76.21, s3fifo: 67.78, wtinylfu: 63.44 },
-  { trace: 'orm-busy', requests: 5000000, capacity: 76, lruHits: 2509575, lru: 50.19, opt: 59.97, s3fifo: 40.25, wtinylfu: 26.91 },
-  { trace: 'orm-busy', requests: 5000000, capacity: 763, lruHits: 3851698, lru: 77.03, opt: 82.82, s3fifo: 75.64, wtinylfu: 59.61 },
-  { trace: 'orm-busy', requests: 5000000, capacity: 7635, lruHits: 4400401, lru: 88.01, opt: 93.31, s3fifo: 88.89, wtinylfu: 86.57 },
-]
+export interface ReferenceTrace {
+  requests: number
+  uniqueKeys: number
+  /** A synthetic trace's traceChecksum (bench/synthetic-traces.ts). */
+  checksum?: string
+  percentCapacities: ReferenceRow[]
+}
+
+const REPO_ROOT = resolve(__dirname, '..', '..')
+
+export const REFERENCE: Record<string, ReferenceTrace> = JSON.parse(
+  readFileSync(join(REPO_ROOT, 'bench', 'trace-reference.json'), 'utf8'),
+).traces
 
 /** Committed with the repository: always run. */
 export const COMMITTED_TRACES = ['gli', 'web12']
 /** Read from the shared trace directory when it is there. */
 export const SHARED_TRACES = ['oltp', 'orm-busy']
-
-const REPO_ROOT = resolve(__dirname, '..', '..')
+/** Generated by bench/synthetic-traces.ts: always run. */
+export const GENERATED_TRACES = SYNTHETIC_TRACES.map((t) => t.name)
 
 /**
- * Where a trace is, or why it is not available. Committed traces come from
- * __test__/fixtures/traces. Shared ones from ASTRA_TRACES_DIR when set (then a missing
- * file is an error: it was asked for), else from ../shared/traces beside the repository.
- * Under CI=true, a present ../shared without the trace is an error too (the CI checkout
- * has ../shared beside its clone); a machine without ../shared at all skips them.
+ * The keys of a trace, or why they are not available. Committed traces come from
+ * __test__/fixtures/traces, synthetic ones from their generator. Shared ones from
+ * ASTRA_TRACES_DIR when set (then a missing file is an error: it was asked for), else from
+ * ../shared/traces beside the repository. Under CI=true, a present ../shared without the
+ * trace is an error too (the CI checkout has ../shared beside its clone); a machine without
+ * ../shared at all skips them.
  */
-export function locateTrace(name: string, env: NodeJS.ProcessEnv = process.env): { path: string } | { skip: string } {
+export function locateTrace(name: string, env: NodeJS.ProcessEnv = process.env): { keys: () => string[] } | { skip: string } {
+  const synthetic = SYNTHETIC_TRACES.find((t) => t.name === name)
+  if (synthetic !== undefined) return { keys: () => cached(name, () => synthetic.generate()) }
   const file = `${name}.keys.gz`
-  if (COMMITTED_TRACES.includes(name)) return { path: join(REPO_ROOT, '__test__', 'fixtures', 'traces', file) }
+  if (COMMITTED_TRACES.includes(name)) return fromFile(join(REPO_ROOT, '__test__', 'fixtures', 'traces', file))
   const dir = env.ASTRA_TRACES_DIR
   if (dir !== undefined && dir !== '') {
     const path = join(resolve(dir), file)
     if (!existsSync(path)) throw new Error(`ASTRA_TRACES_DIR=${dir} has no ${file}`)
-    return { path }
+    return fromFile(path)
   }
   const shared = resolve(REPO_ROOT, '..', 'shared')
   const path = join(shared, 'traces', file)
-  if (existsSync(path)) return { path }
+  if (existsSync(path)) return fromFile(path)
   if (env.CI === 'true' && existsSync(shared)) throw new Error(`CI=true and ${shared} exists, but ${path} is missing`)
   return { skip: `${file} not found (set ASTRA_TRACES_DIR or put the shared traces at ${join(shared, 'traces')})` }
 }
 
 const cache = new Map<string, string[]>()
 
-export function readTraceKeys(path: string): string[] {
-  let keys = cache.get(path)
+function cached(id: string, load: () => string[]): string[] {
+  let keys = cache.get(id)
   if (keys === undefined) {
-    keys = gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter(Boolean)
-    cache.set(path, keys)
+    keys = load()
+    cache.set(id, keys)
   }
   return keys
+}
+
+function fromFile(path: string): { keys: () => string[] } {
+  return { keys: () => cached(path, () => gunzipSync(readFileSync(path)).toString('utf8').split('\n').filter(Boolean)) }
 }

@@ -6,7 +6,8 @@ import { NONE } from './queue'
  * place; a hit removes it from the middle; beyond capacity the oldest goes. A Map gives
  * O(1) membership and a small slab with links gives O(1) removal from anywhere (a Set's
  * own insertion order is no good here: finding its oldest live element skips deleted
- * ones, which makes eviction O(capacity)).
+ * ones, which makes eviction O(capacity)). `access` makes it an LRU set instead (W-TinyLFU's
+ * miniature LRU).
  */
 export class Ghost {
   private readonly index = new Map<number, number>()
@@ -32,19 +33,34 @@ export class Ghost {
     return true
   }
 
+  /** An LRU access: moves `fp` to the newest end if present (true), else adds it there. */
+  access(fp: number): boolean {
+    const i = this.index.get(fp)
+    if (i === undefined) {
+      this.insert(fp)
+      return false
+    }
+    if (i !== this.newest) {
+      this.detach(i)
+      this.attachNewest(i)
+    }
+    return true
+  }
+
   push(fp: number): void {
-    if (this.capacity === 0 || this.index.has(fp)) return
+    if (!this.index.has(fp)) this.insert(fp)
+  }
+
+  /** Adds `fp`, known to be absent, at the newest end; drops the oldest beyond capacity. */
+  private insert(fp: number): void {
+    if (this.capacity === 0) return
     let i = this.free.pop()
     if (i === undefined) {
       i = this.used++
       if (i >= this.fps.length) this.grow()
     }
     this.fps[i] = fp
-    this.newer[i] = NONE
-    this.older[i] = this.newest
-    if (this.newest !== NONE) this.newer[this.newest] = i
-    else this.oldest = i
-    this.newest = i
+    this.attachNewest(i)
     this.index.set(fp, i)
     if (this.index.size > this.capacity) {
       const o = this.oldest
@@ -61,14 +77,26 @@ export class Ghost {
     this.oldest = NONE
   }
 
+  private attachNewest(i: number): void {
+    this.newer[i] = NONE
+    this.older[i] = this.newest
+    if (this.newest !== NONE) this.newer[this.newest] = i
+    else this.oldest = i
+    this.newest = i
+  }
+
   private unlink(i: number): void {
+    this.detach(i)
+    this.free.push(i)
+  }
+
+  private detach(i: number): void {
     const n = this.newer[i]
     const o = this.older[i]
     if (n === NONE) this.newest = o
     else this.older[n] = o
     if (o === NONE) this.oldest = n
     else this.newer[o] = n
-    this.free.push(i)
   }
 
   private grow(): void {

@@ -1,3 +1,4 @@
+import { Access, WindowClimber } from './climber'
 import { keyHash } from './hash'
 import type { EvictionPolicy } from './policy'
 import { NONE, Queue, type Links } from './queue'
@@ -8,15 +9,9 @@ const PROBATION = 1
 const PROTECTED = 2
 const JITTER_THRESHOLD = 6
 const MAX_MOVES = 2
-// Caffeine's density climber constants; see tinylfu.rs.
-const DENSITY_GAIN = 0.03
-const MAX_STEP = 0.3
-const WINDOW_FLOOR = 0.02
-const SAMPLE_MULTIPLIER = 4
-const MIN_SAMPLE = 2048
 
 /**
- * W-TinyLFU with Caffeine's adaptive window; the pure-TS twin of
+ * W-TinyLFU with an adaptive window (climber.ts); the pure-TS twin of
  * crates/core/src/policy/tinylfu.rs (see there for the rules), decision for decision.
  */
 export class TinyLfuPolicy implements EvictionPolicy {
@@ -32,12 +27,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
   private hasLastMiss = false
   private rng: number
   private pendingHash = 0
-  // density climber
-  private started = false
-  private hits = 0
-  private windowHits = 0
-  private misses = 0
-  private readonly sampleSize: number
+  /** The adaptive window (null: the fixed 1 % window of the reference). */
+  climber: WindowClimber | null
+  /** The victim prepare() returned, until the engine unlinks it (any other unlink is a delete or an expiry). */
+  private evicting = NONE
 
   constructor(
     private readonly capacity: number,
@@ -52,7 +45,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.protectedMax = this.protectedTarget()
     this.sketch = new Sketch(capacity)
     this.rng = (seed ^ 0x9e3779b9) | 0
-    this.sampleSize = Math.min(Math.max(capacity * SAMPLE_MULTIPLIER, MIN_SAMPLE), 0xffffffff)
+    this.climber = adaptive ? new WindowClimber(capacity) : null
   }
 
   relink(links: Links): void {
@@ -72,11 +65,12 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.sketch.increment(h)
     this.lastMiss = h
     this.hasLastMiss = true
-    if (this.adaptive) this.sample(-1)
+    if (this.climber !== null) this.climb(h, Access.Miss)
   }
 
   touch(slot: number): void {
-    this.sketch.increment(this.hashes[slot])
+    const hash = this.hashes[slot]
+    this.sketch.increment(hash)
     const q = this.queue[slot]
     if (q === WINDOW) this.window.moveToHead(slot)
     else if (q === PROBATION) {
@@ -85,12 +79,15 @@ export class TinyLfuPolicy implements EvictionPolicy {
       this.protected.pushHead(slot)
       this.demote()
     } else this.protected.moveToHead(slot)
-    if (this.adaptive) this.sample(q)
+    if (this.climber !== null) this.climb(hash, q === WINDOW ? Access.WindowHit : Access.MainHit)
   }
 
   place(key: string): void {
     const h = keyHash(key, this.seed)
-    if (!this.hasLastMiss || this.lastMiss !== h) this.sketch.increment(h)
+    if (!this.hasLastMiss || this.lastMiss !== h) {
+      this.sketch.increment(h)
+      if (this.climber !== null) this.climb(h, Access.Insert)
+    }
     this.hasLastMiss = false
     this.pendingHash = h
   }
@@ -108,14 +105,18 @@ export class TinyLfuPolicy implements EvictionPolicy {
       moves++
     }
     if (!full) return NONE
-    this.started = true
+    let victim: number
     if (candidate !== NONE) {
       const v = this.probation.tail
-      return v === candidate || this.admit(candidate, v) ? v : candidate
+      victim = v === candidate || this.admit(candidate, v) ? v : candidate
+    } else if (this.probation.len > 0) victim = this.probation.tail
+    else if (this.protected.len > 0) victim = this.protected.tail
+    else victim = this.window.tail
+    if (this.climber !== null) {
+      this.climber.start()
+      this.evicting = victim
     }
-    if (this.probation.len > 0) return this.probation.tail
-    if (this.protected.len > 0) return this.protected.tail
-    return this.window.tail
+    return victim
   }
 
   private admit(candidate: number, victim: number): boolean {
@@ -150,6 +151,10 @@ export class TinyLfuPolicy implements EvictionPolicy {
   }
 
   unlink(slot: number): void {
+    if (this.climber !== null) {
+      if (this.evicting === slot) this.evicting = NONE
+      else this.climber.forget(this.hashes[slot])
+    }
     const q = this.queue[slot]
     if (q === WINDOW) this.window.unlink(slot)
     else if (q === PROBATION) this.probation.unlink(slot)
@@ -170,38 +175,18 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.hasLastMiss = false
     this.lastMiss = 0
     this.rng = (this.seed ^ 0x9e3779b9) | 0
-    this.started = false
-    this.hits = 0
-    this.windowHits = 0
-    this.misses = 0
+    const onSample = this.climber?.onSample
+    this.climber = this.adaptive ? new WindowClimber(this.capacity) : null
+    if (this.climber !== null) this.climber.onSample = onSample
+    this.evicting = NONE
   }
 
-  /** Caffeine's density climber; see tinylfu.rs `sample`. `region` is the hit's queue, -1 a miss. */
-  private sample(region: number): void {
-    if (!this.started) return
-    if (region < 0) this.misses++
-    else {
-      this.hits++
-      if (region === WINDOW) this.windowHits++
+  private climb(hash: number, access: Access): void {
+    const window = (this.climber as WindowClimber).record(hash, access, this.capacity, this.windowMax)
+    if (window >= 0) {
+      this.windowMax = window
+      this.protectedMax = this.protectedTarget()
     }
-    if (this.hits + this.misses < this.sampleSize) return
-    const capacity = this.capacity
-    const window = this.windowMax
-    const windowDensity = (this.windowHits + 1) / window
-    const mainDensity = (this.hits - this.windowHits + 1) / Math.max(capacity - window, 1)
-    const error = ln(windowDensity / mainDensity)
-    const magnitude = Math.min(MAX_STEP * capacity, Math.abs(error) * DENSITY_GAIN * capacity)
-    const amount = error >= 0 ? magnitude : -magnitude
-    this.hits = 0
-    this.windowHits = 0
-    this.misses = 0
-    const largest = capacity > 1 ? capacity - 1 : 1
-    const floor = Math.min(Math.max(WINDOW_FLOOR * capacity, 1), largest)
-    // Whole entries, at least one in the step's direction (see tinylfu.rs step_entries).
-    let move = Math.trunc(amount)
-    if (move === 0 && amount !== 0) move = Math.sign(amount)
-    this.windowMax = Math.trunc(Math.min(Math.max(window + move, floor), largest))
-    this.protectedMax = this.protectedTarget()
   }
 
   private grow(slot: number): void {
@@ -214,28 +199,4 @@ export class TinyLfuPolicy implements EvictionPolicy {
     hashes.set(this.hashes)
     this.hashes = hashes
   }
-}
-
-/** tinylfu.rs `ln`: the natural logarithm from + − × ÷ only, bit-identical in both engines. */
-function ln(x: number): number {
-  if (!(x > 0 && Number.isFinite(x))) return 0
-  let m = x
-  let e = 0
-  while (m >= 2) {
-    m /= 2
-    e += 1
-  }
-  while (m < 1) {
-    m *= 2
-    e -= 1
-  }
-  const z = (m - 1) / (m + 1)
-  const z2 = z * z
-  let term = z
-  let sum = 0
-  for (let k = 0; k < 16; k++) {
-    sum += term / (2 * k + 1)
-    term *= z2
-  }
-  return 2 * sum + e * Math.LN2
 }

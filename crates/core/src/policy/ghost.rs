@@ -3,6 +3,7 @@
 //! it where it is; a hit removes it from the middle. Ghost entries are not cache entries:
 //! they count toward no size or counter. A hash collision only sends an unseen key
 //! straight to the main queue, which is harmless (and identical in both engines).
+//! [`Ghost::access`] makes it an LRU set instead (W-TinyLFU's miniature LRU).
 //!
 //! Layout: its own small slab with u32 links and a hashbrown table of slab indices.
 
@@ -63,17 +64,36 @@ impl Ghost {
         }
     }
 
+    /// An LRU access: moves `fp` to the newest end if present (true), else adds it there
+    /// (dropping the oldest beyond capacity).
+    pub fn access(&mut self, fp: u32) -> bool {
+        let fps = &self.fps;
+        if let Some(&i) = self.table.find(spread(fp), |&i| fps[i as usize] == fp) {
+            if i != self.newest {
+                self.detach(i);
+                self.attach_newest(i);
+            }
+            return true;
+        }
+        self.insert(fp);
+        false
+    }
+
     /// Adds `fp` at the newest end (no-op if present), dropping the oldest beyond capacity.
     pub fn push(&mut self, fp: u32) {
-        if self.capacity == 0 {
-            return;
-        }
         let fps = &self.fps;
         if self
             .table
             .find(spread(fp), |&i| fps[i as usize] == fp)
-            .is_some()
+            .is_none()
         {
+            self.insert(fp);
+        }
+    }
+
+    /// Adds `fp`, known to be absent, at the newest end; drops the oldest beyond capacity.
+    fn insert(&mut self, fp: u32) {
+        if self.capacity == 0 {
             return;
         }
         let i = match self.free.pop() {
@@ -88,14 +108,7 @@ impl Ghost {
                 (self.fps.len() - 1) as u32
             }
         };
-        self.newer[i as usize] = NIL;
-        self.older[i as usize] = self.newest;
-        if self.newest != NIL {
-            self.newer[self.newest as usize] = i;
-        } else {
-            self.oldest = i;
-        }
-        self.newest = i;
+        self.attach_newest(i);
         let fps = &self.fps;
         self.table
             .insert_unique(spread(fp), i, |&j| spread(fps[j as usize]));
@@ -113,7 +126,24 @@ impl Ghost {
         }
     }
 
+    fn attach_newest(&mut self, i: u32) {
+        self.newer[i as usize] = NIL;
+        self.older[i as usize] = self.newest;
+        if self.newest != NIL {
+            self.newer[self.newest as usize] = i;
+        } else {
+            self.oldest = i;
+        }
+        self.newest = i;
+    }
+
+    /// Takes slab index `i` out of the order and frees it.
     fn unlink(&mut self, i: u32) {
+        self.detach(i);
+        self.free.push(i);
+    }
+
+    fn detach(&mut self, i: u32) {
         let (n, o) = (self.newer[i as usize], self.older[i as usize]);
         if n == NIL {
             self.newest = o;
@@ -125,7 +155,6 @@ impl Ghost {
         } else {
             self.newer[o as usize] = n;
         }
-        self.free.push(i);
     }
 
     pub fn clear(&mut self) {
