@@ -4,6 +4,7 @@ import { CacheOptionError, describe } from '../errors'
 import { InMemoryLRUCache } from '../memory/memory-cache'
 import { NullCache } from '../null/null-cache'
 import type { RedisCacheOptions } from '../redis/options'
+import type { RedisCacheSettings } from '../redis/settings'
 import { readCacheConfig, type CacheConfig, type Env } from './env'
 
 /** What createCache() accepts beside the environment; every field wins over its variable. */
@@ -11,8 +12,12 @@ export interface CreateCacheOverrides extends Partial<CacheConfig> {
   /** Passed to the backend (metrics label). */
   name?: string
   metricsSink?: MetricsSink
-  /** Extra RedisCache options (client, serializer, fallback, failOpen...) for the redis backend. */
-  redis?: Partial<RedisCacheOptions>
+  /**
+   * Extra RedisCache options (serializer, fallback, failOpen, client, redisOptions...) for the
+   * redis backend. `client` (an ioredis Redis or Cluster) and `redisOptions` (ioredis options)
+   * are typed loosely here so this entry's types never name ioredis; RedisCache checks them.
+   */
+  redis?: RedisCacheSettings & { client?: object; redisOptions?: object }
 }
 
 /**
@@ -41,7 +46,7 @@ export function createCache(env: Env = process.env, overrides: CreateCacheOverri
     // Loaded on demand so memory-only users never load ioredis.
     const { RedisCache } = require('../redis/redis-cache') as typeof import('../redis/redis-cache')
     return new RedisCache({
-      ...redis,
+      ...(redis as RedisCacheOptions),
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
       defaultTtl: config.ttlSeconds,

@@ -8,8 +8,9 @@
  * beyond the bound one "clear" replaces them) and sent when the publisher is back.
  */
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import { CacheOptionError, describe } from '../errors'
+import { requireOptional } from '../optional-dependency'
 
 /** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
 export interface InvalidationMessage {
@@ -81,6 +82,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       connectTimeout: Math.max(1000, timeout * 2),
       retryStrategy: (times: number) => Math.min(times * 50, 1000),
     }
+    const { Redis } = requireOptional<typeof import('ioredis')>('ioredis', 'RedisInvalidationBus')
     this.pub = new Redis(options.redisUrl, { ...common, commandTimeout: timeout, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect.
     this.sub = new Redis(options.redisUrl, { ...common, autoResubscribe: true, maxRetriesPerRequest: null })
