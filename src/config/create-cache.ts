@@ -5,6 +5,7 @@ import { InMemoryLRUCache } from '../memory/memory-cache'
 import { NullCache } from '../null/null-cache'
 import type { RedisCacheOptions } from '../redis/options'
 import type { RedisCacheSettings } from '../redis/settings'
+import { warnIfDisabledByDefault } from './disabled-warning'
 import { readCacheConfig, type CacheConfig, type Env } from './env'
 
 /** What createCache() accepts beside the environment; every field wins over its variable. */
@@ -26,12 +27,20 @@ export interface CreateCacheOverrides extends Partial<CacheConfig> {
  * environment (handy in tests and for options no variable carries, like metricsSink).
  */
 export function createCache(env: Env = process.env, overrides: CreateCacheOverrides = {}): Cache {
+  return buildCache(env, overrides, 'the cache createCache() built')
+}
+
+/** createCache(), with `who` naming the cache in the disabled-by-default warning. */
+export function buildCache(env: Env, overrides: CreateCacheOverrides, who: string): Cache {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new CacheOptionError(`createCache overrides must be an object, got ${describe(overrides)}`)
   }
   const { name, metricsSink, redis, ...configOverrides } = overrides
   const config: CacheConfig = { ...readCacheConfig(env), ...withoutUndefined(configOverrides) }
-  if (!config.enabled) return new NullCache(name === undefined ? {} : { name })
+  if (!config.enabled) {
+    warnIfDisabledByDefault(env, configOverrides.enabled, who)
+    return new NullCache(name === undefined ? {} : { name })
+  }
   if (config.backend === 'memory') {
     return new InMemoryLRUCache({
       maxsize: config.maxsize,
