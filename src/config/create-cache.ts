@@ -44,7 +44,7 @@ export function buildCache(env: Env, overrides: CreateCacheOverrides, who: strin
   if (config.backend === 'memory') {
     return new InMemoryLRUCache({
       maxsize: config.maxsize,
-      defaultTtl: config.ttlSeconds,
+      defaultTtl: inSeconds(config.ttlSeconds),
       engine: config.engine,
       policy: config.policy,
       ...(name === undefined ? {} : { name }),
@@ -58,13 +58,18 @@ export function buildCache(env: Env, overrides: CreateCacheOverrides, who: strin
       ...(redis as RedisCacheOptions),
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
-      defaultTtl: config.ttlSeconds,
+      defaultTtl: inSeconds(config.ttlSeconds),
       ...(config.redisCommandTimeoutMs === undefined ? {} : { commandTimeoutMs: config.redisCommandTimeoutMs }),
       ...(name === undefined ? {} : { name }),
       ...(metricsSink === undefined ? {} : { metricsSink }),
     })
   }
   throw new CacheOptionError(`backend must be "memory" or "redis", got ${describe(config.backend)}`)
+}
+
+/** ttlSeconds as a duration that says its unit: a variable named in seconds needs no long-TTL warning. */
+function inSeconds(seconds: number): number | string {
+  return Number.isFinite(seconds) ? `${seconds}s` : seconds
 }
 
 function withoutUndefined<T extends object>(object: T): Partial<T> {

@@ -15,6 +15,7 @@
  * one promise and no closure; AsyncStoreFacade chains on an asynchronous store's promise (Redis,
  * tiers) without async layers of its own. Both go through the checks, counting and timing here.
  */
+import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
 import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
@@ -87,12 +88,12 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   // The operations, answered by the subclass for its kind of store (sync-store-facade.ts,
   // async-store-facade.ts) through the checks, counting and timing of this class.
   abstract get(key: string): Promise<V | undefined>
-  abstract set(key: string, value: V, ttl?: number): Promise<void>
+  abstract set(key: string, value: V, ttl?: Duration): Promise<void>
   abstract invalidate(key: string): Promise<boolean>
   abstract has(key: string): Promise<boolean>
   abstract clear(): Promise<void>
   abstract getMany(keys: readonly string[]): Promise<(V | undefined)[]>
-  abstract setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
+  abstract setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void>
 
   /**
    * The cached value, or `load()`'s result stored with the ttl. Concurrent callers of one key in
@@ -200,7 +201,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
-  protected checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
+  protected checkEntries(entries: readonly (readonly [string, V, Duration?])[]): number[] {
     this.assertOpen()
     return checkEntries(entries, this.defaultTtlMs, this.wellFormedKeys)
   }

@@ -1,3 +1,4 @@
+import type { Duration } from '../duration'
 import { rawGet, rawGetMany } from '../contract/capabilities'
 import { CacheOptionError } from '../errors'
 import { checkValue, ttlToMs } from '../validate'
@@ -28,7 +29,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return this.getNow(key)
   }
 
-  async set(key: string, value: V, ttl?: number): Promise<void> {
+  async set(key: string, value: V, ttl?: Duration): Promise<void> {
     this.checkKey(key)
     checkValue(value)
     this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
@@ -54,7 +55,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return keys.length === 0 ? [] : this.getManyNow(keys)
   }
 
-  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+  async setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void> {
     const ttls = this.checkEntries(entries)
     if (ttls.length > 0) this.setManyNow(entries, ttls)
   }
@@ -119,7 +120,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return values
   }
 
-  private setManyNow(entries: readonly (readonly [string, V, number?])[], ttls: readonly number[]): void {
+  private setManyNow(entries: readonly (readonly [string, V, Duration?])[], ttls: readonly number[]): void {
     const started = this.start(SET_MANY)
     this.now.setMany(entries, ttls)
     this.end(SET_MANY, started)

@@ -5,7 +5,8 @@ import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
 import { checkMetricsSink } from '../facade/latency-sampler'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
+import { withMilliseconds } from '../duration'
+import { checkClock, checkName, checkOptionsObject, ttlOption } from '../validate'
 import { redactUrl } from './redact'
 import type { RedisCacheSettings } from './settings'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
@@ -100,15 +101,14 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
 
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
-  const options = (input ?? {}) as Record<string, unknown>
+  const options = withMilliseconds((input ?? {}) as Record<string, unknown>, ['commandTimeoutMs', 'breakerOpenMs', 'breakerMaxOpenMs'])
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown RedisCache option "${key}"`)
   }
   const redisUrl = (options.redisUrl ?? 'redis://localhost:6379') as string
   const sentinel = isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl) : undefined
   const credentials = sentinel ?? parseUrl(redisUrl)
-  const defaultTtl = (options.defaultTtl ?? 60) as number
-  const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
+  const { seconds: defaultTtl, ms: defaultTtlMs } = ttlOption(options.defaultTtl ?? 60, 'defaultTtl')
 
   const keyPrefix = options.keyPrefix ?? 'astra:cache:'
   if (typeof keyPrefix !== 'string') throw new CacheOptionError(`keyPrefix must be a string, got ${describe(keyPrefix)}`)
@@ -133,8 +133,8 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     throw new CacheOptionError(`fallback must be a Cache (e.g. an InMemoryLRUCache) or false, got ${describe(fallback)}`)
   }
   const fallbackMaxsize = intOption(options, 'fallbackMaxsize', 1000, 1, 2 ** 30)
-  const fallbackTtl = (options.fallbackTtl ?? 5) as number
-  if (ttlToMs(fallbackTtl, 'fallbackTtl') === 0) {
+  const { seconds: fallbackTtl, ms: fallbackTtlMs } = ttlOption(options.fallbackTtl ?? 5, 'fallbackTtl')
+  if (fallbackTtlMs === 0) {
     throw new CacheOptionError(`fallbackTtl must be a positive finite number of seconds, got ${describe(fallbackTtl)}`)
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Cache } from '../contract/cache'
 import type { MetricsSink } from '../contract/metrics'
+import type { Duration } from '../duration'
 import type { Serializer } from '../serializer'
 
 export interface RedisCacheSettings<V = unknown> {
@@ -14,14 +15,14 @@ export interface RedisCacheSettings<V = unknown> {
    * Default 'redis://localhost:6379'. Ignored when `client` is given.
    */
   redisUrl?: string
-  /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
-  defaultTtl?: number
+  /** Seconds (or a duration string, '5m') an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
+  defaultTtl?: Duration
   /** Prepended to every key; clear() removes only keys under it. Default 'astra:cache:'. */
   keyPrefix?: string
   /** Default: JSON (see jsonSerializer). */
   serializer?: Serializer<V>
-  /** Upper bound for every Redis command, in ms. Default 500. */
-  commandTimeoutMs?: number
+  /** Upper bound for every Redis command, in ms (or a duration string, '2s'). Default 500. */
+  commandTimeoutMs?: Duration
   /**
    * Serves reads (and takes writes) while Redis is unreachable. Default: an InMemoryLRUCache of
    * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`, made on first use (none
@@ -30,8 +31,8 @@ export interface RedisCacheSettings<V = unknown> {
   fallback?: Cache<V> | false
   /** Entries in the default fallback. Default 1000. */
   fallbackMaxsize?: number
-  /** Longest TTL in seconds of an entry written to the fallback. Default 5. */
-  fallbackTtl?: number
+  /** Longest TTL in seconds (or a duration string) of an entry written to the fallback. Default 5. */
+  fallbackTtl?: Duration
   /** true (default): Redis failures never reject a call. false: they reject with CacheUnavailableError. */
   failOpen?: boolean
   /** Metrics label. Default 'redis'. */
@@ -39,10 +40,10 @@ export interface RedisCacheSettings<V = unknown> {
   metricsSink?: MetricsSink
   /** Consecutive failures that open the circuit breaker. Default 5. */
   breakerThreshold?: number
-  /** ms the breaker stays open before probing Redis with PING; doubles per failed probe. Default 1000. */
-  breakerOpenMs?: number
-  /** Upper bound of the doubled probe delay, in ms. Default 10000. */
-  breakerMaxOpenMs?: number
+  /** ms (or a duration string) the breaker stays open before probing Redis with PING; doubles per failed probe. Default 1000. */
+  breakerOpenMs?: Duration
+  /** Upper bound of the doubled probe delay, in ms (or a duration string). Default 10000. */
+  breakerMaxOpenMs?: Duration
   /** Invalidations kept for replay while Redis is unreachable; beyond it the oldest are dropped. Default 10000. */
   invalidationQueueSize?: number
   /** Keys per SCAN COUNT / UNLINK batch in clear() and replay. Default 500. */

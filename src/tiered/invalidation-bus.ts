@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Redis, RedisOptions } from 'ioredis'
+import { withMilliseconds, type Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
 import { requireOptional } from '../optional-dependency'
 
@@ -46,8 +47,8 @@ export interface RedisInvalidationBusOptions {
   /** Extra ioredis options (tls, password, ...), applied to both connections. */
   redisOptions?: RedisOptions
   channel: string
-  /** Bound for one PUBLISH, ms. Default 500. */
-  commandTimeoutMs?: number
+  /** Bound for one PUBLISH, ms (or a duration string). Default 500. */
+  commandTimeoutMs?: Duration
   /** Keys kept for re-publishing while Redis is unreachable; beyond it they become one clear. Default 10000. */
   maxPending?: number
 }
@@ -74,7 +75,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (typeof options.redisUrl !== 'string' || !/^rediss?:\/\//.test(options.redisUrl)) {
       throw new CacheOptionError('redisUrl must be a redis:// or rediss:// URL for the invalidation channel')
     }
-    const timeout = options.commandTimeoutMs ?? 500
+    const timeout = (withMilliseconds(options, ['commandTimeoutMs']).commandTimeoutMs as number | undefined) ?? 500
     this.maxPending = options.maxPending ?? 10_000
     this.channel = options.channel
     const common: RedisOptions = {
