@@ -2,6 +2,8 @@
 
 // The contract every cache implements, and its errors
 export type { Cache, CacheStatsFields, GetOrSetOptions, TtlOrOptions, Loader } from './contract/cache'
+export type { SyncCache } from './contract/sync-cache'
+export type { Duration } from './duration'
 export { CacheStats } from './contract/cache'
 export * from './errors'
 export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'

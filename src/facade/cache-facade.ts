@@ -45,7 +45,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   readonly name: string
   /** The store this cache serves (its backend). */
   protected readonly store: Store<V>
-  private readonly sync: boolean
+  private readonly answersAtOnce: boolean
   private readonly wellFormedKeys: boolean
   private readonly keepsNothing: boolean
   protected readonly lookups: Lookups<V>
@@ -70,7 +70,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.name = settings.name
     this.store = store
     const traits = store.traits
-    this.sync = traits.sync
+    this.answersAtOnce = traits.sync
     this.wellFormedKeys = traits.wellFormedKeys
     this.keepsNothing = traits.keepsNothing === true
     this.lookups = new Lookups<V>(traits.countsLookups, traits.sharedEnvelopes, settings.clock)
@@ -222,7 +222,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** getOrSet's view of the store: counted lookups, and writes that report instead of throwing. */
   private loader(): LoadStore {
     return (this.loadStore ??= {
-      sync: this.sync,
+      sync: this.answersAtOnce,
       read: (key, failure) => this.store.get(key, failure),
       write: (key, value, ttlMs, origin) => this.fill(key, value, ttlMs ?? this.defaultTtlMs, origin),
       lookedUp: (found, hit) => this.lookups.judged(found, hit),
@@ -234,7 +234,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (this.closed) return
     try {
       const written = this.store.set(key, value, ttlMs, origin)
-      if (!this.sync) return (written as Promise<void>).catch((err: unknown) => this.reportError(err, 'set'))
+      if (!this.answersAtOnce) return (written as Promise<void>).catch((err: unknown) => this.reportError(err, 'set'))
     } catch (err) {
       this.reportError(err, 'set')
     }

@@ -1,5 +1,6 @@
 import type { Duration } from '../duration'
 import { rawGet, rawGetMany } from '../contract/capabilities'
+import type { SyncCache } from '../contract/sync-cache'
 import { CacheOptionError } from '../errors'
 import { checkValue, ttlToMs } from '../validate'
 import { CacheFacade, type FacadeSettings } from './cache-facade'
@@ -12,16 +13,41 @@ const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getM
 /**
  * The facade over a store that answers at once (the memory engine). Each operation is an async
  * method that never suspends (one that may is slower even when it does not): the hit path is
- * the method's own promise, no closure. The `*Now` bodies are what a synchronous face of the
- * cache would call after the same checks.
+ * the method's own promise, no closure. `sync` is the synchronous face: the same checks, then
+ * the same `*Now` bodies (counters, metrics), answered at once.
  */
 export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private readonly now: SyncStore<V>
+  /** The synchronous face: get, set, has, peek, delete answered at once (see SyncCache). */
+  readonly sync: SyncCache<V>
 
   protected constructor(store: SyncStore<V>, settings: FacadeSettings) {
     if (!store.traits.sync) throw new CacheOptionError(`${settings.name}: SyncStoreFacade needs a store that answers synchronously`)
     super(store, settings)
     this.now = store
+    this.sync = Object.freeze<SyncCache<V>>({
+      get: (key) => {
+        this.checkKey(key)
+        return this.getNow(key)
+      },
+      set: (key, value, ttl) => {
+        this.checkKey(key)
+        checkValue(value)
+        this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
+      },
+      has: (key) => {
+        this.checkKey(key)
+        return this.hasNow(key)
+      },
+      peek: (key) => {
+        this.checkKey(key)
+        return this.peekNow(key)
+      },
+      delete: (key) => {
+        this.checkKey(key)
+        return this.invalidateNow(key)
+      },
+    })
   }
 
   async get(key: string): Promise<V | undefined> {
@@ -89,6 +115,12 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     const started = this.start(SET)
     this.now.set(key, value, ttlMs)
     this.end(SET, started)
+  }
+
+  /** No counters, no recency, no latency sample (not an operation of the Cache contract). */
+  private peekNow(key: string): V | undefined {
+    const raw = this.now.peek(key)
+    return this.passThrough ? (raw as V | undefined) : this.lookups.visible(raw)
   }
 
   private invalidateNow(key: string): boolean {
