@@ -57,7 +57,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private readonly sink: MetricsSink | undefined
   private readonly sampler: LatencySampler
   /** Some operations are timed (a sink that observes latency): else the hot path skips the sampler. */
-  private readonly timing: boolean
+  protected readonly timing: boolean
   private readonly warningCode: string
   private readonly errors: Record<string, number> = Object.create(null)
   private failures = 0
