@@ -52,7 +52,7 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
     ['CACHE_MAXSIZE', '1e3', /CACHE_MAXSIZE="1e3"/],
     ['CACHE_MAXSIZE', '12abc', /CACHE_MAXSIZE="12abc"/],
     ['CACHE_MAXSIZE', '99999999999', /CACHE_MAXSIZE="99999999999"/],
-    ['CACHE_TTL_SECONDS', '-1', /^CACHE_TTL_SECONDS="-1" is not valid: expected a non-negative number of seconds \(fractions allowed; 0 = no expiry\)$/],
+    ['CACHE_TTL_SECONDS', '-1', /^CACHE_TTL_SECONDS="-1" is not valid: expected a non-negative number of seconds \(fractions allowed; 0 = no expiry\) or a duration such as '5m'$/],
     ['CACHE_TTL_SECONDS', 'ten', /CACHE_TTL_SECONDS="ten"/],
     ['CACHE_TTL_SECONDS', 'NaN', /CACHE_TTL_SECONDS="NaN"/],
     ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\/ URL$/],
@@ -60,8 +60,9 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
     ['CACHE_REDIS_URL', 'not a url', /CACHE_REDIS_URL="not a url" is not valid: expected a URL such as redis:\/\//],
     ['CACHE_ENGINE', 'rust', /^CACHE_ENGINE="rust" is not valid: expected one of auto, native, js$/],
     ['CACHE_POLICY', 'arc', /^CACHE_POLICY="arc" is not valid: expected one of lru, s3fifo, tinylfu$/],
-    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '0', /^CACHE_REDIS_COMMAND_TIMEOUT_MS="0" is not valid: expected an integer number of milliseconds from 1 to 2147483647$/],
-    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '1s', /CACHE_REDIS_COMMAND_TIMEOUT_MS="1s"/],
+    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '0', /^CACHE_REDIS_COMMAND_TIMEOUT_MS="0" is not valid: expected an integer number of milliseconds from 1 to 2147483647, or a duration such as '2s'$/],
+    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', 'soon', /CACHE_REDIS_COMMAND_TIMEOUT_MS="soon"/],
+    ['CACHE_REDIS_COMMAND_TIMEOUT_MS', '0.5ms', /CACHE_REDIS_COMMAND_TIMEOUT_MS="0.5ms"/],
   ]
   for (const [variable, value, message] of cases) {
     // Checked even while caching is disabled, so a typo fails at startup.

@@ -9,7 +9,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Registry } from 'prom-client'
-import { InMemoryLRUCache, PrometheusSink, cached } from '../src'
+import { InMemoryLRUCache, cached } from '../src'
+import { PrometheusSink } from '../src/metrics'
 
 interface User {
   id: string

@@ -90,12 +90,15 @@ check "cargo build --release in the clone builds the addon (release/libastra_cac
 # ---------------------------------------------------------------- 3. npm pack, installed into an empty project
 TS_VERSION="$(cd "$CLONE" && node -p "require('typescript/package.json').version")"
 TYPES_NODE_VERSION="$(cd "$CLONE" && node -p "require('@types/node/package.json').version")"
+# the optional peers a user of astra-cache/redis, /tiered and /prometheus installs (the lockfile's versions)
+OPTIONAL_PEERS="$(cd "$CLONE" && node -p "['ioredis', 'prom-client'].map((p) => p + '@' + require(p + '/package.json').version).join(' ')")"
 new_project() { # new_project <dir>: an empty project, nothing installed
   mkdir -p "$1" && printf '{ "name": "consumer", "version": "1.0.0", "private": true }\n' >"$1/package.json"
 }
 install_into() { # install_into <dir> <spec>...: npm install with the consumer's TypeScript, then the user files
   local dir="$1"; shift
-  new_project "$dir" && cd "$dir" && npm install "$@" "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION" \
+  # shellcheck disable=SC2086 # OPTIONAL_PEERS is a list of package specs
+  new_project "$dir" && cd "$dir" && npm install "$@" "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION" $OPTIONAL_PEERS \
     && node "$CONSUMER" setup "$dir" "$CLONE/README.md"
 }
 uses() { # uses <dir> [VAR=value...]: CommonJS then ESM use of every subpath

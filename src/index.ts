@@ -2,6 +2,8 @@
 
 // The contract every cache implements, and its errors
 export type { Cache, CacheStatsFields, GetOrSetOptions, TtlOrOptions, Loader } from './contract/cache'
+export type { SyncCache } from './contract/sync-cache'
+export type { Duration } from './duration'
 export { CacheStats } from './contract/cache'
 export * from './errors'
 export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'
@@ -14,14 +16,8 @@ export type { StorageChoice, SharedSpec } from './memory/storage'
 export type { SerializedCounters } from './memory/serialized-engine'
 export type { PolicyName } from './memory/policies/policy'
 
-// Redis, tiers, serialization
-export { RedisCache } from './redis/redis-cache'
-export type { RedisCacheOptions, RedisCacheHealth, RedisConnectionOptions } from './redis/redis-cache'
-export { recommendedClientOptions, DEFAULT_COMMAND_TIMEOUT_MS } from './redis/options'
-export { TieredCache } from './tiered/tiered-cache'
-export type { TieredCacheOptions, TierStats } from './tiered/tiered-cache'
-export { RedisInvalidationBus } from './tiered/invalidation-bus'
-export type { InvalidationBus } from './tiered/invalidation-bus'
+// Serialization (RedisCache is in astra-cache/redis, TieredCache in astra-cache/tiered,
+// PrometheusSink in astra-cache/prometheus: this entry loads neither ioredis nor prom-client)
 export { jsonSerializer, msgpackSerializer } from './serializer'
 export type { Serializer, MsgpackSerializerOptions } from './serializer'
 
@@ -39,5 +35,3 @@ export type { SwrStore, RevalidatorOptions } from './facade/swr'
 
 // Metrics
 export type { MetricsSink, MetricsSource, CacheOp } from './contract/metrics'
-export { PrometheusSink, DEFAULT_LATENCY_BUCKETS_MS } from './metrics/prometheus'
-export type { PrometheusSinkOptions } from './metrics/prometheus'

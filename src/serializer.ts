@@ -1,4 +1,5 @@
 import { CacheOptionError, CacheSerializationError, describe } from './errors'
+import { requireOptional } from './optional-dependency'
 
 /**
  * Turns values into bytes and back, for RedisCache and the memory cache's serialized storage.
@@ -101,13 +102,7 @@ export interface MsgpackSerializerOptions {
  * type). msgpackr renames `__proto__` keys to `__proto_`, so decoding is pollution-safe too.
  */
 export function msgpackSerializer(options: MsgpackSerializerOptions = {}): Serializer<any> {
-  let msgpackr: { Packr: new (opts?: Record<string, unknown>) => { pack(v: unknown): Buffer; unpack(b: Buffer): unknown } }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    msgpackr = require('msgpackr')
-  } catch (err) {
-    throw new CacheOptionError('serializer: msgpackSerializer() needs the optional package "msgpackr"; run `npm install msgpackr`', { cause: err })
-  }
+  const msgpackr = requireOptional<{ Packr: new (opts?: Record<string, unknown>) => { pack(v: unknown): Buffer; unpack(b: Buffer): unknown } }>('msgpackr', 'msgpackSerializer()')
   const packr = new msgpackr.Packr({ useRecords: false, moreTypes: true, ...options.packrOptions })
   return Object.freeze({
     serialize(value: unknown): Buffer {

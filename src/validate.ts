@@ -1,3 +1,4 @@
+import { LONG_TTL_SECONDS, ttlStringMs, warnLongTtl } from './duration'
 import { CacheKeyError, CacheOptionError, CacheTtlError, CacheValueError, describe } from './errors'
 
 /** Longest key accepted, in UTF-16 code units. Long enough for any sane key, short enough to bound work per call. */
@@ -30,18 +31,30 @@ export function checkValue(value: unknown): void {
 }
 
 /**
- * Validates a TTL in seconds and returns it in milliseconds; 0 means never expires.
- * `what` names the thing in error messages ("ttl", "defaultTtl").
+ * Validates a TTL, a number of seconds or a duration string ('30s', '5m'), and returns it in
+ * milliseconds; 0 means never expires. `what` names the thing in error messages ("ttl",
+ * "defaultTtl"). A bare number above 30 days gives one process warning (seconds, not ms).
  */
 export function ttlToMs(ttl: unknown, what = 'ttl'): number {
+  if (typeof ttl === 'string') return msOfTtl(ttlStringMs(ttl, what), ttl, what)
   if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
-    throw new CacheTtlError(`${what} must be a number of seconds (0 or Infinity for no expiry), got ${describe(ttl)}`)
+    throw new CacheTtlError(`${what} must be a number of seconds or a duration string such as '5m' (0 or Infinity for no expiry), got ${describe(ttl)}`)
   }
-  if (ttl < 0) throw new CacheTtlError(`${what} must not be negative, got ${ttl}`)
   if (ttl === Infinity) return 0
-  const ms = ttl * 1000
+  if (ttl > LONG_TTL_SECONDS) warnLongTtl(what, ttl)
+  return msOfTtl(ttl * 1000, ttl, what)
+}
+
+/** A TTL option as the cache reports it (seconds; a duration string converted) and in ms. */
+export function ttlOption(ttl: unknown, what: string): { seconds: number; ms: number } {
+  const ms = ttlToMs(ttl, what)
+  return { seconds: typeof ttl === 'number' ? ttl : ms / 1000, ms }
+}
+
+function msOfTtl(ms: number, given: unknown, what: string): number {
+  if (ms < 0) throw new CacheTtlError(`${what} must not be negative, got ${describe(given)}`)
   // A positive TTL that rounds to less than a millisecond still expires: keep it at least 1 ms.
-  return ttl === 0 ? 0 : Math.max(1, Math.round(ms))
+  return ms === 0 ? 0 : Math.max(1, Math.round(ms))
 }
 
 export function checkMaxsize(maxsize: unknown, what = 'maxsize'): number {

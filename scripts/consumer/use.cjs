@@ -1,6 +1,7 @@
 // A CommonJS user of the installed package (run from a project where `astra-cache` is
-// installed or linked, by scripts/consumer/check.js). Requires every subpath of the
-// package's exports map, then uses the memory cache, a decorator and the Keyv store.
+// installed or linked, by scripts/consumer/check.js). Requires the root entry first (it must
+// load neither ioredis nor prom-client), then every subpath of the package's exports map, then
+// uses the memory cache, a decorator and the Keyv store.
 // EXPECT_ENGINE: the engine the memory cache must run on (default native).
 // EXPECT_PACKAGE_DIR: the directory every subpath must resolve into (default: this project's node_modules).
 'use strict'
@@ -11,6 +12,10 @@ const path = require('node:path')
 const expectedEngine = process.env.EXPECT_ENGINE ?? 'native'
 const packageDir = fs.realpathSync(process.env.EXPECT_PACKAGE_DIR ?? path.join(__dirname, 'node_modules', 'astra-cache'))
 const manifest = require('astra-cache/package.json')
+
+const heavy = () => ['ioredis', 'prom-client'].filter((name) => Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`)))
+require('astra-cache')
+assert.deepEqual(heavy(), [], 'the root entry loads neither ioredis nor prom-client')
 
 for (const subpath of Object.keys(manifest.exports)) {
   const specifier = `astra-cache${subpath.slice(1)}`

@@ -2,6 +2,7 @@
 // exports map and checks it is the CommonJS build seen through `import`: the same names,
 // the same objects (one module instance) and the same default export, so the types that
 // `node10` and `bundler` resolution read (the CommonJS ones) describe what `import` gets.
+// The root entry, imported first, must load neither ioredis nor prom-client.
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { InMemoryLRUCache, createCache } from 'astra-cache'
 
 const require = createRequire(import.meta.url)
+const heavy = ['ioredis', 'prom-client'].filter((name) => Object.keys(require.cache).some((f) => f.includes(`${path.sep}node_modules${path.sep}${name}${path.sep}`)))
+assert.deepEqual(heavy, [], 'importing the root entry loads neither ioredis nor prom-client')
 const here = path.dirname(fileURLToPath(import.meta.url))
 const packageDir = fs.realpathSync(process.env.EXPECT_PACKAGE_DIR ?? path.join(here, 'node_modules', 'astra-cache'))
 const manifest = require('astra-cache/package.json')

@@ -4,6 +4,8 @@ import { CacheOptionError, describe } from '../errors'
 import { InMemoryLRUCache } from '../memory/memory-cache'
 import { NullCache } from '../null/null-cache'
 import type { RedisCacheOptions } from '../redis/options'
+import type { RedisCacheSettings } from '../redis/settings'
+import { warnIfDisabledByDefault } from './disabled-warning'
 import { readCacheConfig, type CacheConfig, type Env } from './env'
 
 /** What createCache() accepts beside the environment; every field wins over its variable. */
@@ -11,8 +13,12 @@ export interface CreateCacheOverrides extends Partial<CacheConfig> {
   /** Passed to the backend (metrics label). */
   name?: string
   metricsSink?: MetricsSink
-  /** Extra RedisCache options (client, serializer, fallback, failOpen...) for the redis backend. */
-  redis?: Partial<RedisCacheOptions>
+  /**
+   * Extra RedisCache options (serializer, fallback, failOpen, client, redisOptions...) for the
+   * redis backend. `client` (an ioredis Redis or Cluster) and `redisOptions` (ioredis options)
+   * are typed loosely here so this entry's types never name ioredis; RedisCache checks them.
+   */
+  redis?: RedisCacheSettings & { client?: object; redisOptions?: object }
 }
 
 /**
@@ -21,16 +27,24 @@ export interface CreateCacheOverrides extends Partial<CacheConfig> {
  * environment (handy in tests and for options no variable carries, like metricsSink).
  */
 export function createCache(env: Env = process.env, overrides: CreateCacheOverrides = {}): Cache {
+  return buildCache(env, overrides, 'the cache createCache() built')
+}
+
+/** createCache(), with `who` naming the cache in the disabled-by-default warning. */
+export function buildCache(env: Env, overrides: CreateCacheOverrides, who: string): Cache {
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new CacheOptionError(`createCache overrides must be an object, got ${describe(overrides)}`)
   }
   const { name, metricsSink, redis, ...configOverrides } = overrides
   const config: CacheConfig = { ...readCacheConfig(env), ...withoutUndefined(configOverrides) }
-  if (!config.enabled) return new NullCache(name === undefined ? {} : { name })
+  if (!config.enabled) {
+    warnIfDisabledByDefault(env, configOverrides.enabled, who)
+    return new NullCache(name === undefined ? {} : { name })
+  }
   if (config.backend === 'memory') {
     return new InMemoryLRUCache({
       maxsize: config.maxsize,
-      defaultTtl: config.ttlSeconds,
+      defaultTtl: inSeconds(config.ttlSeconds),
       engine: config.engine,
       policy: config.policy,
       ...(name === undefined ? {} : { name }),
@@ -41,16 +55,21 @@ export function createCache(env: Env = process.env, overrides: CreateCacheOverri
     // Loaded on demand so memory-only users never load ioredis.
     const { RedisCache } = require('../redis/redis-cache') as typeof import('../redis/redis-cache')
     return new RedisCache({
-      ...redis,
+      ...(redis as RedisCacheOptions),
       redisUrl: config.redisUrl,
       keyPrefix: config.keyPrefix,
-      defaultTtl: config.ttlSeconds,
+      defaultTtl: inSeconds(config.ttlSeconds),
       ...(config.redisCommandTimeoutMs === undefined ? {} : { commandTimeoutMs: config.redisCommandTimeoutMs }),
       ...(name === undefined ? {} : { name }),
       ...(metricsSink === undefined ? {} : { metricsSink }),
     })
   }
   throw new CacheOptionError(`backend must be "memory" or "redis", got ${describe(config.backend)}`)
+}
+
+/** ttlSeconds as a duration that says its unit: a variable named in seconds needs no long-TTL warning. */
+function inSeconds(seconds: number): number | string {
+  return Number.isFinite(seconds) ? `${seconds}s` : seconds
 }
 
 function withoutUndefined<T extends object>(object: T): Partial<T> {

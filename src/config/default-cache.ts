@@ -5,7 +5,7 @@
 import type { Cache } from '../contract/cache'
 import { hasMethods } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
-import { createCache } from './create-cache'
+import { buildCache } from './create-cache'
 
 let defaultCache: Cache | undefined
 
@@ -22,6 +22,6 @@ export function setDefaultCache(cache: Cache | undefined): void {
 
 /** The process default cache; created from process.env by createCache() on first use. */
 export function getDefaultCache(): Cache {
-  if (defaultCache === undefined) defaultCache = createCache()
+  if (defaultCache === undefined) defaultCache = buildCache(process.env, {}, 'the default cache (used by cached() and cacheInvalidate() without a `cache` option)')
   return defaultCache
 }

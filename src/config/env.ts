@@ -4,6 +4,7 @@
  * typo fails at startup rather than on the day caching is switched on.
  */
 import type { PolicyName } from '../memory/policies/policy'
+import { durationStringMs } from '../duration'
 import { CacheConfigError, describe } from '../errors'
 import { ENGINE_ENV_VAR, type EngineChoice } from '../native'
 import { redactUrl } from '../redis/redact'
@@ -121,17 +122,26 @@ function parseMaxsize(value: string): number {
 }
 
 function parseTtl(value: string): number {
-  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN
-  if (!Number.isFinite(n)) throw invalid('CACHE_TTL_SECONDS', value, 'a non-negative number of seconds (fractions allowed; 0 = no expiry)')
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : durationOf(value) / 1000
+  if (!Number.isFinite(n) || n < 0) throw invalid('CACHE_TTL_SECONDS', value, "a non-negative number of seconds (fractions allowed; 0 = no expiry) or a duration such as '5m'")
   return n
 }
 
 function parseTimeout(value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN
+  const n = /^\d+$/.test(value) ? Number(value) : durationOf(value)
   if (!Number.isSafeInteger(n) || n < 1 || n > MAX_TIMEOUT_MS) {
-    throw invalid('CACHE_REDIS_COMMAND_TIMEOUT_MS', value, `an integer number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`)
+    throw invalid('CACHE_REDIS_COMMAND_TIMEOUT_MS', value, `an integer number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or a duration such as '2s'`)
   }
   return n
+}
+
+/** A duration string's milliseconds, NaN when it is not one (the caller's message names the variable). */
+function durationOf(value: string): number {
+  try {
+    return durationStringMs(value, 'duration')
+  } catch {
+    return NaN
+  }
 }
 
 function parseRedisUrl(value: string): string {

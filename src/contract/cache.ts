@@ -1,13 +1,15 @@
+import type { Duration } from '../duration'
+
 /**
  * The contract every cache implements (memory, Redis, tiered, null, or your own). TTLs are
- * seconds: fractions allowed, 0 or Infinity = never expires, omitted = the cache's defaultTtl.
+ * seconds or duration strings ('30s', '5m'; see duration.ts): fractions allowed, 0 or Infinity = never expires, omitted = the cache's defaultTtl.
  */
 export interface Cache<V = unknown> {
   /** Metrics label; default per backend ('memory', 'redis', ...). */
   readonly name: string
   get(key: string): Promise<V | undefined>
-  /** ttl in seconds (fractions allowed); omitted: the cache's defaultTtl; 0 or Infinity: never expires. */
-  set(key: string, value: V, ttl?: number): Promise<void>
+  /** ttl in seconds (fractions allowed) or a duration string; omitted: the cache's defaultTtl; 0 or Infinity: never expires. */
+  set(key: string, value: V, ttl?: Duration): Promise<void>
   /** true when something was removed. */
   invalidate(key: string): Promise<boolean>
   /** Removes this cache's entries only. */
@@ -16,7 +18,7 @@ export interface Cache<V = unknown> {
   /** Releases native memory / connections; any later use rejects with ERR_CACHE_CLOSED. */
   close(): Promise<void>
   getMany(keys: readonly string[]): Promise<(V | undefined)[]>
-  setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
+  setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void>
   has(key: string): Promise<boolean>
   /**
    * Returns the cached value, or runs `load` once for concurrent callers of one key and caches
@@ -28,17 +30,17 @@ export interface Cache<V = unknown> {
 /** What getOrSet (and cached()) call on a miss. Its `undefined` result is returned, never stored. */
 export type Loader<V> = () => Promise<V> | V
 
-/** The third argument of getOrSet: a ttl in seconds, or this object. */
+/** The third argument of getOrSet: a ttl (seconds or a duration string), or this object. */
 export interface GetOrSetOptions {
-  /** Seconds the value is fresh; default: the cache's defaultTtl. 0 or Infinity: never expires. */
-  ttl?: number
-  /** Seconds after `ttl` during which the old value is still returned while one refresh runs in the background. */
-  staleTtl?: number
-  /** Seconds after `ttl` during which the old value is returned when the loader fails (its error goes to the 'error' event). */
-  grace?: number
+  /** Seconds (or a duration string, '5m') the value is fresh; default: the cache's defaultTtl. 0 or Infinity: never expires. */
+  ttl?: Duration
+  /** Seconds (or a duration string) after `ttl` during which the old value is still returned while one refresh runs in the background. */
+  staleTtl?: Duration
+  /** Seconds (or a duration string) after `ttl` during which the old value is returned when the loader fails (its error goes to the 'error' event). */
+  grace?: Duration
 }
 
-export type TtlOrOptions = number | GetOrSetOptions
+export type TtlOrOptions = Duration | GetOrSetOptions
 
 export interface CacheStatsFields {
   hits: number

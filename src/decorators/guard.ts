@@ -2,6 +2,7 @@
  * Cache calls made for a decorated function: each bounded in time, its failure reported to
  * onError (or one process warning), never thrown: the function runs, its result is returned.
  */
+import { withMilliseconds } from '../duration'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, CacheUnavailableError, describe } from '../errors'
 import { failureCount, hasMethods, rawReader } from '../contract/capabilities'
@@ -103,7 +104,7 @@ export function commonSettings(options: unknown, what: string, known: readonly s
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (known: ${known.join(', ')})`)
   }
-  const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = options as CommonOptions
+  const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = withMilliseconds(options as CommonOptions, ['timeoutMs'], what)
   if (cache !== undefined && !hasMethods(cache, ['get', 'set', 'invalidate'])) throw new CacheOptionError(`${what} cache must be a Cache, got ${describe(cache)}`)
   if (typeof prefix !== 'string') throw new CacheOptionError(`${what} prefix must be a string, got ${describe(prefix)}`)
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || (timeoutMs !== Infinity && timeoutMs > 2 ** 31 - 1)) {

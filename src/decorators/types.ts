@@ -1,5 +1,6 @@
 /** The public types of cached() and cacheInvalidate(). */
 import type { Cache } from '../contract/cache'
+import type { Duration } from '../duration'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyFunction = (this: any, ...args: any[]) => any
@@ -47,8 +48,8 @@ export interface CommonOptions {
   cache?: Cache
   /** Prepended as `${prefix}:` to every key (default keys and keyFn keys alike). */
   prefix?: string
-  /** Longest wait for one cache operation, in ms, before the call goes on without it. Default 1000; Infinity = no bound. */
-  timeoutMs?: number
+  /** Longest wait for one cache operation, in ms (or a duration string, '2s'), before the call goes on without it. Default 1000; Infinity = no bound. */
+  timeoutMs?: Duration
   /** Called for each cache failure. Default: one process warning (code ASTRA_CACHE_DECORATOR) per decorated function. */
   onError?: CacheFailureHandler
 }
@@ -56,12 +57,12 @@ export interface CommonOptions {
 export interface CachedOptions<K extends AnyKeyFn<string> | undefined = undefined> extends CommonOptions {
   /** Builds the key from the call's arguments (`this` is the call's `this`). Default: name + stable encoding of the arguments. */
   keyFn?: K
-  /** Seconds; default: the cache's defaultTtl. 0 or Infinity: never expires. */
-  ttl?: number
+  /** Seconds (or a duration string, '5m'); default: the cache's defaultTtl. 0 or Infinity: never expires. */
+  ttl?: Duration
   /** Seconds after `ttl` during which the old result is returned while one background call refreshes it (see docs/tiered.md). */
-  staleTtl?: number
+  staleTtl?: Duration
   /** Seconds after `ttl` during which the old result is returned when the function rejects. */
-  grace?: number
+  grace?: Duration
 }
 
 export interface CacheInvalidateOptions<K extends AnyKeyFn<string | readonly string[]>> extends CommonOptions {

@@ -1,3 +1,4 @@
+import type { Duration } from '../duration'
 import { rawGet, rawGetMany } from '../contract/capabilities'
 import { CacheOptionError } from '../errors'
 import { checkValue, ttlToMs } from '../validate'
@@ -46,7 +47,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
   /** A read's answer as the caller gets it (one arrow per cache: no closure per untimed call). */
   private readonly served = (raw: unknown): V | undefined => this.lookups.served(raw)
 
-  set(key: string, value: V, ttl?: number): Promise<void> {
+  set(key: string, value: V, ttl?: Duration): Promise<void> {
     try {
       this.checkKey(key)
       checkValue(value)
@@ -99,7 +100,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
     }
   }
 
-  setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+  setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void> {
     try {
       const ttls = this.checkEntries(entries)
       if (ttls.length === 0) return Promise.resolve()

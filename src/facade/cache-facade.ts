@@ -15,6 +15,7 @@
  * one promise and no closure; AsyncStoreFacade chains on an asynchronous store's promise (Redis,
  * tiers) without async layers of its own. Both go through the checks, counting and timing here.
  */
+import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
 import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
@@ -44,7 +45,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   readonly name: string
   /** The store this cache serves (its backend). */
   protected readonly store: Store<V>
-  private readonly sync: boolean
+  private readonly answersAtOnce: boolean
   private readonly wellFormedKeys: boolean
   private readonly keepsNothing: boolean
   protected readonly lookups: Lookups<V>
@@ -56,7 +57,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private readonly sink: MetricsSink | undefined
   private readonly sampler: LatencySampler
   /** Some operations are timed (a sink that observes latency): else the hot path skips the sampler. */
-  private readonly timing: boolean
+  protected readonly timing: boolean
   private readonly warningCode: string
   private readonly errors: Record<string, number> = Object.create(null)
   private failures = 0
@@ -69,7 +70,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.name = settings.name
     this.store = store
     const traits = store.traits
-    this.sync = traits.sync
+    this.answersAtOnce = traits.sync
     this.wellFormedKeys = traits.wellFormedKeys
     this.keepsNothing = traits.keepsNothing === true
     this.lookups = new Lookups<V>(traits.countsLookups, traits.sharedEnvelopes, settings.clock)
@@ -87,12 +88,12 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   // The operations, answered by the subclass for its kind of store (sync-store-facade.ts,
   // async-store-facade.ts) through the checks, counting and timing of this class.
   abstract get(key: string): Promise<V | undefined>
-  abstract set(key: string, value: V, ttl?: number): Promise<void>
+  abstract set(key: string, value: V, ttl?: Duration): Promise<void>
   abstract invalidate(key: string): Promise<boolean>
   abstract has(key: string): Promise<boolean>
   abstract clear(): Promise<void>
   abstract getMany(keys: readonly string[]): Promise<(V | undefined)[]>
-  abstract setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
+  abstract setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void>
 
   /**
    * The cached value, or `load()`'s result stored with the ttl. Concurrent callers of one key in
@@ -200,7 +201,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
-  protected checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
+  protected checkEntries(entries: readonly (readonly [string, V, Duration?])[]): number[] {
     this.assertOpen()
     return checkEntries(entries, this.defaultTtlMs, this.wellFormedKeys)
   }
@@ -221,7 +222,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** getOrSet's view of the store: counted lookups, and writes that report instead of throwing. */
   private loader(): LoadStore {
     return (this.loadStore ??= {
-      sync: this.sync,
+      sync: this.answersAtOnce,
       read: (key, failure) => this.store.get(key, failure),
       write: (key, value, ttlMs, origin) => this.fill(key, value, ttlMs ?? this.defaultTtlMs, origin),
       lookedUp: (found, hit) => this.lookups.judged(found, hit),
@@ -233,7 +234,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     if (this.closed) return
     try {
       const written = this.store.set(key, value, ttlMs, origin)
-      if (!this.sync) return (written as Promise<void>).catch((err: unknown) => this.reportError(err, 'set'))
+      if (!this.answersAtOnce) return (written as Promise<void>).catch((err: unknown) => this.reportError(err, 'set'))
     } catch (err) {
       this.reportError(err, 'set')
     }

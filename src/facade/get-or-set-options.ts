@@ -19,9 +19,9 @@ const PLAIN: ResolvedGetOrSetOptions = Object.freeze({ ttlMs: undefined, staleMs
 /** Validates getOrSet's third argument (seconds or { ttl, staleTtl, grace }); errors name the option and value. */
 export function resolveGetOrSetOptions(arg: TtlOrOptions | undefined | unknown, what = 'getOrSet'): ResolvedGetOrSetOptions {
   if (arg === undefined) return PLAIN
-  if (typeof arg === 'number') return { ttlMs: ttlToMs(arg, 'ttl'), staleMs: 0, graceMs: 0, swr: false }
+  if (typeof arg === 'number' || typeof arg === 'string') return { ttlMs: ttlToMs(arg, 'ttl'), staleMs: 0, graceMs: 0, swr: false }
   if (arg === null || typeof arg !== 'object' || Array.isArray(arg)) {
-    throw new CacheOptionError(`${what} expects a ttl in seconds or an options object { ttl, staleTtl, grace }, got ${describe(arg)}`)
+    throw new CacheOptionError(`${what} expects a ttl (seconds or a duration string) or an options object { ttl, staleTtl, grace }, got ${describe(arg)}`)
   }
   for (const key of Object.keys(arg)) {
     if (!KNOWN.has(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (expected ttl, staleTtl, grace)`)

@@ -39,6 +39,11 @@ export class Lookups<V> {
     return value
   }
 
+  /** What a read shows the caller, counting nothing (peek). */
+  visible(raw: unknown): V | undefined {
+    return this.envelopes && isEnvelope(raw) ? (raw.f === 0 || this.clock() < raw.f ? (raw.v as V) : undefined) : (raw as V | undefined)
+  }
+
   servedAll(raws: unknown[]): (V | undefined)[] {
     for (let i = 0; i < raws.length; i++) raws[i] = this.served(raws[i])
     return raws as (V | undefined)[]

@@ -84,7 +84,10 @@ interface StoreOperations<V, Sync extends boolean> {
 type Answer<Sync extends boolean, T> = Sync extends true ? T : Promise<T>
 
 /** A store that answers at once (traits.sync true): the memory engine. */
-export interface SyncStore<V = unknown> extends StoreBase, StoreOperations<V, true> {}
+export interface SyncStore<V = unknown> extends StoreBase, StoreOperations<V, true> {
+  /** The stored value (envelopes included) of a live entry, without counters or recency change (the sync face's peek). */
+  peek(key: string): unknown
+}
 
 /** A store that answers with promises (traits.sync false). */
 export interface AsyncStore<V = unknown> extends StoreBase, StoreOperations<V, false> {

@@ -1,6 +1,8 @@
+import type { Duration } from '../duration'
 import { rawGet, rawGetMany } from '../contract/capabilities'
+import type { SyncCache } from '../contract/sync-cache'
 import { CacheOptionError } from '../errors'
-import { checkValue, ttlToMs } from '../validate'
+import { checkValue, MAX_KEY_LENGTH, ttlToMs } from '../validate'
 import { CacheFacade, type FacadeSettings } from './cache-facade'
 import { OP } from './latency-sampler'
 import type { SyncStore } from './store'
@@ -11,16 +13,51 @@ const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getM
 /**
  * The facade over a store that answers at once (the memory engine). Each operation is an async
  * method that never suspends (one that may is slower even when it does not): the hit path is
- * the method's own promise, no closure. The `*Now` bodies are what a synchronous face of the
- * cache would call after the same checks.
+ * the method's own promise, no closure. `sync` is the synchronous face: the same checks, then
+ * the same `*Now` bodies (counters, metrics), answered at once.
  */
 export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private readonly now: SyncStore<V>
+  /** The synchronous face: get, set, has, peek, delete answered at once (see SyncCache). */
+  readonly sync: SyncCache<V>
+  private open = true
 
   protected constructor(store: SyncStore<V>, settings: FacadeSettings) {
     if (!store.traits.sync) throw new CacheOptionError(`${settings.name}: SyncStoreFacade needs a store that answers synchronously`)
     super(store, settings)
     this.now = store
+    this.sync = Object.freeze<SyncCache<V>>({
+      get: (key) => {
+        // checkKey's tests inline (a memory store takes any string), the full check only to throw;
+        // untimed and without envelopes, getNow is the store's get itself.
+        if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !this.open) this.checkKey(key)
+        return this.passThrough && !this.timing ? (store.get(key) as V | undefined) : this.getNow(key)
+      },
+      set: (key, value, ttl) => {
+        this.checkKey(key)
+        checkValue(value)
+        this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
+      },
+      has: (key) => {
+        this.checkKey(key)
+        return this.hasNow(key)
+      },
+      peek: (key) => {
+        this.checkKey(key)
+        return this.peekNow(key)
+      },
+      delete: (key) => {
+        this.checkKey(key)
+        return this.invalidateNow(key)
+      },
+    })
+  }
+
+  /** Closing is seen by the sync face through this field of its own, read with the key checks. */
+  override close(): Promise<void> {
+    const closing = super.close()
+    this.open = false
+    return closing
   }
 
   async get(key: string): Promise<V | undefined> {
@@ -28,7 +65,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return this.getNow(key)
   }
 
-  async set(key: string, value: V, ttl?: number): Promise<void> {
+  async set(key: string, value: V, ttl?: Duration): Promise<void> {
     this.checkKey(key)
     checkValue(value)
     this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
@@ -54,7 +91,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return keys.length === 0 ? [] : this.getManyNow(keys)
   }
 
-  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+  async setMany(entries: readonly (readonly [string, V, Duration?])[]): Promise<void> {
     const ttls = this.checkEntries(entries)
     if (ttls.length > 0) this.setManyNow(entries, ttls)
   }
@@ -90,6 +127,12 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     this.end(SET, started)
   }
 
+  /** No counters, no recency, no latency sample (not an operation of the Cache contract). */
+  private peekNow(key: string): V | undefined {
+    const raw = this.now.peek(key)
+    return this.passThrough ? (raw as V | undefined) : this.lookups.visible(raw)
+  }
+
   private invalidateNow(key: string): boolean {
     const started = this.start(INVALIDATE)
     const removed = this.now.delete(key)
@@ -119,7 +162,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     return values
   }
 
-  private setManyNow(entries: readonly (readonly [string, V, number?])[], ttls: readonly number[]): void {
+  private setManyNow(entries: readonly (readonly [string, V, Duration?])[], ttls: readonly number[]): void {
     const started = this.start(SET_MANY)
     this.now.setMany(entries, ttls)
     this.end(SET_MANY, started)

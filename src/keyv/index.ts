@@ -13,6 +13,7 @@
  * replaces the generation (old entries become unreachable and age out by TTL or LRU).
  * Operations on one namespace take effect in the order they were issued, awaited or not.
  */
+import { LONG_TTL_SECONDS } from '../duration'
 import { EventEmitter } from 'node:events'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
@@ -136,8 +137,10 @@ function physicalKeys(namespace: string, generation: string): (key: string) => s
   return (key) => (key.startsWith(prefix) ? `${namespace}:~${generation}:${key.slice(prefix.length)}` : key)
 }
 
-function ttlSeconds(ttl: unknown): number {
-  return typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 ? ttl / 1000 : 0
+function ttlSeconds(ttl: unknown): number | string {
+  if (!(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0)) return 0
+  // Keyv's unit is explicit (ms): a long TTL goes as a duration string, so no long-TTL warning.
+  return ttl > LONG_TTL_SECONDS * 1000 ? `${ttl}ms` : ttl / 1000
 }
 
 export default KeyvAstraStore

@@ -3,7 +3,8 @@ import { SyncStoreFacade } from '../facade/sync-store-facade'
 import { checkMetricsSink } from '../facade/latency-sampler'
 import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError } from '../errors'
-import { checkClock, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlToMs } from '../validate'
+import type { Duration } from '../duration'
+import { checkClock, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
 import { createEngine, type EngineChoice } from './engine-choice'
@@ -18,8 +19,8 @@ export type { EngineChoice }
 export interface InMemoryLRUCacheOptions {
   /** Most entries held; the least recently used is evicted beyond it. Default 1024. */
   maxsize?: number
-  /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
-  defaultTtl?: number
+  /** Seconds (or a duration string, '5m') an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
+  defaultTtl?: Duration
   /** Receives the cache's metrics (counters are pulled at scrape time). */
   metricsSink?: MetricsSink
   /** Metrics label. Default 'memory'. */
@@ -55,6 +56,7 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
   /** The engine actually serving this cache. */
   readonly engine: 'native' | 'js'
   readonly maxsize: number
+  /** Seconds (a duration string given as the option is converted). */
   readonly defaultTtl: number
   /** Where values live: 'reference' (JS heap) or 'serialized' (Rust memory). */
   readonly storage: StorageChoice
@@ -96,8 +98,7 @@ function resolveMemoryOptions(options: InMemoryLRUCacheOptions) {
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown InMemoryLRUCache option "${key}"`)
   }
   const maxsize = checkMaxsize(orDefault(options.maxsize, 1024))
-  const defaultTtl = orDefault(options.defaultTtl, 60)
-  const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
+  const { seconds: defaultTtl, ms: defaultTtlMs } = ttlOption(orDefault(options.defaultTtl, 60), 'defaultTtl')
   const name = checkName(orDefault(options.name, 'memory'))
   // A shared cache's threads have different performance.now() origins: wall time for stale-while-revalidate envelopes.
   const clock = checkClock(options.clock) ?? ((options as { [SHARED_SPEC]?: unknown })[SHARED_SPEC] ? Date.now : coarseClock)

@@ -42,6 +42,10 @@ export class MemoryStore<V> implements SyncStore<V> {
     return this.engine.delete(key)
   }
 
+  peek(key: string): V | undefined {
+    return this.engine.peek(key)
+  }
+
   has(key: string): boolean {
     return this.engine.has(key)
   }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } from 'prom-client'
+import type { Metric, Registry, RegistryContentType } from 'prom-client'
 import { CacheOptionError } from '../errors'
 import { LatencyHistogram } from './latency-histogram'
 import type { MetricsSource } from '../contract/metrics'
@@ -82,8 +82,10 @@ export class CacheMetricSet {
   private readonly lastRead = new WeakMap<MetricsSource, Totals>()
   private snapshotCache: Map<string, Totals & { live: boolean }> | undefined
 
-  constructor(prefix: string) {
+  /** @param prom the prom-client module (PrometheusSink loads it). */
+  constructor(prefix: string, prom: typeof import('prom-client')) {
     const set = this
+    const { Counter, Gauge } = prom
     const counter = (name: string, help: string, field: CounterField) =>
       new Counter({
         name: `${prefix}${name}`,

@@ -1,5 +1,6 @@
-import { register as globalRegister, type Registry, type RegistryContentType } from 'prom-client'
+import type { Registry, RegistryContentType } from 'prom-client'
 import { CacheOptionError, describe } from '../errors'
+import { requireOptional } from '../optional-dependency'
 import { checkOptionsObject } from '../validate'
 import { CacheMetricSet } from './cache-metric-set'
 import type { CacheOp, MetricsSink, MetricsSource } from '../contract/metrics'
@@ -26,14 +27,14 @@ const METRIC_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/
 /** One metric set per registry and prefix, shared by every sink on them. */
 const setsByRegistry = new WeakMap<AnyRegistry, Map<string, CacheMetricSet>>()
 
-function metricSetFor(registry: AnyRegistry, prefix: string): CacheMetricSet {
+function metricSetFor(registry: AnyRegistry, prefix: string, prom: typeof import('prom-client')): CacheMetricSet {
   let byPrefix = setsByRegistry.get(registry)
   if (byPrefix === undefined) {
     byPrefix = new Map()
     setsByRegistry.set(registry, byPrefix)
   }
   let set = byPrefix.get(prefix)
-  if (set === undefined) set = new CacheMetricSet(prefix)
+  if (set === undefined) set = new CacheMetricSet(prefix, prom)
   // Registers (again, if the registry was cleared since) or throws on a name conflict.
   set.registerOn(registry)
   byPrefix.set(prefix, set)
@@ -61,7 +62,9 @@ export class PrometheusSink implements MetricsSink {
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown PrometheusSink option "${key}"`)
     }
-    const registry: AnyRegistry = options.registry ?? globalRegister
+    // Loaded here, not at import: a package that never builds a sink never loads prom-client.
+    const prom = requireOptional<typeof import('prom-client')>('prom-client', 'PrometheusSink')
+    const registry: AnyRegistry = options.registry ?? prom.register
     if (
       registry === null ||
       typeof registry !== 'object' ||
@@ -81,7 +84,7 @@ export class PrometheusSink implements MetricsSink {
     this.registry = registry
     this.latencySampleRate = rate
     this.prefix = prefix
-    this.metrics = metricSetFor(registry, prefix)
+    this.metrics = metricSetFor(registry, prefix, prom)
   }
 
   /** Starts exporting `source`'s counters. Attaching one source twice counts it once. */

@@ -12,8 +12,8 @@
  */
 // Imported, not the global: the global `performance` is a lazy getter, paid on every call.
 import { performance } from 'node:perf_hooks'
-import { Command, type Cluster, type Redis } from 'ioredis'
-import type { Client, RedisConnection } from './connection'
+import type { Cluster, Command, Redis } from 'ioredis'
+import { ioredis, type Client, type RedisConnection } from './connection'
 import { Deadlines, type Deadline } from './deadlines'
 import { groupBySlot } from './key-slot'
 import { scanAndUnlink, unlinkKeys } from './unlink'
@@ -37,6 +37,8 @@ export class RedisCommands {
   private readonly client: Client
   /** Hot-path commands are built here (see the top of this file). */
   private readonly direct: boolean
+  /** ioredis' Command class (the package is loaded by the time a connection exists). */
+  private readonly Command: typeof Command
 
   /**
    * @param strings GET replies as strings (the JSON serializer reads them: no Buffer round trip)
@@ -50,6 +52,7 @@ export class RedisCommands {
   ) {
     this.deadlines = new Deadlines(Math.min(50, Math.max(1, Math.floor(timeoutMs / 10))))
     this.client = connection.client
+    this.Command = ioredis().Command
     const options = (this.client as Redis).options
     this.direct = !connection.isCluster && !options.keyPrefix && !options.showFriendlyErrorStack && !options.enableAutoPipelining
   }
@@ -58,7 +61,7 @@ export class RedisCommands {
   get<T>(fullKey: string, onReply: (bytes: string | Buffer | null) => T, onFailure: (err: unknown) => T | Promise<T>): Promise<T> {
     const client = this.client
     if (client.status !== 'ready') return this.whenReady((c) => this.getVia(c, fullKey)).then(onReply, onFailure)
-    if (this.direct) return this.send(new Command('get', [fullKey], this.strings ? GET_STRING : GET_BUFFER), onReply, onFailure)
+    if (this.direct) return this.send(new this.Command('get', [fullKey], this.strings ? GET_STRING : GET_BUFFER), onReply, onFailure)
     return this.deadlines.track(this.getVia(client, fullKey), this.timeoutMs, this.onSuccess).then(onReply, onFailure)
   }
 
@@ -70,7 +73,7 @@ export class RedisCommands {
   set<T>(fullKey: string, payload: Buffer | string, ttlMs: number, onReply: () => T, onFailure: (err: unknown) => T | Promise<T>): Promise<T> {
     const client = this.client
     if (client.status === 'ready' && this.direct) {
-      return this.send(new Command('set', ttlMs > 0 ? [fullKey, payload, 'PX', ttlMs] : [fullKey, payload], NO_OPTIONS), onReply, onFailure)
+      return this.send(new this.Command('set', ttlMs > 0 ? [fullKey, payload, 'PX', ttlMs] : [fullKey, payload], NO_OPTIONS), onReply, onFailure)
     }
     return this.run((c) => (ttlMs > 0 ? c.set(fullKey, payload, 'PX', ttlMs) : c.set(fullKey, payload))).then(onReply, onFailure)
   }

@@ -1,9 +1,15 @@
-import { Redis, type Cluster, type RedisOptions } from 'ioredis'
+import type { Cluster, Redis, RedisOptions } from 'ioredis'
+import { requireOptional } from '../optional-dependency'
 import { ownClientOptions, type ResolvedRedisCacheOptions } from './options'
 import { isSentinelUrl } from './sentinel'
 import { withTimeout } from './timeout'
 
 export type Client = Redis | Cluster
+
+/** The ioredis module, loaded when the first client is made (a CacheDependencyError when it is not installed). */
+export function ioredis(): typeof import('ioredis') {
+  return requireOptional<typeof import('ioredis')>('ioredis', 'RedisCache')
+}
 
 /** How a RedisCache that made its own client connects (see connectionOptions()). */
 export interface RedisConnectionOptions {
@@ -46,6 +52,7 @@ export class RedisConnection {
       this.ownsClient = false
     } else {
       const clientOptions = ownClientOptions(o.commandTimeoutMs, o.redisOptions)
+      const { Redis } = ioredis()
       // A Sentinel URL is already in the options (ioredis cannot parse it).
       this.#client = isSentinelUrl(o.redisUrl) ? new Redis(clientOptions) : new Redis(o.redisUrl, clientOptions)
       this.#made = { redisUrl: o.redisUrl, redisOptions: o.redisOptions, commandTimeoutMs: o.commandTimeoutMs }

@@ -5,64 +5,24 @@ import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
 import { checkMetricsSink } from '../facade/latency-sampler'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
+import { withMilliseconds } from '../duration'
+import { checkClock, checkName, checkOptionsObject, ttlOption } from '../validate'
 import { redactUrl } from './redact'
+import type { RedisCacheSettings } from './settings'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
 
-export interface RedisCacheOptions<V = unknown> {
-  /**
-   * redis:// or rediss:// (TLS) URL, with optional `user:password@` and `/db`, or a Sentinel URL
-   * `redis+sentinel://[user:password@]host:port[,host:port...]/mastername[/db]` (see sentinel.ts).
-   * Default 'redis://localhost:6379'. Ignored when `client` is given.
-   */
-  redisUrl?: string
-  /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
-  defaultTtl?: number
-  /** Prepended to every key; clear() removes only keys under it. Default 'astra:cache:'. */
-  keyPrefix?: string
+export type { RedisCacheSettings }
+
+/** RedisCache's options: the settings (settings.ts) and the ioredis-typed ones. */
+export interface RedisCacheOptions<V = unknown> extends RedisCacheSettings<V> {
   /** An existing ioredis Redis or Cluster. Not closed by close(). Must not have ioredis' own keyPrefix set. */
   client?: Redis | Cluster
-  /** Default: JSON (see jsonSerializer). */
-  serializer?: Serializer<V>
-  /** Upper bound for every Redis command, in ms. Default 500. */
-  commandTimeoutMs?: number
-  /**
-   * Serves reads (and takes writes) while Redis is unreachable. Default: an InMemoryLRUCache of
-   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`, made on first use (none
-   * inside a TieredCache: its L1 serves then). `false`: no fallback, reads miss.
-   */
-  fallback?: Cache<V> | false
-  /** Entries in the default fallback. Default 1000. */
-  fallbackMaxsize?: number
-  /** Longest TTL in seconds of an entry written to the fallback. Default 5. */
-  fallbackTtl?: number
-  /** true (default): Redis failures never reject a call. false: they reject with CacheUnavailableError. */
-  failOpen?: boolean
-  /** Metrics label. Default 'redis'. */
-  name?: string
-  metricsSink?: MetricsSink
-  /** Consecutive failures that open the circuit breaker. Default 5. */
-  breakerThreshold?: number
-  /** ms the breaker stays open before probing Redis with PING; doubles per failed probe. Default 1000. */
-  breakerOpenMs?: number
-  /** Upper bound of the doubled probe delay, in ms. Default 10000. */
-  breakerMaxOpenMs?: number
-  /** Invalidations kept for replay while Redis is unreachable; beyond it the oldest are dropped. Default 10000. */
-  invalidationQueueSize?: number
-  /** Keys per SCAN COUNT / UNLINK batch in clear() and replay. Default 500. */
-  batchSize?: number
   /**
    * Extra ioredis options for the client RedisCache creates (e.g. `tls: { ca }`, `retryStrategy`).
    * `commandTimeout`, `enableOfflineQueue`, `maxRetriesPerRequest` and
    * `autoResendUnfulfilledCommands` are set by RedisCache; `keyPrefix` is refused.
    */
   redisOptions?: RedisOptions
-  /**
-   * ms clock for the timestamps of stale-while-revalidate envelopes (getOrSet with staleTtl or
-   * grace). Default Date.now: envelopes in Redis are read by other processes, so keep wall time
-   * in production; tests inject a fake one. Redis' own PX expiry always runs in real time.
-   */
-  clock?: () => number
 }
 
 export interface ResolvedRedisCacheOptions<V> {
@@ -141,15 +101,14 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
 
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
-  const options = (input ?? {}) as Record<string, unknown>
+  const options = withMilliseconds((input ?? {}) as Record<string, unknown>, ['commandTimeoutMs', 'breakerOpenMs', 'breakerMaxOpenMs'])
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown RedisCache option "${key}"`)
   }
   const redisUrl = (options.redisUrl ?? 'redis://localhost:6379') as string
   const sentinel = isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl) : undefined
   const credentials = sentinel ?? parseUrl(redisUrl)
-  const defaultTtl = (options.defaultTtl ?? 60) as number
-  const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
+  const { seconds: defaultTtl, ms: defaultTtlMs } = ttlOption(options.defaultTtl ?? 60, 'defaultTtl')
 
   const keyPrefix = options.keyPrefix ?? 'astra:cache:'
   if (typeof keyPrefix !== 'string') throw new CacheOptionError(`keyPrefix must be a string, got ${describe(keyPrefix)}`)
@@ -174,8 +133,8 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     throw new CacheOptionError(`fallback must be a Cache (e.g. an InMemoryLRUCache) or false, got ${describe(fallback)}`)
   }
   const fallbackMaxsize = intOption(options, 'fallbackMaxsize', 1000, 1, 2 ** 30)
-  const fallbackTtl = (options.fallbackTtl ?? 5) as number
-  if (ttlToMs(fallbackTtl, 'fallbackTtl') === 0) {
+  const { seconds: fallbackTtl, ms: fallbackTtlMs } = ttlOption(options.fallbackTtl ?? 5, 'fallbackTtl')
+  if (fallbackTtlMs === 0) {
     throw new CacheOptionError(`fallbackTtl must be a positive finite number of seconds, got ${describe(fallbackTtl)}`)
   }
 

@@ -1,3 +1,4 @@
+import type { Duration } from '../duration'
 import { inspect } from 'node:util'
 import { joinTier } from '../contract/capabilities'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
@@ -82,7 +83,7 @@ export class RedisCache<V = unknown> extends AsyncStoreFacade<V> {
    * of this key is pending); with failOpen false those reject. The fallback is never used: the
    * answer must be Redis' own.
    */
-  async setIfAbsent(key: string, value: V, ttl?: number): Promise<V | undefined> {
+  async setIfAbsent(key: string, value: V, ttl?: Duration): Promise<V | undefined> {
     this.checkKey(key)
     checkValue(value)
     return this.#redis.setIfAbsent(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))

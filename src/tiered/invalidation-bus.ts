@@ -8,8 +8,10 @@
  * beyond the bound one "clear" replaces them) and sent when the publisher is back.
  */
 import { randomUUID } from 'node:crypto'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
+import { withMilliseconds, type Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
+import { requireOptional } from '../optional-dependency'
 
 /** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
 export interface InvalidationMessage {
@@ -45,8 +47,8 @@ export interface RedisInvalidationBusOptions {
   /** Extra ioredis options (tls, password, ...), applied to both connections. */
   redisOptions?: RedisOptions
   channel: string
-  /** Bound for one PUBLISH, ms. Default 500. */
-  commandTimeoutMs?: number
+  /** Bound for one PUBLISH, ms (or a duration string). Default 500. */
+  commandTimeoutMs?: Duration
   /** Keys kept for re-publishing while Redis is unreachable; beyond it they become one clear. Default 10000. */
   maxPending?: number
 }
@@ -73,7 +75,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (typeof options.redisUrl !== 'string' || !/^rediss?:\/\//.test(options.redisUrl)) {
       throw new CacheOptionError('redisUrl must be a redis:// or rediss:// URL for the invalidation channel')
     }
-    const timeout = options.commandTimeoutMs ?? 500
+    const timeout = (withMilliseconds(options, ['commandTimeoutMs']).commandTimeoutMs as number | undefined) ?? 500
     this.maxPending = options.maxPending ?? 10_000
     this.channel = options.channel
     const common: RedisOptions = {
@@ -81,6 +83,7 @@ export class RedisInvalidationBus implements InvalidationBus {
       connectTimeout: Math.max(1000, timeout * 2),
       retryStrategy: (times: number) => Math.min(times * 50, 1000),
     }
+    const { Redis } = requireOptional<typeof import('ioredis')>('ioredis', 'RedisInvalidationBus')
     this.pub = new Redis(options.redisUrl, { ...common, commandTimeout: timeout, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect.
     this.sub = new Redis(options.redisUrl, { ...common, autoResubscribe: true, maxRetriesPerRequest: null })

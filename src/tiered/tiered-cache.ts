@@ -3,7 +3,8 @@ import type { Cache } from '../contract/cache'
 import { hasMethods, joinTier } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
-import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
+import type { Duration } from '../duration'
+import { checkClock, checkName, checkOptionsObject, ttlOption, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 import { TieredStore, type TierStats } from './tiered-store'
 
@@ -14,8 +15,8 @@ export interface TieredCacheOptions<V> {
   l1: Cache<V>
   /** The shared tier, usually a RedisCache (its own memory fallback is then off: L1 serves during outages). */
   l2: Cache<V>
-  /** Longest life of an L1 entry, seconds (also bounds how long an instance can serve a value it missed the invalidation of). Default 10. */
-  l1Ttl?: number
+  /** Longest life of an L1 entry, seconds or a duration string (also bounds how long an instance can serve a value it missed the invalidation of). Default 10. */
+  l1Ttl?: Duration
   /** Metrics label. Default 'tiered'. */
   name?: string
   /**
@@ -61,8 +62,7 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
     const l1 = checkTier<V>(options.l1, 'l1')
     const l2 = checkTier<V>(options.l2, 'l2')
     if (l1 === l2) throw new CacheOptionError('l1 and l2 must be two different caches')
-    const l1Ttl = options.l1Ttl ?? 10
-    const l1TtlMs = ttlToMs(l1Ttl, 'l1Ttl')
+    const { seconds: l1Ttl, ms: l1TtlMs } = ttlOption(options.l1Ttl ?? 10, 'l1Ttl')
     if (l1TtlMs === 0) throw new CacheOptionError(`l1Ttl must be a positive finite number of seconds, got ${describe(l1Ttl)}`)
     const name = checkName(options.name ?? 'tiered')
     const clock = checkClock(options.clock) ?? Date.now
