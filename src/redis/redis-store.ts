@@ -2,8 +2,9 @@
  * RedisCache's store: the Cache operations as Redis commands (commands.ts) under the
  * resilience rules (resilience.ts): a key is read from Redis when the breaker is closed and no
  * invalidation of it is pending, else from the fallback; a write Redis did not take queues an
- * invalidation (what Redis holds may be older) and goes to the fallback. Keys are
- * `keyPrefix + key`; values go through the serializer.
+ * invalidation (what Redis holds may be older) and goes to the fallback. A value a read-through
+ * loaded (a fill) is a read, not an update: when Redis does not take it, it goes to the fallback
+ * only, and Redis keeps its own copy. Keys are `keyPrefix + key`; values go through the serializer.
  */
 import { CacheError, CacheSerializationError } from '../errors'
 import { StoreLink, type AsyncStore, type ReadFailure, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
@@ -57,7 +58,11 @@ export class RedisStore<V> implements AsyncStore<V> {
   /** The one read of a key: from Redis when it serves the key, else (or when Redis fails) from the fallback. */
   getThen<R>(key: string, map: (raw: unknown) => R, failure?: ReadFailure): Promise<R> {
     const fullKey = this.keyPrefix + key
-    if (!this.resilience.serves(fullKey)) return this.fallback.get(key).then(map)
+    if (!this.resilience.serves(fullKey)) {
+      // Not read from Redis: a value loaded after this miss is not written there either.
+      if (failure) failure.failed = true
+      return this.fallback.get(key).then(map)
+    }
     return this.commands.get(
       fullKey,
       (bytes) => map(bytes === null ? undefined : this.decode(bytes, 'get')),
@@ -73,22 +78,29 @@ export class RedisStore<V> implements AsyncStore<V> {
     // Encoded before anything is sent: a value the serializer cannot carry fails here, at set.
     const payload = this.encode(value as V)
     const fullKey = this.keyPrefix + key
-    // A fill is nobody's update: its failures are reported, never thrown.
+    const resilience = this.resilience
+    // A fill is a read, not an update: if Redis does not take it, what Redis holds is as good
+    // as before, so nothing is queued for removal there; its failures are reported, never thrown.
     const fill = origin !== undefined
+    const issued = fill ? 0 : resilience.stamp()
     // After a failed read, Redis is not tried again for the write: one timeout per call at most.
-    if (origin === 'fill-after-failure' || !this.resilience.allowsCalls) {
-      this.resilience.invalidateLater(fullKey)
-      this.resilience.skipped(!fill)
+    if (origin === 'fill-after-failure' || !resilience.allowsCalls) {
+      if (!fill) resilience.invalidateLater(fullKey, issued)
+      resilience.skipped(!fill)
       return this.toFallback(key, payload, ttlMs)
     }
+    if (!fill) resilience.supersede(fullKey, issued)
     return this.commands.set<Promise<void> | void>(
       fullKey,
       payload,
       ttlMs,
-      () => (this.fallback.dirty ? this.fallback.invalidate(key).then(nothing) : undefined),
+      () => {
+        if (!fill) resilience.supersede(fullKey, issued)
+        return this.fallback.dirty ? this.fallback.invalidate(key).then(nothing) : undefined
+      },
       (err) => {
-        this.resilience.invalidateLater(fullKey)
-        this.resilience.failed('set', err, !fill)
+        if (!fill) resilience.invalidateLater(fullKey, issued)
+        resilience.failed('set', err, !fill)
         return this.toFallback(key, payload, ttlMs)
       },
     ) as Promise<void>
@@ -96,6 +108,7 @@ export class RedisStore<V> implements AsyncStore<V> {
 
   async delete(key: string): Promise<boolean> {
     const fullKey = this.keyPrefix + key
+    const issued = this.resilience.stamp()
     // The UNLINK is sent before anything is awaited, so it reaches Redis in the order the calls were made.
     const inFallback = this.fallback.invalidate(key)
     if (this.resilience.allowsCalls) {
@@ -103,12 +116,12 @@ export class RedisStore<V> implements AsyncStore<V> {
         const removed = await this.commands.unlink(fullKey)
         return (await inFallback) || removed > 0
       } catch (err) {
-        this.resilience.invalidateLater(fullKey)
+        this.resilience.invalidateLater(fullKey, issued)
         this.resilience.failed('invalidate', err)
         return inFallback
       }
     }
-    this.resilience.invalidateLater(fullKey)
+    this.resilience.invalidateLater(fullKey, issued)
     this.resilience.skipped()
     // Whether Redis held the key is unknown until the replay; report what we know.
     return inFallback
@@ -207,18 +220,22 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   private async writeMany(prepared: (PreparedSet & { key: string })[]): Promise<void> {
-    if (this.resilience.allowsCalls) {
+    const resilience = this.resilience
+    const issued = resilience.stamp()
+    if (resilience.allowsCalls) {
+      for (const p of prepared) resilience.supersede(p.fullKey, issued)
       try {
         await this.commands.mset(prepared)
+        for (const p of prepared) resilience.supersede(p.fullKey, issued)
         for (const p of prepared) await this.fallback.invalidate(p.key)
         return
       } catch (err) {
-        for (const p of prepared) this.resilience.invalidateLater(p.fullKey)
-        this.resilience.failed('setMany', err)
+        for (const p of prepared) resilience.invalidateLater(p.fullKey, issued)
+        resilience.failed('setMany', err)
       }
     } else {
-      for (const p of prepared) this.resilience.invalidateLater(p.fullKey)
-      this.resilience.skipped()
+      for (const p of prepared) resilience.invalidateLater(p.fullKey, issued)
+      resilience.skipped()
     }
     for (const p of prepared) await this.toFallback(p.key, p.payload, p.ttlMs)
   }
