@@ -28,6 +28,8 @@ export class RedisStore<V> implements AsyncStore<V> {
   readonly fallback: RedisFallback<V>
   private readonly commands: RedisCommands
   private readonly link = new StoreLink()
+  /** The clear() in flight, if any: calls issued meanwhile wait for it (see clear()). */
+  private clearing: Promise<void> | undefined
   private readonly keyPrefix: string
   private readonly serializer: Serializer<V>
   private readonly failOpen: boolean
@@ -57,6 +59,7 @@ export class RedisStore<V> implements AsyncStore<V> {
 
   /** The one read of a key: from Redis when it serves the key, else (or when Redis fails) from the fallback. */
   getThen<R>(key: string, map: (raw: unknown) => R, failure?: ReadFailure): Promise<R> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.getThen(key, map, failure))
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) {
       // Not read from Redis: a value loaded after this miss is not written there either.
@@ -75,6 +78,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   set(key: string, value: unknown, ttlMs: number, origin?: WriteOrigin): Promise<void> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.set(key, value, ttlMs, origin))
     // Encoded before anything is sent: a value the serializer cannot carry fails here, at set.
     const payload = this.encode(value as V)
     const fullKey = this.keyPrefix + key
@@ -107,6 +111,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   async delete(key: string): Promise<boolean> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.delete(key))
     const fullKey = this.keyPrefix + key
     const issued = this.resilience.stamp()
     // The UNLINK is sent before anything is awaited, so it reaches Redis in the order the calls were made.
@@ -133,6 +138,7 @@ export class RedisStore<V> implements AsyncStore<V> {
    * of the key is pending). Never the fallback: the answer must be Redis' own.
    */
   async setIfAbsent(key: string, value: V, ttlMs: number): Promise<V | undefined> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.setIfAbsent(key, value, ttlMs))
     const payload = this.encode(value)
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) return undefined
@@ -147,6 +153,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   async has(key: string): Promise<boolean> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.has(key))
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) return this.fallback.has(key)
     try {
@@ -157,7 +164,26 @@ export class RedisStore<V> implements AsyncStore<V> {
     }
   }
 
-  async clear(): Promise<void> {
+  /**
+   * A clear takes several round trips (SCAN, UNLINK): calls issued while it runs wait for it, so
+   * a read issued after it sees none of the old keys and a write issued after it is not removed
+   * by its UNLINKs. Each of its commands is bounded by the command timeout.
+   */
+  clear(): Promise<void> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.clear())
+    const clearing = this.clearNow().finally(() => {
+      if (this.clearing === clearing) this.clearing = undefined
+    })
+    this.clearing = clearing
+    return clearing
+  }
+
+  /** Runs `call` once the clear in flight is done (its failure is the clear's caller's, not this call's). */
+  private afterClear<R>(call: () => Promise<R>): Promise<R> {
+    return (this.clearing as Promise<void>).then(call, call)
+  }
+
+  private async clearNow(): Promise<void> {
     // The first SCAN is sent before anything is awaited (issue order, as in delete()).
     const fallbackCleared = this.fallback.clear()
     if (this.resilience.allowsCalls) {
@@ -177,6 +203,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.getMany(keys))
     const fullKeys = keys.map((k) => this.keyPrefix + k)
     let raw: (Buffer | null)[] | undefined
     if (this.resilience.allowsCalls) {
@@ -220,6 +247,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   private async writeMany(prepared: (PreparedSet & { key: string })[]): Promise<void> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.writeMany(prepared))
     const resilience = this.resilience
     const issued = resilience.stamp()
     if (resilience.allowsCalls) {
