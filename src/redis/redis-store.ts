@@ -26,7 +26,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   readonly connection: RedisConnection
   readonly resilience: Resilience
   readonly fallback: RedisFallback<V>
-  private readonly commands: RedisCommands
+  readonly commands: RedisCommands
   private readonly link = new StoreLink()
   /** The clear() in flight, if any: calls issued meanwhile wait for it (see clear()). */
   private clearing: Promise<void> | undefined

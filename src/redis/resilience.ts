@@ -16,6 +16,9 @@ import { InvalidationQueue } from './invalidation-queue'
 import type { ResolvedRedisCacheOptions } from './options'
 import type { Redactor } from './redact'
 
+/** The longest wait between two probes of an open breaker. */
+export const PROBE_INTERVAL_CAP_MS = 1000
+
 export class Resilience {
   readonly breaker: CircuitBreaker
   readonly queue: InvalidationQueue
@@ -145,7 +148,12 @@ export class Resilience {
     this.scheduleProbe()
   }
 
-  private scheduleProbe(delayMs: number = this.breaker.probeDelayMs): void {
+  /**
+   * While open, Redis is asked (one PING, bounded by the command timeout) at least every
+   * PROBE_INTERVAL_CAP_MS whatever breakerOpenMs has grown to: a cache is back on Redis within
+   * about a second of Redis answering, however long the outage. One PING a second is no load.
+   */
+  private scheduleProbe(delayMs: number = Math.min(this.breaker.probeDelayMs, PROBE_INTERVAL_CAP_MS)): void {
     if (this.probeTimer !== undefined || this.closed) return
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined
@@ -192,7 +200,8 @@ export class Resilience {
    * The next probe: at once after a PING that timed out on a live connection (Redis hung, or
    * the network holds the bytes), so one PING always waits at Redis and is answered the moment
    * Redis runs again, however long the hang; after a fast failure (no connection) the probe
-   * delay, doubled up to breakerMaxOpenMs (a reconnect probes at once anyway).
+   * delay (doubled up to breakerMaxOpenMs, capped at PROBE_INTERVAL_CAP_MS; a reconnect probes
+   * at once anyway).
    */
   private probeFailed(err: unknown): void {
     this.owner().countError('probe')
