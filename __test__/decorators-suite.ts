@@ -9,6 +9,8 @@ import type { Cache } from '../src/contract/cache'
 import { CacheKeyError, CacheTtlError, CacheUnavailableError } from '../src/errors'
 import { cacheInvalidate, cached, type CacheFailure } from '../src/decorators'
 import { CacheKeyEncodingError } from '../src/errors'
+import { writeLoaded } from '../src/contract/capabilities'
+import { waitFor } from './helpers/call-stream'
 
 export interface DecoratorTarget {
   name: string
@@ -29,7 +31,10 @@ export function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; r
 
 type Fault = 'throw' | 'reject' | 'hang'
 
-/** The real cache with one operation broken in the chosen way; everything else passes through. */
+/**
+ * The real cache with one operation broken in the chosen way; everything else passes through.
+ * A broken set also breaks writeLoaded (how cached() stores what it loaded): both are the cache's write.
+ */
 export function faultyCache(inner: Cache, op: 'get' | 'set' | 'invalidate', fault: Fault): Cache {
   const broken = (): Promise<never> => {
     if (fault === 'throw') throw new Error(`${op} exploded`)
@@ -38,14 +43,14 @@ export function faultyCache(inner: Cache, op: 'get' | 'set' | 'invalidate', faul
   }
   return new Proxy(inner, {
     get(target, property, receiver) {
-      if (property === op) return broken
+      if (property === op || (op === 'set' && property === writeLoaded)) return broken
       const value = Reflect.get(target, property, receiver)
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
 }
 
-/** The real cache, recording the arguments of every set(). */
+/** The real cache, recording the arguments of every set() and every write of a loaded value (ttl in seconds). */
 function recordingSets(inner: Cache): { cache: Cache; sets: unknown[][] } {
   const sets: unknown[][] = []
   const cache = new Proxy(inner, {
@@ -54,6 +59,13 @@ function recordingSets(inner: Cache): { cache: Cache; sets: unknown[][] } {
         return (...args: unknown[]) => {
           sets.push(args)
           return (target.set as (...a: unknown[]) => Promise<void>)(...args)
+        }
+      }
+      if (property === writeLoaded) {
+        const write = Reflect.get(target, property, receiver) as (...a: unknown[]) => Promise<void>
+        return (key: string, value: unknown, ttl: number | undefined, afterFailure: boolean) => {
+          sets.push([key, value, ttl])
+          return write.call(target, key, value, ttl, afterFailure)
         }
       }
       const value = Reflect.get(target, property, receiver)
@@ -271,6 +283,8 @@ export function decoratorSuite(test: TestFn, target: DecoratorTarget): void {
     })
     await withTtl()
     await withoutTtl()
+    // The write runs behind the call: wait for both to have started.
+    await waitFor(() => sets.length === 2, 5000, 'both writes')
     t.deepEqual(sets, [['withTtl()', 1, 300], ['withoutTtl()', 2, undefined]])
     t.throws(() => cached({ cache, ttl: -1 }), { instanceOf: CacheTtlError, message: /ttl must not be negative, got -1/ })
   })
@@ -338,7 +352,10 @@ export function decoratorSuite(test: TestFn, target: DecoratorTarget): void {
         t.is(await getUser('1'), 'user 1')
         t.is(calls, 2, 'nothing could be cached')
         // Only the broken operation is asserted: on a loaded machine the other one may also exceed the short bound.
-        const broken = failures.filter(([, failure]) => failure.op === op)
+        // A write's failure arrives after the call resolved (nobody waits for the write).
+        const brokenOnes = () => failures.filter(([, failure]) => failure.op === op)
+        await waitFor(() => brokenOnes().length >= 2, 5000, `two ${op} failures reported`)
+        const broken = brokenOnes()
         t.is(broken.length, 2)
         const [error, failure] = broken[0]
         t.like(failure, { op, key: 'getUser("1")', function: 'getUser' })

@@ -6,7 +6,10 @@
  * bound asserted catches hangs: 3 x commandTimeoutMs + the time the failover itself took.
  */
 import test, { type ExecutionContext } from 'ava'
+import { cached } from '../src/decorators'
+import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'
+import { TieredCache } from '../src/tiered/tiered-cache'
 import { callStream, defaultCalls, waitFor } from './helpers/call-stream'
 import { redisTestsOrSkip, sleep } from './helpers/redis-server'
 import { startSentinelSetup, type SentinelSetup } from './helpers/sentinel'
@@ -37,7 +40,9 @@ if (redisTestsOrSkip(test, 'RedisCache over Redis Sentinel (master, replica, thr
     await cache.set('overwritten', 'old', 3600)
     await waitFor(() => setup.replica.cli(['GET', `${keyPrefix}overwritten`]) === '"old"', 10_000, 'the replica has the values')
 
-    const stream = callStream(defaultCalls(cache))
+    const loadUser = cached({ cache, keyFn: (id: string) => `user:${id}`, onError: () => {} })(async (id: string) => `user ${id}`)
+    let unique = 0
+    const stream = callStream([...defaultCalls(cache), { kind: 'cached()', run: () => loadUser(String(++unique)) }])
     await sleep(200)
     const faultAt = performance.now()
     await fault(setup)
@@ -85,5 +90,27 @@ if (redisTestsOrSkip(test, 'RedisCache over Redis Sentinel (master, replica, thr
       },
       'master hung',
     )
+  })
+
+  test('TieredCache over a Sentinel L2: its invalidation channel follows the master through the sentinels', async (t) => {
+    const setup = await deployment(t)
+    const tier = () => {
+      const l2 = new RedisCache<string>({ redisUrl: setup.url, keyPrefix: 'sentinel-tiered:', commandTimeoutMs: COMMAND_TIMEOUT_MS })
+      const cache = new TieredCache<string>({ l1: new InMemoryLRUCache<string>({ engine: 'js' }), l2, l1Ttl: 60, closeTiers: true })
+      cache.on('error', () => {})
+      t.teardown(() => cache.close())
+      return cache
+    }
+    const a = tier()
+    const b = tier()
+    await waitFor(() => a.tierStats().resyncs > 0 && b.tierStats().resyncs > 0, 10_000, 'both subscribed')
+    await a.set('k', 'old')
+    // a's own publish of that set reaches b too: wait for it before b takes its copy.
+    await waitFor(() => b.tierStats().remoteInvalidations >= 1, 10_000, "a's first publish reaches b")
+    t.is(await b.get('k'), 'old')
+    t.is(await b.l1.get('k'), 'old', 'b holds an L1 copy')
+    await a.set('k', 'new')
+    await waitFor(async () => (await b.l1.get('k')) === undefined, 10_000, "b's L1 copy is dropped by a's publish")
+    t.is(await b.get('k'), 'new')
   })
 }

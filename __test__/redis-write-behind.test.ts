@@ -50,12 +50,13 @@ if (redisTestsOrSkip(test, 'write-behind of getOrSet and cached() on a hung redi
       t.is(await cache.getOrSet('k', () => 'loaded'), 'loaded')
       t.is(cache.errorCounts().get, 1, 'the get timed out')
       t.is(cache.errorCounts().set ?? 0, 0, 'no set was tried')
-      t.is(cache.health().pendingInvalidations, 1, 'the key is queued for removal instead')
-      t.is(await cache.get('k'), 'loaded', 'and the fallback serves it meanwhile')
+      // A loaded value is a read, not an update: what Redis holds for the key is as good as before.
+      t.is(cache.health().pendingInvalidations, 0, 'nothing is queued for removal')
+      t.is(await cache.get('k'), 'loaded', 'the fallback serves it meanwhile')
     } finally {
       server.resume()
     }
-    t.true(await eventually(() => cache.health().pendingInvalidations === 0))
+    t.true(await eventually(() => cache.health().breaker === 'closed'))
     t.is(await setCalls(), setsBefore, 'Redis never received the set')
   })
 
@@ -77,20 +78,23 @@ if (redisTestsOrSkip(test, 'write-behind of getOrSet and cached() on a hung redi
     }
   })
 
-  test.serial('cached() whose get timed out inside the cache does not wait for its set', async (t) => {
+  test.serial('cached() whose get timed out inside the cache does not wait for its set, nor send it', async (t) => {
     const cache = open()
     t.teardown(() => cache.close())
     await cache.set('warm', 'up')
+    const setsBefore = await setCalls()
     let calls = 0
     const load = cached({ cache, keyFn: (id: string) => `user:${id}` })(async (id: string) => `user ${id} #${++calls}`)
     server.pause()
     try {
       t.is(await load('1'), 'user 1 #1')
       t.is(cache.errorCounts().get, 1, 'the get timed out in the cache (which answered a miss)')
-      t.is(cache.errorCounts().set ?? 0, 0, 'the call resolved before its set was answered')
-      t.true(await eventually(() => cache.errorCounts().set === 1), 'the set then timed out in the background')
+      await sleep(3 * TIMEOUT_MS)
+      t.is(cache.errorCounts().set ?? 0, 0, 'the write went to the fallback without trying Redis')
+      t.is(cache.health().pendingInvalidations, 0, 'a loaded value queues no removal')
     } finally {
       server.resume()
     }
+    t.is(await setCalls(), setsBefore, 'Redis never received the set')
   })
 }

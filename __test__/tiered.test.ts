@@ -93,6 +93,38 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.is(await cache.get('long'), 1)
   })
 
+  test('operations issued without awaiting take effect in issue order in both tiers', async (t) => {
+    const cache = tiered()
+    const prefix = (cache.l2 as RedisCache).keyPrefix
+    await cache.set('k', 'old')
+    // set then delete: the set's L1 write (after L2 answered) must not bring the value back.
+    const ops: Promise<unknown>[] = [cache.set('k', 'new'), cache.invalidate('k')]
+    // set, set, then a read issued after both: the last write wins everywhere, and the read sees it.
+    ops.push(cache.set('j', 'first'), cache.set('j', 'second'))
+    const readJ = cache.get('j')
+    await Promise.all(ops)
+    t.is(await readJ, 'second')
+    t.is(await cache.l1.get('j'), 'second')
+    // set then clear: nothing survives the clear.
+    ops.push(cache.set('c', 'x'), cache.clear())
+    const readAfterClear = cache.get('c')
+    ops.push(cache.set('m', 'before'), cache.setMany([['m', 'after']]))
+    await Promise.all(ops)
+    t.is(await readAfterClear, undefined)
+    t.is(await cache.l1.get('k'), undefined, 'the delete issued last holds in L1')
+    t.is(await cache.get('k'), undefined)
+    t.is(await raw.exists(`${prefix}k`), 0)
+    t.is(await cache.l1.get('j'), undefined, 'j was cleared by the clear issued after it')
+    t.is(await cache.get('m'), 'after')
+    t.is(await cache.l1.get('m'), 'after')
+    // Issued after the clear: a set then a delete leave nothing; a delete then a set leave the value.
+    await Promise.all([cache.set('p', 1), cache.invalidate('p'), cache.invalidate('q'), cache.set('q', 2)])
+    t.is(await cache.l1.get('p'), undefined)
+    t.is(await cache.get('p'), undefined)
+    t.is(await cache.l1.get('q'), 2)
+    t.is(await raw.get(`${prefix}q`), '2')
+  })
+
   test('writes and invalidations reach both tiers', async (t) => {
     const cache = tiered()
     await subscribed(cache)

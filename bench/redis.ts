@@ -6,7 +6,9 @@
  * - the same throughput with ioredis auto-pipelining on for both clients;
  * - the worst call latency while the server is SIGSTOPped for 2 s (default options);
  * - the cost of the stale-while-revalidate envelope check every object hit pays;
- * - TieredCache L1-hit / L2-hit latency vs RedisCache alone (bench/tiered.ts), same run.
+ * - TieredCache L1-hit / L2-hit latency vs RedisCache alone (bench/tiered.ts), same run;
+ * - recovery after a 3 s and a 30 s hang and the worst call per fault (bench/redis-recovery.ts;
+ *   not in --quick: it takes about a minute).
  * Run alone: `npx tsx bench/redis.ts [--quick] [--json]` (starts its own redis-server on a free port).
  * In `npm run bench` (section "redis") the result carries `tables` (bench/table.ts) and the raw numbers.
  * Targets: latency ratio <= 1.15, throughput ratio >= 0.9.
@@ -21,6 +23,7 @@ import { isEnvelope } from '../src/facade/envelope'
 import { redisServerAvailable, sleep, startRedis } from '../__test__/helpers/redis-server'
 import { renderText, type Table } from './table'
 import { benchTiered, type TieredBenchRow } from './tiered'
+import { benchRecovery } from './redis-recovery'
 
 export interface Throughput {
   rawOpsPerSec: number
@@ -48,6 +51,9 @@ export interface RedisBenchResult {
   tiered?: TieredBenchRow[]
   /** Why the tiered rows are missing, when they are. */
   tieredSkipped?: string
+  /** bench/redis-recovery.ts tables (full runs only). */
+  recovery?: Table[]
+  recoverySkipped?: string
   /** The same numbers as bench/table.ts tables, for `npm run bench`. */
   id: 'redis'
   title: string
@@ -229,6 +235,15 @@ export async function runRedisBench(options: { quick?: boolean; tiered?: boolean
         result.tieredSkipped = `bench/tiered.ts failed: ${(err as Error)?.message ?? String(err)}`
       }
     }
+    if (options.quick) {
+      result.recoverySkipped = 'recovery and worst-call-per-fault rows: full runs only (npx tsx bench/redis-recovery.ts)'
+    } else {
+      try {
+        result.recovery = await benchRecovery()
+      } catch (err) {
+        result.recoverySkipped = `bench/redis-recovery.ts failed: ${(err as Error)?.message ?? String(err)}`
+      }
+    }
     return { ...result, ...redisTables(result) }
   } finally {
     await cache.close()
@@ -296,6 +311,8 @@ export function redisTables(r: Omit<RedisBenchResult, 'tables' | 'notes' | 'id' 
   } else if (r.tieredSkipped) {
     notes.push(r.tieredSkipped)
   }
+  if (r.recovery) tables.push(...r.recovery)
+  else if (r.recoverySkipped) notes.push(r.recoverySkipped)
   return { id: 'redis', title: TITLE, tables, notes }
 }
 

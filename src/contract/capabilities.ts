@@ -4,7 +4,10 @@
  * code that takes any Cache checks for them and falls back to the contract.
  */
 
-/** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through it). */
+/**
+ * The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read
+ * through it). An optional ReadFailure is marked when the backend could not be read.
+ */
 export const rawGet: unique symbol = Symbol.for('astra-cache.rawGet')
 
 /** Likewise for getMany (TieredCache fills its L1 with the envelopes its L2 holds). */
@@ -17,6 +20,15 @@ export const rawGetMany: unique symbol = Symbol.for('astra-cache.rawGetMany')
 export const joinTier: unique symbol = Symbol.for('astra-cache.joinTier')
 
 /**
+ * Stores a value that a read-through (getOrSet, cached(), a tier's fill) loaded after a miss:
+ * `(key, value, ttlSeconds | undefined, afterFailure) => Promise<void>`. A loaded value is a
+ * read, not an update, so a cache that cannot reach its backend keeps it aside without marking
+ * the key for removal there; `afterFailure` says the lookup just saw the backend fail, so the
+ * write does not try the backend again. Rejects as set() would (bad input, failOpen false).
+ */
+export const writeLoaded: unique symbol = Symbol.for('astra-cache.writeLoaded')
+
+/**
  * A getter: how many failures the cache has counted so far (the total of its errorCounts()).
  * cached() reads it around a lookup: a cache that answered (failOpen) may still have seen its
  * backend fail, and then the call does not wait for a write to the same backend.
@@ -24,22 +36,30 @@ export const joinTier: unique symbol = Symbol.for('astra-cache.joinTier')
 export const failureCount: unique symbol = Symbol.for('astra-cache.failureCount')
 
 export interface RawReads {
-  [rawGet](key: string): Promise<unknown>
+  [rawGet](key: string, failure?: ReadFailure): Promise<unknown>
   [rawGetMany](keys: readonly string[]): Promise<unknown[]>
 }
+
+export type WriteLoaded = (key: string, value: unknown, ttlSeconds: number | undefined, afterFailure: boolean) => Promise<void>
 
 /** Set by a read when the backend could not be read (the answer came from a fallback, or is a miss). */
 export interface ReadFailure {
   failed: boolean
 }
 
-export type RawRead = (key: string) => Promise<unknown>
+export type RawRead = (key: string, failure?: ReadFailure) => Promise<unknown>
 export type RawReadMany = (keys: readonly string[]) => Promise<unknown[]>
 
-/** `cache`'s raw read when it has one, else its get (which unwraps). */
+/** `cache`'s raw read when it has one, else its get (which unwraps, and tells no failure). */
 export function rawReader(cache: { get(key: string): Promise<unknown> }): RawRead {
   const raw = (cache as { [rawGet]?: RawRead })[rawGet]
-  return raw ? (key) => raw.call(cache, key) : (key) => cache.get(key)
+  return raw ? (key, failure) => raw.call(cache, key, failure) : (key) => cache.get(key)
+}
+
+/** How to store a loaded value in `cache`: its writeLoaded when it has one, else its set. */
+export function loadedWriter(cache: { set(key: string, value: never, ttl?: number): Promise<void> }): WriteLoaded {
+  const write = (cache as { [writeLoaded]?: WriteLoaded })[writeLoaded]
+  return write ? (key, value, ttl, afterFailure) => write.call(cache, key, value, ttl, afterFailure) : (key, value, ttl) => cache.set(key, value as never, ttl)
 }
 
 /** `cache`'s raw getMany when it has one, else its getMany. */

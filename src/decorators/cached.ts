@@ -3,9 +3,10 @@
  * (facade/read-through.ts) over the cache's guarded calls (guard.ts): one lookup and one call
  * of the function per key at a time, stale-while-revalidate and grace. Cache failures (a
  * throwing, rejecting or hanging cache) never fail the call: the function runs, its result is
- * returned, and the error goes to `onError`. The call waits for its (bounded) write, so a write
- * failure is reported before it resolves, except after a lookup during which the cache's own
- * backend failed: that write goes to the background (a call never waits on a failing backend twice).
+ * returned, and the error goes to `onError`. The call never waits for the write of its result:
+ * that write runs behind it (bounded by timeoutMs like every guarded call) and a failure reaches
+ * onError once it happens; after a lookup that failed, the write does not try the cache's
+ * backend again.
  */
 import { getDefaultCache } from '../config/default-cache'
 import { CacheKeyError, CacheOptionError, describe } from '../errors'

@@ -5,7 +5,7 @@
 import { withMilliseconds } from '../duration'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, CacheUnavailableError, describe } from '../errors'
-import { failureCount, hasMethods, rawReader } from '../contract/capabilities'
+import { failureCount, hasMethods, loadedWriter, rawReader, type RawRead, type ReadFailure } from '../contract/capabilities'
 import type { LoadStore } from '../facade/read-through'
 import type { NameOf } from './forms'
 import type { CacheFailure, CacheFailureHandler, CommonOptions } from './types'
@@ -27,8 +27,8 @@ export class Guard {
     private readonly nameOf: NameOf,
   ) {}
 
-  /** `start`'s result, or undefined when it failed or timed out (reported). */
-  async run<T>(self: unknown, cache: Cache, op: CacheFailure['op'], key: string, start: () => Promise<T>): Promise<T | undefined> {
+  /** `start`'s result, or undefined when it failed or timed out (reported, and marked in `failure` when given). */
+  async run<T>(self: unknown, cache: Cache, op: CacheFailure['op'], key: string, start: () => Promise<T>, failure?: ReadFailure): Promise<T | undefined> {
     const result: { outcome: 'pending' | 'ok' | 'failed'; value?: T; error?: unknown } = { outcome: 'pending' }
     let observed: Promise<void>
     try {
@@ -63,6 +63,7 @@ export class Guard {
       }
     }
     if (result.outcome === 'ok') return result.value
+    if (failure) failure.failed = true
     const error =
       result.outcome === 'failed' ? result.error : new CacheUnavailableError(`cache "${safeName(cache)}" did not answer ${op} within ${timeoutMs} ms`)
     this.report(error, self, cache, op, key)
@@ -116,29 +117,31 @@ export function commonSettings(options: unknown, what: string, known: readonly s
 
 /**
  * What cached() reads and writes through, each call guarded: with staleTtl/grace the cache's
- * raw read (envelopes as stored), else its get; and its set. The caller waits for the write
- * (bounded by timeoutMs like every call), so a failing write is reported before the call
- * resolves; but when the cache counted a failure of its own backend during the lookup
- * (failureCount: it answered from a fallback, or missed, after its own timeout), the write goes
- * to the background: a call does not wait on a failing backend twice.
+ * raw read (envelopes as stored), else its get; and a write of the loaded value as the cache's
+ * own getOrSet makes it (writeLoaded: a read, not an update). Nobody waits for that write: the
+ * caller has its value, and a failure or timeout of the write reaches onError afterwards. The
+ * lookup counts as failed when the guard cut it or the cache counted a failure of its own
+ * backend meanwhile (failureCount: it answered from a fallback, or missed, after its own
+ * timeout); the write then does not try that backend again.
  */
 export function guardedStore(guard: Guard, self: unknown, cache: Cache, raw: boolean): LoadStore {
-  const read = raw ? rawReader(cache) : (key: string) => cache.get(key)
+  const read: RawRead = raw ? rawReader(cache) : (key) => cache.get(key)
+  const write = loadedWriter(cache)
   return {
     sync: false,
-    waitsForWrite: true,
     read: (key, failure) => {
       const before = failuresOf(cache)
-      return guard.run(self, cache, 'get', key, () => read(key)).then((value) => {
+      return guard.run(self, cache, 'get', key, () => read(key, failure), failure).then((value) => {
         if (failure && failuresOf(cache) !== before) failure.failed = true
         return value
       })
     },
-    write: async (key, value, ttlMs) => {
-      await guard.run(self, cache, 'set', key, () => cache.set(key, value, ttlMs === undefined ? undefined : ttlMs / 1000))
-    },
+    write: (key, value, ttlMs, origin) =>
+      guard.run(self, cache, 'set', key, () => write(key, value, ttlMs === undefined ? undefined : ttlMs / 1000, origin === 'fill-after-failure')).then(nothing),
   }
 }
+
+function nothing(): void {}
 
 function failuresOf(cache: Cache): unknown {
   try {

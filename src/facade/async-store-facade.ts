@@ -4,7 +4,7 @@ import { CacheOptionError } from '../errors'
 import { checkValue, ttlToMs } from '../validate'
 import { CacheFacade, type FacadeSettings } from './cache-facade'
 import { OP, type OpIndex } from './latency-sampler'
-import type { AsyncStore } from './store'
+import type { AsyncStore, ReadFailure } from './store'
 
 // Module-level copies: a cross-module constant read on every call is a property load (a getter call under some loaders).
 const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getMany: GET_MANY, setMany: SET_MANY } = OP
@@ -110,10 +110,10 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
     }
   }
 
-  [rawGet](key: string): Promise<unknown> {
+  [rawGet](key: string, failure?: ReadFailure): Promise<unknown> {
     try {
       this.checkKey(key)
-      return this.later.get(key).then((raw) => {
+      return this.later.get(key, failure).then((raw) => {
         this.lookups.found(raw)
         return raw
       })

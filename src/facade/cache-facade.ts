@@ -18,10 +18,10 @@
 import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
-import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
+import { failureCount, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
-import { checkEntries, checkKey, checkKeys, checkLoader } from '../validate'
+import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, ttlToMs } from '../validate'
 import { resolveGetOrSetOptions } from './get-or-set-options'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
@@ -127,9 +127,25 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   /** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through this); a found entry is a hit. */
-  abstract [rawGet](key: string): Promise<unknown>
+  abstract [rawGet](key: string, failure?: ReadFailure): Promise<unknown>
   /** getMany without envelope unwrapping (TieredCache fills its L1 with what its L2 holds). */
   abstract [rawGetMany](keys: readonly string[]): Promise<unknown[]>
+
+  /**
+   * Stores a value a read-through loaded (cached(), a tier's fill) as this cache's own getOrSet
+   * does (see capabilities.ts); ttl in seconds, undefined for the default. Unlike getOrSet's own
+   * write, a failure rejects: the caller reports it.
+   */
+  [writeLoaded](key: string, value: unknown, ttl: number | undefined, afterFailure: boolean): Promise<void> {
+    try {
+      this.checkKey(key)
+      checkValue(value)
+      const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
+      return Promise.resolve(this.store.set(key, value, ttlMs, afterFailure ? 'fill-after-failure' : 'fill'))
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
 
   stats(): CacheStats {
     this.assertOpen()

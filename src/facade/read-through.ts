@@ -7,9 +7,8 @@
  *   once while one background load refreshes it; with grace, an expired value is returned when
  *   the load fails. Otherwise the caller waits for the load; a rejection is not cached.
  * - The loaded value is written off the callers' path: they get it as soon as the loader
- *   resolves, and the write's failure goes to the store's own error channel. A store may ask
- *   its callers to wait for the write while its lookup succeeded (waitsForWrite, cached());
- *   after a failed lookup nobody waits for a write to the same failing backend.
+ *   resolves, and the write's failure goes to the store's own error channel. The write is told
+ *   whether the lookup failed, so it does not try a failing backend again.
  */
 import type { Loader } from '../contract/cache'
 import { isEnvelope, makeEnvelope, phaseOf, type SwrEnvelope } from './envelope'
@@ -30,8 +29,6 @@ export interface LoadStore {
   write(key: string, value: unknown, ttlMs: number | undefined, origin: WriteOrigin): Promise<void> | void
   /** How a lookup was judged: an entry was `found`, and it was served (`hit`) without waiting for a load. */
   lookedUp?(found: boolean, hit: boolean): void
-  /** Callers wait for the write of what they loaded, unless the lookup failed. Default false: they never wait. */
-  readonly waitsForWrite?: boolean
 }
 
 export interface ReadThroughOptions {
@@ -111,14 +108,10 @@ export class ReadThrough<V> {
   }
 
   private load(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean): Promise<V> {
-    const waits = store.waitsForWrite === true && !failed
     return this.loads.run(key, async () => {
       const value = await load()
       // undefined means "absent": returned, never stored.
-      if (value !== undefined) {
-        const written = this.write(store, key, value, options, defaultTtlMs, failed)
-        if (waits) await written
-      }
+      if (value !== undefined) void this.write(store, key, value, options, defaultTtlMs, failed)
       return value
     })
   }

@@ -148,6 +148,11 @@ export class RedisCommands {
     await Promise.all(nodes.map((node) => scanAndUnlink(node, prefix, batchSize, cluster, (command) => this.run(command as (c: Client) => Promise<never>, node))))
   }
 
+  /** Commands waiting for their reply (each one's deadline is tracked until it settles or expires). */
+  get inFlight(): number {
+    return this.deadlines.size
+  }
+
   /** Stops the deadline timer (commands still in flight are then unbounded: call after the connection closed). */
   stop(): void {
     this.deadlines.stop()

@@ -30,6 +30,8 @@ export class Deadlines {
   private head: Deadline | null = null
   private tail: Deadline | null = null
   private timer: NodeJS.Timeout | undefined
+  /** Calls in flight (what health() reports as inFlightCommands). */
+  size = 0
 
   constructor(private readonly resolutionMs: number) {}
 
@@ -42,6 +44,7 @@ export class Deadlines {
 
   /** Starts tracking `entry` (its `at` already set). */
   add(entry: Deadline): void {
+    this.size++
     entry.linked = true
     entry.prev = this.tail
     entry.next = null
@@ -81,6 +84,7 @@ export class Deadlines {
   }
 
   private unlink(entry: Deadline): void {
+    this.size--
     entry.linked = false
     if (entry.prev === null) this.head = entry.next
     else entry.prev.next = entry.next

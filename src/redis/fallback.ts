@@ -18,12 +18,19 @@ export interface FallbackOptions<V> {
  * What serves reads (and takes writes) while Redis cannot: a small memory cache. The default
  * one is only built when first needed, and not at all inside a TieredCache (its L1 covers
  * outages: dropDefault). A failing fallback never fails the call: its errors are reported.
+ *
+ * It remembers which keys it took since the last recovery (up to a bound), so recovery drops
+ * exactly those: what the cache wrote during the outage, which Redis may replace unseen from
+ * then on. Entries of a fallback you gave that this cache did not write are left alone.
  */
 export class RedisFallback<V> {
   private cache: Cache<V> | undefined
   private makesDefault: boolean
   /** The fallback may hold entries (written since the last recovery): reads and writes must look at it. */
   dirty = false
+  /** Keys written since the last recovery; undefined once more than `trackLimit` were (recovery then clears all). */
+  private written: Set<string> | undefined = new Set()
+  private readonly trackLimit: number
 
   constructor(
     private readonly options: FallbackOptions<V>,
@@ -31,6 +38,13 @@ export class RedisFallback<V> {
   ) {
     this.cache = options.given === false ? undefined : options.given
     this.makesDefault = options.given === undefined
+    this.trackLimit = 2 * options.maxsize
+  }
+
+  /** Entries held: the default fallback's size; for one you gave, the keys this cache wrote there since the last recovery (at most the tracking bound). */
+  get size(): number {
+    if (this.makesDefault) return this.cache === undefined ? 0 : this.cache.stats().size
+    return this.written === undefined ? this.trackLimit : this.written.size
   }
 
   /** Stops keeping the default memory fallback (a TieredCache's L1 covers outages). A fallback you gave is kept. */
@@ -59,6 +73,10 @@ export class RedisFallback<V> {
     if (cache === undefined) return
     const cappedMs = ttlMs === 0 ? this.options.ttlMs : Math.min(ttlMs, this.options.ttlMs)
     this.dirty = true
+    if (this.written !== undefined) {
+      this.written.add(key)
+      if (this.written.size > this.trackLimit) this.written = undefined
+    }
     await this.guard(async (c) => {
       const copy = this.options.serializer.deserialize(typeof payload === 'string' ? Buffer.from(payload) : payload)
       await c.set(key, copy, cappedMs / 1000)
@@ -74,6 +92,17 @@ export class RedisFallback<V> {
   async clear(): Promise<void> {
     if (this.cache !== undefined) await this.guard((c) => c.clear(), undefined)
     this.dirty = false
+    this.written = new Set()
+  }
+
+  /** Redis is back: drops what was written here since the last recovery (everything, past the tracking bound). */
+  async recovered(): Promise<void> {
+    if (!this.dirty) return
+    const written = this.written
+    if (written === undefined || this.makesDefault) return this.clear()
+    this.dirty = false
+    this.written = new Set()
+    for (const key of written) await this.guard((c) => c.invalidate(key), false)
   }
 
   /** Closes the default fallback (one you gave stays open). */

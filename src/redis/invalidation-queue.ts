@@ -2,10 +2,20 @@
  * Invalidations that could not reach Redis, replayed when it is back. Bounded: beyond
  * `capacity` the oldest key is dropped and counted (that key may then be served stale for
  * up to its TTL). A pending `clear()` supersedes every queued key.
+ *
+ * Each key remembers the latest write (in issue order) that queued it, so a later SET that
+ * Redis took can drop it: that SET replaced whatever Redis held, and replaying the removal
+ * would undo it.
  */
+interface Queued {
+  /** Bumped each time the key is queued, so a key re-queued while its replay is in flight stays queued. */
+  generation: number
+  /** Issue stamp of the latest write that queued it. */
+  issued: number
+}
+
 export class InvalidationQueue {
-  /** key -> generation, so a key re-queued while its replay is in flight stays queued. */
-  private readonly keys = new Map<string, number>()
+  private readonly keys = new Map<string, Queued>()
   private generation = 0
   /** 0, or the generation of the pending clear(). */
   private clearPending = 0
@@ -31,19 +41,29 @@ export class InvalidationQueue {
     return this.clearPending !== 0 || this.keys.has(fullKey)
   }
 
-  /** Queues a key; returns the key dropped to make room, if any. */
-  add(fullKey: string): string | undefined {
+  /** Queues a key for a write issued with stamp `issued`; returns the key dropped to make room, if any. */
+  add(fullKey: string, issued: number): string | undefined {
     if (this.clearPending !== 0) return undefined
     let droppedKey: string | undefined
-    if (this.keys.has(fullKey)) {
+    const queued = this.keys.get(fullKey)
+    if (queued !== undefined) {
       this.keys.delete(fullKey) // re-insert: it becomes the newest
     } else if (this.keys.size >= this.capacity) {
       droppedKey = this.keys.keys().next().value as string
       this.keys.delete(droppedKey)
       this.dropped++
     }
-    this.keys.set(fullKey, ++this.generation)
+    this.keys.set(fullKey, { generation: ++this.generation, issued: Math.max(issued, queued?.issued ?? 0) })
     return droppedKey
+  }
+
+  /**
+   * A SET issued with stamp `issued` replaces what Redis holds for `fullKey`: the key's removal
+   * is dropped when every write that queued it was issued before (a pending clear() stays).
+   */
+  supersede(fullKey: string, issued: number): void {
+    const queued = this.keys.get(fullKey)
+    if (queued !== undefined && queued.issued < issued) this.keys.delete(fullKey)
   }
 
   addClear(): void {
@@ -55,17 +75,17 @@ export class InvalidationQueue {
   peek(max: number): { keys: string[]; generations: number[] } {
     const keys: string[] = []
     const generations: number[] = []
-    for (const [key, generation] of this.keys) {
+    for (const [key, queued] of this.keys) {
       if (keys.length >= max) break
       keys.push(key)
-      generations.push(generation)
+      generations.push(queued.generation)
     }
     return { keys, generations }
   }
 
   done(batch: { keys: readonly string[]; generations: readonly number[] }): void {
     batch.keys.forEach((key, i) => {
-      if (this.keys.get(key) === batch.generations[i]) this.keys.delete(key)
+      if (this.keys.get(key)?.generation === batch.generations[i]) this.keys.delete(key)
     })
   }
 

@@ -22,6 +22,10 @@ export interface RedisCacheHealth {
   droppedInvalidations: number
   /** Times the breaker opened. */
   breakerOpened: number
+  /** Entries the fallback holds now (at most fallbackMaxsize; 0 when it was never needed). */
+  fallbackEntries: number
+  /** Redis commands waiting for their reply; each is cut at commandTimeoutMs, so this stays bounded by the call rate times the timeout. */
+  inFlightCommands: number
 }
 
 /**
@@ -73,6 +77,8 @@ export class RedisCache<V = unknown> extends AsyncStoreFacade<V> {
       pendingInvalidations: queue.size,
       droppedInvalidations: queue.dropped,
       breakerOpened: breaker.opened,
+      fallbackEntries: this.#redis.fallback.size,
+      inFlightCommands: this.#redis.commands.inFlight,
     }
   }
 

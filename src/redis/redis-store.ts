@@ -2,8 +2,9 @@
  * RedisCache's store: the Cache operations as Redis commands (commands.ts) under the
  * resilience rules (resilience.ts): a key is read from Redis when the breaker is closed and no
  * invalidation of it is pending, else from the fallback; a write Redis did not take queues an
- * invalidation (what Redis holds may be older) and goes to the fallback. Keys are
- * `keyPrefix + key`; values go through the serializer.
+ * invalidation (what Redis holds may be older) and goes to the fallback. A value a read-through
+ * loaded (a fill) is a read, not an update: when Redis does not take it, it goes to the fallback
+ * only, and Redis keeps its own copy. Keys are `keyPrefix + key`; values go through the serializer.
  */
 import { CacheError, CacheSerializationError } from '../errors'
 import { StoreLink, type AsyncStore, type ReadFailure, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
@@ -25,8 +26,10 @@ export class RedisStore<V> implements AsyncStore<V> {
   readonly connection: RedisConnection
   readonly resilience: Resilience
   readonly fallback: RedisFallback<V>
-  private readonly commands: RedisCommands
+  readonly commands: RedisCommands
   private readonly link = new StoreLink()
+  /** The clear() in flight, if any: calls issued meanwhile wait for it (see clear()). */
+  private clearing: Promise<void> | undefined
   private readonly keyPrefix: string
   private readonly serializer: Serializer<V>
   private readonly failOpen: boolean
@@ -56,8 +59,13 @@ export class RedisStore<V> implements AsyncStore<V> {
 
   /** The one read of a key: from Redis when it serves the key, else (or when Redis fails) from the fallback. */
   getThen<R>(key: string, map: (raw: unknown) => R, failure?: ReadFailure): Promise<R> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.getThen(key, map, failure))
     const fullKey = this.keyPrefix + key
-    if (!this.resilience.serves(fullKey)) return this.fallback.get(key).then(map)
+    if (!this.resilience.serves(fullKey)) {
+      // Not read from Redis: a value loaded after this miss is not written there either.
+      if (failure) failure.failed = true
+      return this.fallback.get(key).then(map)
+    }
     return this.commands.get(
       fullKey,
       (bytes) => map(bytes === null ? undefined : this.decode(bytes, 'get')),
@@ -70,32 +78,42 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   set(key: string, value: unknown, ttlMs: number, origin?: WriteOrigin): Promise<void> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.set(key, value, ttlMs, origin))
     // Encoded before anything is sent: a value the serializer cannot carry fails here, at set.
     const payload = this.encode(value as V)
     const fullKey = this.keyPrefix + key
-    // A fill is nobody's update: its failures are reported, never thrown.
+    const resilience = this.resilience
+    // A fill is a read, not an update: if Redis does not take it, what Redis holds is as good
+    // as before, so nothing is queued for removal there; its failures are reported, never thrown.
     const fill = origin !== undefined
+    const issued = fill ? 0 : resilience.stamp()
     // After a failed read, Redis is not tried again for the write: one timeout per call at most.
-    if (origin === 'fill-after-failure' || !this.resilience.allowsCalls) {
-      this.resilience.invalidateLater(fullKey)
-      this.resilience.skipped(!fill)
+    if (origin === 'fill-after-failure' || !resilience.allowsCalls) {
+      if (!fill) resilience.invalidateLater(fullKey, issued)
+      resilience.skipped(!fill)
       return this.toFallback(key, payload, ttlMs)
     }
+    if (!fill) resilience.supersede(fullKey, issued)
     return this.commands.set<Promise<void> | void>(
       fullKey,
       payload,
       ttlMs,
-      () => (this.fallback.dirty ? this.fallback.invalidate(key).then(nothing) : undefined),
+      () => {
+        if (!fill) resilience.supersede(fullKey, issued)
+        return this.fallback.dirty ? this.fallback.invalidate(key).then(nothing) : undefined
+      },
       (err) => {
-        this.resilience.invalidateLater(fullKey)
-        this.resilience.failed('set', err, !fill)
+        if (!fill) resilience.invalidateLater(fullKey, issued)
+        resilience.failed('set', err, !fill)
         return this.toFallback(key, payload, ttlMs)
       },
     ) as Promise<void>
   }
 
   async delete(key: string): Promise<boolean> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.delete(key))
     const fullKey = this.keyPrefix + key
+    const issued = this.resilience.stamp()
     // The UNLINK is sent before anything is awaited, so it reaches Redis in the order the calls were made.
     const inFallback = this.fallback.invalidate(key)
     if (this.resilience.allowsCalls) {
@@ -103,12 +121,12 @@ export class RedisStore<V> implements AsyncStore<V> {
         const removed = await this.commands.unlink(fullKey)
         return (await inFallback) || removed > 0
       } catch (err) {
-        this.resilience.invalidateLater(fullKey)
+        this.resilience.invalidateLater(fullKey, issued)
         this.resilience.failed('invalidate', err)
         return inFallback
       }
     }
-    this.resilience.invalidateLater(fullKey)
+    this.resilience.invalidateLater(fullKey, issued)
     this.resilience.skipped()
     // Whether Redis held the key is unknown until the replay; report what we know.
     return inFallback
@@ -120,6 +138,7 @@ export class RedisStore<V> implements AsyncStore<V> {
    * of the key is pending). Never the fallback: the answer must be Redis' own.
    */
   async setIfAbsent(key: string, value: V, ttlMs: number): Promise<V | undefined> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.setIfAbsent(key, value, ttlMs))
     const payload = this.encode(value)
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) return undefined
@@ -134,6 +153,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   async has(key: string): Promise<boolean> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.has(key))
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) return this.fallback.has(key)
     try {
@@ -144,7 +164,26 @@ export class RedisStore<V> implements AsyncStore<V> {
     }
   }
 
-  async clear(): Promise<void> {
+  /**
+   * A clear takes several round trips (SCAN, UNLINK): calls issued while it runs wait for it, so
+   * a read issued after it sees none of the old keys and a write issued after it is not removed
+   * by its UNLINKs. Each of its commands is bounded by the command timeout.
+   */
+  clear(): Promise<void> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.clear())
+    const clearing = this.clearNow().finally(() => {
+      if (this.clearing === clearing) this.clearing = undefined
+    })
+    this.clearing = clearing
+    return clearing
+  }
+
+  /** Runs `call` once the clear in flight is done (its failure is the clear's caller's, not this call's). */
+  private afterClear<R>(call: () => Promise<R>): Promise<R> {
+    return (this.clearing as Promise<void>).then(call, call)
+  }
+
+  private async clearNow(): Promise<void> {
     // The first SCAN is sent before anything is awaited (issue order, as in delete()).
     const fallbackCleared = this.fallback.clear()
     if (this.resilience.allowsCalls) {
@@ -164,6 +203,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
+    if (this.clearing !== undefined) return this.afterClear(() => this.getMany(keys))
     const fullKeys = keys.map((k) => this.keyPrefix + k)
     let raw: (Buffer | null)[] | undefined
     if (this.resilience.allowsCalls) {
@@ -207,18 +247,23 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   private async writeMany(prepared: (PreparedSet & { key: string })[]): Promise<void> {
-    if (this.resilience.allowsCalls) {
+    if (this.clearing !== undefined) return this.afterClear(() => this.writeMany(prepared))
+    const resilience = this.resilience
+    const issued = resilience.stamp()
+    if (resilience.allowsCalls) {
+      for (const p of prepared) resilience.supersede(p.fullKey, issued)
       try {
         await this.commands.mset(prepared)
+        for (const p of prepared) resilience.supersede(p.fullKey, issued)
         for (const p of prepared) await this.fallback.invalidate(p.key)
         return
       } catch (err) {
-        for (const p of prepared) this.resilience.invalidateLater(p.fullKey)
-        this.resilience.failed('setMany', err)
+        for (const p of prepared) resilience.invalidateLater(p.fullKey, issued)
+        resilience.failed('setMany', err)
       }
     } else {
-      for (const p of prepared) this.resilience.invalidateLater(p.fullKey)
-      this.resilience.skipped()
+      for (const p of prepared) resilience.invalidateLater(p.fullKey, issued)
+      resilience.skipped()
     }
     for (const p of prepared) await this.toFallback(p.key, p.payload, p.ttlMs)
   }

@@ -1,11 +1,12 @@
 /**
  * What keeps a RedisCache answering while Redis does not: the circuit breaker (stop calling a
- * Redis that keeps failing, probe it with PING, follow the connection's events), the queue of
- * invalidations that could not reach Redis and their replay once it is back (before anything is
- * read from Redis again), and the fallback cleared on recovery. Failures are counted and
- * emitted through the cache; with failOpen false they reject the call.
+ * Redis that keeps failing, probe it with PING until it answers, follow the connection's
+ * events), the queue of invalidations that could not reach Redis and their replay once it is
+ * back (before anything is read from Redis again), and the fallback's outage-time entries
+ * dropped on recovery. Failures are counted and emitted through the cache; with failOpen false
+ * they reject the call.
  */
-import { CacheUnavailableError } from '../errors'
+import { CacheUnavailableError, TimeoutError } from '../errors'
 import type { StoreOwner } from '../facade/store'
 import { CircuitBreaker } from './circuit-breaker'
 import type { RedisCommands } from './commands'
@@ -14,6 +15,9 @@ import type { RedisFallback } from './fallback'
 import { InvalidationQueue } from './invalidation-queue'
 import type { ResolvedRedisCacheOptions } from './options'
 import type { Redactor } from './redact'
+
+/** The longest wait between two probes of an open breaker. */
+export const PROBE_INTERVAL_CAP_MS = 1000
 
 export class Resilience {
   readonly breaker: CircuitBreaker
@@ -29,6 +33,8 @@ export class Resilience {
   private probing = false
   private replaying: Promise<void> | undefined
   private closed = false
+  /** Issue stamps of writes (see stamp()). */
+  private writes = 0
 
   constructor(
     o: ResolvedRedisCacheOptions<unknown>,
@@ -107,12 +113,22 @@ export class Resilience {
     if (!this.failOpen && mayThrow) throw new CacheUnavailableError(`redis is unavailable for cache "${this.name}" (circuit breaker ${this.breaker.state})`)
   }
 
-  /** Redis may hold an older value of `fullKey` than we know: remove it there once Redis is back. */
-  invalidateLater(fullKey: string): void {
-    const dropped = this.queue.add(fullKey)
+  /** The next write's place in issue order (what invalidateLater and supersede compare). */
+  stamp(): number {
+    return ++this.writes
+  }
+
+  /** Redis may hold an older value of `fullKey` than we know (the write stamped `issued` did not reach it): remove it there once Redis is back. */
+  invalidateLater(fullKey: string, issued: number): void {
+    const dropped = this.queue.add(fullKey, issued)
     if (dropped !== undefined) this.owner().emit('invalidationDropped', this.queue.dropped)
     if (this.breaker.state === 'open') this.scheduleProbe()
     else this.scheduleReplay()
+  }
+
+  /** A SET stamped `issued` is on its way to Redis: a removal queued by earlier writes of the key would only undo it. */
+  supersede(fullKey: string, issued: number): void {
+    if (!this.queue.isEmpty) this.queue.supersede(fullKey, issued)
   }
 
   /** A clear() that could not reach Redis: replayed before Redis serves any read again. */
@@ -132,37 +148,65 @@ export class Resilience {
     this.scheduleProbe()
   }
 
-  private scheduleProbe(): void {
+  /**
+   * While open, Redis is asked (one PING, bounded by the command timeout) at least every
+   * PROBE_INTERVAL_CAP_MS whatever breakerOpenMs has grown to: a cache is back on Redis within
+   * about a second of Redis answering, however long the outage. One PING a second is no load.
+   */
+  private scheduleProbe(delayMs: number = Math.min(this.breaker.probeDelayMs, PROBE_INTERVAL_CAP_MS)): void {
     if (this.probeTimer !== undefined || this.closed) return
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined
       void this.probe()
-    }, this.breaker.probeDelayMs)
+    }, delayMs)
     this.probeTimer.unref()
   }
 
-  /** Half-open: PING, then replay every pending invalidation, then close the breaker. */
+  /**
+   * While open: PING until Redis answers (the breaker stays open meanwhile). Then half-open:
+   * replay every pending invalidation, close the breaker, and drop what the fallback took
+   * during the outage. Nothing is read from Redis before the replay is done.
+   */
   private async probe(): Promise<void> {
     if (this.closed || this.probing || this.breaker.state !== 'open') return
     this.probing = true
-    this.breaker.startProbe()
-    this.owner().emit('breaker', 'half-open')
     try {
-      await this.commands.ping()
-      await this.replayAll()
-      // Entries written to the fallback during the outage were invalidated in Redis by the
-      // replay; drop them here too so a later blip cannot serve them.
-      if (this.fallback.dirty) await this.fallback.clear()
+      try {
+        await this.commands.ping()
+      } catch (err) {
+        this.probeFailed(err)
+        return
+      }
+      this.breaker.startProbe()
+      this.owner().emit('breaker', 'half-open')
+      try {
+        await this.replayAll()
+      } catch (err) {
+        this.probeFailed(err)
+        this.owner().emit('breaker', 'open')
+        return
+      }
       this.breaker.probeSucceeded()
       this.owner().emit('breaker', 'closed')
-    } catch {
-      this.owner().countError('probe')
-      this.breaker.probeFailed()
-      this.owner().emit('breaker', 'open')
-      this.scheduleProbe()
+      // Entries written to the fallback during the outage may be replaced in Redis from now
+      // on, unseen here: a later blip must not serve them.
+      await this.fallback.recovered()
     } finally {
       this.probing = false
     }
+  }
+
+  /**
+   * The next probe: at once after a PING that timed out on a live connection (Redis hung, or
+   * the network holds the bytes), so one PING always waits at Redis and is answered the moment
+   * Redis runs again, however long the hang; after a fast failure (no connection) the probe
+   * delay (doubled up to breakerMaxOpenMs, capped at PROBE_INTERVAL_CAP_MS; a reconnect probes
+   * at once anyway).
+   */
+  private probeFailed(err: unknown): void {
+    this.owner().countError('probe')
+    this.breaker.probeFailed()
+    this.scheduleProbe(err instanceof TimeoutError && this.connection.ready ? 0 : undefined)
   }
 
   private replayAll(): Promise<void> {

@@ -12,6 +12,7 @@ import type { Redis, RedisOptions } from 'ioredis'
 import { withMilliseconds, type Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
 import { requireOptional } from '../optional-dependency'
+import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from '../redis/sentinel'
 
 /** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
 export interface InvalidationMessage {
@@ -42,7 +43,7 @@ export interface InvalidationBus {
 }
 
 export interface RedisInvalidationBusOptions {
-  /** redis:// or rediss:// URL of the Redis the L2 uses. */
+  /** redis://, rediss:// or redis+sentinel:// URL of the Redis the L2 uses. */
   redisUrl: string
   /** Extra ioredis options (tls, password, ...), applied to both connections. */
   redisOptions?: RedisOptions
@@ -72,21 +73,27 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (typeof options.channel !== 'string' || options.channel === '') {
       throw new CacheOptionError(`channel must be a non-empty string, got ${describe(options.channel)}`)
     }
-    if (typeof options.redisUrl !== 'string' || !/^rediss?:\/\//.test(options.redisUrl)) {
-      throw new CacheOptionError('redisUrl must be a redis:// or rediss:// URL for the invalidation channel')
+    const url = options.redisUrl
+    const sentinel = isSentinelUrl(url)
+    if (typeof url !== 'string' || !(sentinel || /^rediss?:\/\//.test(url))) {
+      throw new CacheOptionError('redisUrl must be a redis://, rediss:// or redis+sentinel:// URL for the invalidation channel')
     }
     const timeout = (withMilliseconds(options, ['commandTimeoutMs']).commandTimeoutMs as number | undefined) ?? 500
     this.maxPending = options.maxPending ?? 10_000
     this.channel = options.channel
+    // Through Sentinel, both connections follow the master as the L2's does (PUBLISH reaches
+    // every subscriber of the replication group only on the master they all follow).
+    const given = sentinel ? sentinelClientOptions(parseSentinelUrl(url), options.redisOptions ?? {}, timeout) : options.redisOptions
     const common: RedisOptions = {
-      ...options.redisOptions,
+      ...given,
       connectTimeout: Math.max(1000, timeout * 2),
       retryStrategy: (times: number) => Math.min(times * 50, 1000),
     }
     const { Redis } = requireOptional<typeof import('ioredis')>('ioredis', 'RedisInvalidationBus')
-    this.pub = new Redis(options.redisUrl, { ...common, commandTimeout: timeout, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+    const connect = (extra: RedisOptions) => (sentinel ? new Redis({ ...common, ...extra }) : new Redis(url, { ...common, ...extra }))
+    this.pub = connect({ commandTimeout: timeout, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
     // The subscriber queues its SUBSCRIBE until connected and re-subscribes after a reconnect.
-    this.sub = new Redis(options.redisUrl, { ...common, autoResubscribe: true, maxRetriesPerRequest: null })
+    this.sub = connect({ autoResubscribe: true, maxRetriesPerRequest: null })
   }
 
   get pending(): number {

@@ -9,6 +9,12 @@ import { rawManyReader, rawReader, type RawRead, type RawReadMany } from '../con
 import { StoreLink, type AsyncStore, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
 import type { InvalidationBus } from './invalidation-bus'
 
+/** Where a caller write stands in issue order: its sequence number and the clears issued before it. */
+interface WriteStamp {
+  seq: number
+  clears: number
+}
+
 const TRAITS: StoreTraits = Object.freeze({ sync: false, countsLookups: false, sharedEnvelopes: true, wellFormedKeys: false })
 
 /** What tierStats() reports. */
@@ -35,6 +41,10 @@ export class TieredStore<V> implements AsyncStore<V> {
   private epoch = 0
   private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0 }
   private closed = false
+  /** Issue order of in-flight writes: key -> stamp of the latest caller write (or delete) issued for it. */
+  private readonly latestWrite = new Map<string, number>()
+  private writes = 0
+  private clears = 0
 
   constructor(
     private readonly l1: Cache<V>,
@@ -102,15 +112,24 @@ export class TieredStore<V> implements AsyncStore<V> {
   }
 
   /**
-   * A caller's set writes L2 first: when L2 rejects it (failOpen false), L1 keeps the old value.
-   * A value getOrSet loaded (a fill) goes to both at once: it is a copy of the source of truth,
-   * so this instance serves it from L1 from the moment it was loaded.
+   * A caller's set drops the L1 copy at once (a read issued after it goes to L2, which answers
+   * in issue order), writes L2, then L1, unless a later write of the key (or a clear) was issued
+   * meanwhile: L1 then takes effect in issue order too. When L2 rejects it (failOpen false), L1
+   * holds no copy. A value getOrSet loaded (a fill) goes to both at once: it is a copy of the
+   * source of truth, so this instance serves it from L1 from the moment it was loaded.
    */
   async set(key: string, value: unknown, ttlMs: number, origin?: WriteOrigin): Promise<void> {
     this.epoch++
     if (origin === undefined) {
-      await this.l2.set(key, value as V, ttlMs / 1000)
-      await this.l1.set(key, value as V, this.l1Ttl(ttlMs))
+      const write = this.issue([key])
+      const dropped = this.l1.invalidate(key)
+      try {
+        await this.l2.set(key, value as V, ttlMs / 1000)
+        await dropped
+        if (this.isLatest(key, write)) await this.l1.set(key, value as V, this.l1Ttl(ttlMs))
+      } finally {
+        this.settle([key], write)
+      }
     } else {
       await Promise.all([this.l1.set(key, value as V, this.l1Ttl(ttlMs)), this.l2.set(key, value as V, ttlMs / 1000)])
     }
@@ -119,16 +138,30 @@ export class TieredStore<V> implements AsyncStore<V> {
 
   async setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: readonly number[]): Promise<void> {
     this.epoch++
-    await this.l2.setMany(entries.map(([key, value], i) => [key, value, ttlsMs[i] / 1000] as const))
-    await this.l1.setMany(entries.map(([key, value], i) => [key, value, this.l1Ttl(ttlsMs[i])] as const))
-    this.bus?.publishKeys(entries.map((e) => e[0]))
+    const keys = entries.map((e) => e[0])
+    const write = this.issue(keys)
+    const dropped = Promise.all(keys.map((key) => this.l1.invalidate(key)))
+    try {
+      await this.l2.setMany(entries.map(([key, value], i) => [key, value, ttlsMs[i] / 1000] as const))
+      await dropped
+      const current = entries.map((e, i) => [e, i] as const).filter(([e]) => this.isLatest(e[0], write))
+      if (current.length > 0) await this.l1.setMany(current.map(([[key, value], i]) => [key, value, this.l1Ttl(ttlsMs[i])] as const))
+    } finally {
+      this.settle(keys, write)
+    }
+    this.bus?.publishKeys(keys)
   }
 
   async delete(key: string): Promise<boolean> {
     this.epoch++
-    const [local, shared] = await Promise.all([this.l1.invalidate(key), this.l2.invalidate(key)])
-    this.bus?.publishKeys([key])
-    return local || shared
+    const write = this.issue([key])
+    try {
+      const [local, shared] = await Promise.all([this.l1.invalidate(key), this.l2.invalidate(key)])
+      this.bus?.publishKeys([key])
+      return local || shared
+    } finally {
+      this.settle([key], write)
+    }
   }
 
   async has(key: string): Promise<boolean> {
@@ -137,6 +170,7 @@ export class TieredStore<V> implements AsyncStore<V> {
 
   async clear(): Promise<void> {
     this.epoch++
+    this.clears++
     await Promise.all([this.l1.clear(), this.l2.clear()])
     this.bus?.publishClear()
   }
@@ -156,6 +190,23 @@ export class TieredStore<V> implements AsyncStore<V> {
     this.closed = true
     await this.bus?.close()
     if (this.closeTiers) await Promise.all([this.l1.close(), this.l2.close()])
+  }
+
+  /** Stamps a write of `keys` issued now; the stamp is what isLatest compares. */
+  private issue(keys: readonly string[]): WriteStamp {
+    const write = { seq: ++this.writes, clears: this.clears }
+    for (const key of keys) this.latestWrite.set(key, write.seq)
+    return write
+  }
+
+  /** No write of `key` and no clear was issued after `write`: its L1 copy may be stored. */
+  private isLatest(key: string, write: WriteStamp): boolean {
+    return this.clears === write.clears && this.latestWrite.get(key) === write.seq && !this.closed
+  }
+
+  /** `write` is done: forget its stamps (a later write keeps its own). */
+  private settle(keys: readonly string[], write: WriteStamp): void {
+    for (const key of keys) if (this.latestWrite.get(key) === write.seq) this.latestWrite.delete(key)
   }
 
   /** An L1 copy lives at most l1Ttl, in seconds for the L1's set (0: the entry never expires in L2). */
