@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import type { Engine } from '../../src/memory/engine'
 import { createEngine } from '../../src/memory/engine-choice'
-import { NativeCallEngine } from '../../src/memory/native-engine'
+import { NativeEngine } from '../../src/memory/native-engine'
 import { loadNative } from '../../src/native'
 import type { EnginePolicy } from '../../src/memory/policies/policy'
 
@@ -144,7 +144,7 @@ export async function runPolicies(cfg: BenchConfig, log: (s: string) => void): P
     engines.push({ name: 'native', make: (policy) => createEngine<number>('native', { capacity, clock: () => 0, policy, policySeed: SEED }) })
     engines.push({
       name: 'native, every call to Rust',
-      make: (policy) => new NativeCallEngine<number>({ capacity, clock: () => 0, policy, policySeed: SEED }),
+      make: (policy) => new NativeEngine<number>({ capacity, clock: () => 0, policy, policySeed: SEED }),
     })
   } else notes.push('native engine not available: its costs are not measured')
   const workloads: { name: string; run: (e: Engine<number>) => () => void }[] = [

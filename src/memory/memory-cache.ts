@@ -199,7 +199,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       expirations: c.expirations,
       size: c.size,
       maxsize: this.maxsize,
-      ...('bytes' in c ? { bytes: c.bytes as number } : {}),
+      ...('bytes' in c ? { bytes: c.bytes as number, arenaBytes: c.arenaBytes as number, fragmentation: c.fragmentation as number } : {}),
     })
   }
 

@@ -51,6 +51,17 @@ impl OnRemove for () {
     }
 }
 
+/// A sink behind a reference, including `&mut dyn OnRemove` (a caller choosing its sink at run time).
+impl<T: OnRemove + ?Sized> OnRemove for &mut T {
+    #[inline(always)]
+    fn removed(&mut self, r: &Removal<'_>) {
+        (**self).removed(r)
+    }
+    fn listening(&self) -> bool {
+        (**self).listening()
+    }
+}
+
 /// Collects owned copies (tests, and callers that hand removals on after the operation).
 impl OnRemove for Vec<(u32, Vec<u8>, Vec<u8>, Reason)> {
     fn removed(&mut self, r: &Removal<'_>) {

@@ -497,7 +497,7 @@ impl Arena {
             let mut f = page.free;
             while f != 0 {
                 let at = (f as usize - 1) * 8;
-                if at % size != 0 || at / size >= page.bump as usize || data[at] != 0 {
+                if !at.is_multiple_of(size) || at / size >= page.bump as usize || data[at] != 0 {
                     return Err(format!("page {id}: free list reaches byte {at}, not a free chunk"));
                 }
                 free += 1;

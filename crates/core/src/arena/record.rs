@@ -141,6 +141,26 @@ pub(crate) fn len(r: &[u8]) -> usize {
     v + used + n
 }
 
+/// Whether the record's key is `key`: lengths first, then 8 bytes at a time (short keys
+/// are the common case; a libc `memcmp` call costs more than the comparison).
+#[inline(always)]
+pub(crate) fn key_is(r: &[u8], key: &[u8]) -> bool {
+    let stored = self::key(r);
+    if stored.len() != key.len() {
+        return false;
+    }
+    let mut a = stored.chunks_exact(8);
+    let mut b = key.chunks_exact(8);
+    for (x, y) in (&mut a).zip(&mut b) {
+        let x = u64::from_le_bytes(x.try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(y.try_into().expect("8 bytes"));
+        if x != y {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,24 +187,4 @@ mod tests {
         }
         assert_eq!(size(24, 100, false), 126);
     }
-}
-
-/// Whether the record's key is `key`: lengths first, then 8 bytes at a time (short keys
-/// are the common case; a libc `memcmp` call costs more than the comparison).
-#[inline(always)]
-pub(crate) fn key_is(r: &[u8], key: &[u8]) -> bool {
-    let stored = self::key(r);
-    if stored.len() != key.len() {
-        return false;
-    }
-    let mut a = stored.chunks_exact(8);
-    let mut b = key.chunks_exact(8);
-    for (x, y) in (&mut a).zip(&mut b) {
-        let x = u64::from_le_bytes(x.try_into().expect("8 bytes"));
-        let y = u64::from_le_bytes(y.try_into().expect("8 bytes"));
-        if x != y {
-            return false;
-        }
-    }
-    a.remainder().iter().zip(b.remainder()).all(|(x, y)| x == y)
 }

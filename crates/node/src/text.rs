@@ -1,6 +1,7 @@
-//! Reading a JS string key into bytes without touching the heap for short keys.
+//! Reading JS strings: the one UTF-16 reader of the binding (keys, batch keys and string
+//! values all go through [`with_units`]), and the key encoding.
 //!
-//! Encoding (exact for all of Unicode, lone surrogates included, and the same string
+//! Key encoding (exact for all of Unicode, lone surrogates included, and the same string
 //! always gives the same bytes): the string is read as UTF-16 code units. If every unit
 //! is below 256 (the common, one-byte case) the key is `[0, units as u8...]`; otherwise it
 //! is `[1, units as little-endian u16 pairs...]`. The leading tag keeps the two forms
@@ -11,75 +12,66 @@ use napi::sys;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-/// Keys of up to this many UTF-16 units are read into a stack buffer.
+/// Strings of up to this many UTF-16 units are read into a stack buffer.
 const STACK_UNITS: usize = 128;
-/// Longest key the binding reads at all (the cache itself stops at 4096): bounds the work
-/// and memory of one call.
-const MAX_KEY_UNITS: usize = 1 << 16;
+/// Longest key the binding reads (the cache itself stops at 4096): bounds one call's work.
+pub const MAX_KEY_UNITS: usize = 1 << 16;
+/// Bytes of an encoded key kept on the stack.
+const ENCODED_STACK_BYTES: usize = 1 + 2 * STACK_UNITS;
 
-/// Calls `f` with the encoded bytes of the string `value`; a JS error if it is not a string.
+/// Calls `f` with the UTF-16 units of the string `value` (at most `max_units` of them);
+/// a TypeError naming `what` if it is not a string or is longer.
 #[inline]
-pub fn with_key<R>(
-    env: sys::napi_env,
-    value: sys::napi_value,
-    f: impl FnOnce(&[u8]) -> R,
-) -> Res<R> {
+pub fn with_units<R>(env: sys::napi_env, value: sys::napi_value, max_units: usize, what: &str, f: impl FnOnce(&[u16]) -> R) -> Res<R> {
     // Uninitialized on purpose: zeroing 256 bytes per call showed up in profiles.
     let mut units = MaybeUninit::<[u16; STACK_UNITS]>::uninit();
     let mut len = 0usize;
     // SAFETY: `units` is valid for STACK_UNITS u16 writes (bufsize counts the terminating
     // NUL that N-API writes); N-API writes at most bufsize units and reports in `len` how
     // many it copied, excluding the NUL.
-    let status = unsafe {
-        sys::napi_get_value_string_utf16(
-            env,
-            value,
-            units.as_mut_ptr().cast(),
-            STACK_UNITS,
-            &mut len,
-        )
-    };
+    let status = unsafe { sys::napi_get_value_string_utf16(env, value, units.as_mut_ptr().cast(), STACK_UNITS, &mut len) };
     if status != sys::Status::napi_ok {
-        return Err(not_a_string());
+        return Err(not_a_string(what));
     }
     if len < STACK_UNITS - 1 {
         // SAFETY: N-API initialized the first `len` (< STACK_UNITS) units.
         let read = unsafe { std::slice::from_raw_parts(units.as_ptr().cast::<u16>(), len) };
-        return Ok(encode(read, f));
+        return Ok(f(read));
     }
     // The buffer was filled: the string may be longer. Ask for its length, then read it whole.
     let mut full = 0usize;
     // SAFETY: a null buffer asks N-API only for the length, written to `full`.
-    let status =
-        unsafe { sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut full) };
-    if status != sys::Status::napi_ok {
-        return Err(not_a_string());
+    if unsafe { sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut full) } != sys::Status::napi_ok {
+        return Err(not_a_string(what));
     }
-    if full > MAX_KEY_UNITS {
-        return Err(type_error(format!(
-            "astra-cache native: key is {full} UTF-16 units long; the binding accepts at most {MAX_KEY_UNITS}"
-        )));
+    if full > max_units {
+        return Err(type_error(format!("astra-cache native: {what} is {full} UTF-16 units long; the binding accepts at most {max_units}")));
     }
     let mut heap = vec![0u16; full + 1];
     // SAFETY: `heap` is valid for full + 1 u16 writes, the size passed.
-    let status = unsafe {
-        sys::napi_get_value_string_utf16(env, value, heap.as_mut_ptr(), full + 1, &mut len)
-    };
-    if status != sys::Status::napi_ok {
-        return Err(not_a_string());
+    if unsafe { sys::napi_get_value_string_utf16(env, value, heap.as_mut_ptr(), full + 1, &mut len) } != sys::Status::napi_ok {
+        return Err(not_a_string(what));
     }
-    Ok(encode(&heap[..len.min(full)], f))
+    Ok(f(&heap[..len.min(full)]))
 }
 
-/// The encoded form of `units` (see the module doc), passed to `f`.
+/// Calls `f` with the encoded bytes of the key string `value`.
 #[inline]
-pub(crate) fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
-    let one_byte = units.iter().all(|&u| u < 256);
-    let n = if one_byte {
-        1 + units.len()
-    } else {
-        1 + 2 * units.len()
-    };
+pub fn with_key<R>(env: sys::napi_env, value: sys::napi_value, f: impl FnOnce(&[u8]) -> R) -> Res<R> {
+    with_units(env, value, MAX_KEY_UNITS, "key", |units| encode(units, f))
+}
+
+/// Whether every unit fits one byte (the latin1 forms of keys and string values).
+#[inline]
+pub fn one_byte(units: &[u16]) -> bool {
+    units.iter().all(|&u| u < 256)
+}
+
+/// The encoded form of the key `units` (see the module doc), passed to `f`.
+#[inline]
+pub fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
+    let one_byte = one_byte(units);
+    let n = if one_byte { 1 + units.len() } else { 1 + 2 * units.len() };
     if n <= ENCODED_STACK_BYTES {
         let mut bytes = [MaybeUninit::<u8>::uninit(); ENCODED_STACK_BYTES];
         let out = &mut bytes[..n];
@@ -94,8 +86,6 @@ pub(crate) fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
         f(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), n) })
     }
 }
-
-const ENCODED_STACK_BYTES: usize = 1 + 2 * STACK_UNITS;
 
 /// Writes the tag and the units; `out.len()` must be the encoded length for `one_byte`.
 #[inline]
@@ -119,17 +109,14 @@ fn fill(units: &[u16], one_byte: bool, out: &mut [MaybeUninit<u8>]) {
 pub fn decode(bytes: &[u8]) -> Vec<u16> {
     match bytes.split_first() {
         Some((0, rest)) => rest.iter().map(|&b| b as u16).collect(),
-        Some((_, rest)) => rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect(),
+        Some((_, rest)) => rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect(),
         None => Vec::new(),
     }
 }
 
 #[cold]
-fn not_a_string() -> Fail {
-    type_error("astra-cache native: key must be a string")
+fn not_a_string(what: &str) -> Fail {
+    type_error(format!("astra-cache native: {what} must be a string"))
 }
 
 #[cfg(test)]
@@ -161,9 +148,7 @@ mod tests {
 
     #[test]
     fn long_keys_use_the_heap_path() {
-        let long = "x".repeat(1000);
-        assert_eq!(enc(&long).len(), 1001);
-        let long2 = "ж".repeat(1000);
-        assert_eq!(enc(&long2).len(), 2001);
+        assert_eq!(enc(&"x".repeat(1000)).len(), 1001);
+        assert_eq!(enc(&"ж".repeat(1000)).len(), 2001);
     }
 }
