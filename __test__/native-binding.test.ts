@@ -36,6 +36,15 @@ function defineTests(b: NativeBinding): void {
     return [...area.counters.slice(0, 6)]
   }
   const create = (capacity: number, policy = 0, flags = 0) => b.create(capacity, policy, 0, flags)
+  // Keyed calls read their time from the area: these write it first, as the engines do.
+  const at = <T>(now: number, call: () => T): T => {
+    area.now[0] = now
+    return call()
+  }
+  const get = (h: number, k: string, now: number) => at(now, () => b.get(h, k))
+  const peek = (h: number, k: string, now: number) => at(now, () => b.peek(h, k))
+  const set = (h: number, k: string, ttl: number, now: number) => at(now, () => b.set(h, k, ttl))
+  const remove = (h: number, k: string, now: number) => at(now, () => b.remove(h, k))
 
   test('the layout the binary reports is the one the TS expects, constant for constant', (t) => {
     t.deepEqual(layoutDifferences(b.layout()), [])
@@ -45,15 +54,15 @@ function defineTests(b: NativeBinding): void {
 
   test('slots, misses and the expired encoding', (t) => {
     const h = create(2)
-    t.is(b.set(h, 'a', 0, 0), 0)
-    t.is(b.set(h, 'b', 10, 0), 1)
-    t.is(b.get(h, 'a', 5), 0)
-    t.is(b.get(h, 'zz', 5), LAYOUT.MISS)
-    t.is(b.peek(h, 'b', 9), 1)
-    t.is(b.peek(h, 'b', 10), LAYOUT.MISS, 'peek treats an entry at its deadline as absent')
-    t.is(b.get(h, 'b', 10), LAYOUT.EXPIRED_BASE - 1, 'expired entry in slot 1 reported as EXPIRED_BASE - slot')
-    t.is(b.remove(h, 'a', 10), 0)
-    t.is(b.remove(h, 'a', 10), LAYOUT.MISS)
+    t.is(set(h, 'a', 0, 0), 0)
+    t.is(set(h, 'b', 10, 0), 1)
+    t.is(get(h, 'a', 5), 0)
+    t.is(get(h, 'zz', 5), LAYOUT.MISS)
+    t.is(peek(h, 'b', 9), 1)
+    t.is(peek(h, 'b', 10), LAYOUT.MISS, 'peek treats an entry at its deadline as absent')
+    t.is(get(h, 'b', 10), LAYOUT.EXPIRED_BASE - 1, 'expired entry in slot 1 reported as EXPIRED_BASE - slot')
+    t.is(remove(h, 'a', 10), 0)
+    t.is(remove(h, 'a', 10), LAYOUT.MISS)
     // hits, misses, evictions, expirations, sets, size
     t.deepEqual(counters(h), [1, 2, 0, 1, 2, 0])
     b.close(h)
@@ -61,27 +70,27 @@ function defineTests(b: NativeBinding): void {
 
   test('a set logs the slots its sweep freed, except the one it returns', (t) => {
     const h = create(4)
-    t.is(b.set(h, 'a', 5, 0), 0)
-    t.is(b.set(h, 'b', 5, 0), 1) // its sweep examined slot 0 twice: the cursor is at 1
+    t.is(set(h, 'a', 5, 0), 0)
+    t.is(set(h, 'b', 5, 0), 1) // its sweep examined slot 0 twice: the cursor is at 1
     // This set's sweep frees slot 1, then wraps to slot 0 and frees it too: the new key
     // takes slot 0 (the most recently freed) and only slot 1 is logged.
-    t.is(b.set(h, 'c', 0, 100), 0)
+    t.is(set(h, 'c', 0, 100), 0)
     t.deepEqual(log(), [[1, LAYOUT.REASON_EXPIRE]])
-    t.is(b.set(h, 'd', 0, 100), 1)
+    t.is(set(h, 'd', 0, 100), 1)
     t.is(status(), 0, 'nothing else freed')
     b.close(h)
   })
 
   test('with FLAG_REPORT, takeRemovals hands over every removal with its key, in order', (t) => {
     const h = create(2, 0, LAYOUT.FLAG_REPORT)
-    b.set(h, 'a', 0, 0)
-    b.set(h, 'b', 5, 0)
-    t.is(b.set(h, 'a', 0, 0), 0)
+    set(h, 'a', 0, 0)
+    set(h, 'b', 5, 0)
+    t.is(set(h, 'a', 0, 0), 0)
     t.is(status(), 1)
     t.deepEqual(b.takeRemovals(), [0, LAYOUT.REASON_SET, 'a', undefined, 0])
-    t.is(b.set(h, 'c', 0, 10), 1, 'b expired: swept, its slot reused')
+    t.is(set(h, 'c', 0, 10), 1, 'b expired: swept, its slot reused')
     t.deepEqual(b.takeRemovals(), [1, LAYOUT.REASON_EXPIRE, 'b', undefined, 0])
-    b.set(h, 'd', 0, 10)
+    set(h, 'd', 0, 10)
     t.deepEqual(b.takeRemovals(), [0, LAYOUT.REASON_EVICT, 'a', undefined, 0])
     b.clear(h)
     t.is(status(), 2)
@@ -152,8 +161,8 @@ function defineTests(b: NativeBinding): void {
     const keys: string[] = []
     for (let n = 120; n <= 140; n++) keys.push('a'.repeat(n), 'é'.repeat(n), '字'.repeat(n), 'a'.repeat(n - 1) + '字')
     keys.push('z'.repeat(4096), '', '\ud800', '😀')
-    keys.forEach((k) => b.set(h, k, 0, 0))
-    keys.forEach((k, i) => t.is(b.peek(h, k, 0), i, `key of length ${k.length}`))
+    keys.forEach((k) => set(h, k, 0, 0))
+    keys.forEach((k, i) => t.is(peek(h, k, 0), i, `key of length ${k.length}`))
     t.is(b.size(h), keys.length)
     b.clear(h)
     const removed = b.takeRemovals()
@@ -166,7 +175,7 @@ function defineTests(b: NativeBinding): void {
     const h = create(4)
     b.close(h)
     for (const bad of [h, 0, -1, 2 ** 32 - 1, NaN, 1.5, 12345678]) {
-      const err = t.throws(() => b.get(bad, 'a', 0))
+      const err = t.throws(() => get(bad, 'a', 0))
       t.regex(err.message, /not open/)
       t.is((err as Error & { code?: string }).code, 'ERR_ASTRA_NATIVE_HANDLE')
     }
@@ -174,11 +183,11 @@ function defineTests(b: NativeBinding): void {
     // A new cache may reuse the index, never the handle.
     const h2 = create(4)
     t.not(h2, h)
-    t.throws(() => b.set(h, 'a', 0, 0), { message: /not open/ })
-    t.is(b.set(h2, 'a', 0, 0), 0)
+    t.throws(() => set(h, 'a', 0, 0), { message: /not open/ })
+    t.is(set(h2, 'a', 0, 0), 0)
     const s = b.sCreate(4, 0, 0, 0, 0)
-    t.throws(() => b.get(s, 'a', 0), { message: /not a reference-storage cache/, code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
-    t.throws(() => b.sGet(h2, 'a', 0), { message: /not a serialized-storage cache/ })
+    t.throws(() => get(s, 'a', 0), { message: /not a reference-storage cache/, code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
+    t.throws(() => b.sGet(h2, 'a'), { message: /not a serialized-storage cache/ })
     b.close(h2)
     b.close(s)
   })
@@ -186,31 +195,30 @@ function defineTests(b: NativeBinding): void {
   test('wrong argument types throw TypeErrors', (t) => {
     const h = create(4)
     const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
-    t.throws(() => binding.get(h, 42, 0), { instanceOf: TypeError, message: /key must be a string/ })
-    t.throws(() => binding.get(h, Symbol('s'), 0), { instanceOf: TypeError })
-    t.throws(() => binding.set(h, 'k'.repeat(70_000), 0, 0), { instanceOf: TypeError, message: /at most 65536/ })
-    t.throws(() => binding.get('1', 'a', 0), { instanceOf: TypeError, message: /handle must be a number/ })
-    t.throws(() => binding.set(h, 'a', '5', 0), { instanceOf: TypeError, message: /ttlMs/ })
-    t.throws(() => binding.set(h, 'a', -1, 0), { instanceOf: TypeError, message: /ttlMs must be a number >= 0/ })
-    t.throws(() => binding.set(h, 'a', NaN, 0), { instanceOf: TypeError, message: /ttlMs/ })
-    t.throws(() => binding.get(h, 'a', 'now'), { instanceOf: TypeError, message: /now/ })
-    t.throws(() => binding.get(h, 'a'), { instanceOf: TypeError, message: /now/ })
+    t.throws(() => binding.get(h, 42), { instanceOf: TypeError, message: /key must be a string/ })
+    t.throws(() => binding.get(h, Symbol('s')), { instanceOf: TypeError })
+    t.throws(() => binding.set(h, 'k'.repeat(70_000), 0), { instanceOf: TypeError, message: /at most 65536/ })
+    t.throws(() => binding.get('1', 'a'), { instanceOf: TypeError, message: /handle must be a number/ })
+    t.throws(() => binding.set(h, 'a', '5'), { instanceOf: TypeError, message: /ttlMs/ })
+    t.throws(() => binding.set(h, 'a', -1), { instanceOf: TypeError, message: /ttlMs must be a number >= 0/ })
+    t.throws(() => binding.set(h, 'a', NaN), { instanceOf: TypeError, message: /ttlMs/ })
     t.throws(() => binding.create(4, 9, 0, 0), { instanceOf: TypeError, message: /policy must be 0, 1, 2 or 3, got 9/ })
     for (const cap of [0, -1, 1.5, NaN, 2 ** 31, '4', undefined]) {
       t.throws(() => binding.create(cap, 0, 0, 0), { instanceOf: TypeError, message: /capacity/ }, String(cap))
     }
-    t.throws(() => binding.getMany(h, 'ab', 257, 0), { message: /at most 256 keys/ })
+    t.throws(() => binding.getMany(h, 'ab', 257), { message: /at most 256 keys/ })
     area.ends.set([1, 5])
-    t.throws(() => binding.getMany(h, 'ab', 2, 0), { message: /ends\[1\] = 5 is out of order or past the end/ })
+    t.throws(() => binding.getMany(h, 'ab', 2), { message: /ends\[1\] = 5 is out of order or past the end/ })
     // A negative or NaN time means the engine's own clock.
-    t.is(b.set(h, 'm', 60_000, NaN), 0)
-    t.is(b.get(h, 'm', -1), 0, 'live on the engine clock')
-    t.is(b.get(h, 'm', 1e12), LAYOUT.EXPIRED_BASE, 'an instant given later expires it')
+    t.is(set(h, 'm', 60_000, NaN), 0)
+    t.is(get(h, 'm', -1), 0, 'live on the engine clock')
+    t.is(get(h, 'm', 1e12), LAYOUT.EXPIRED_BASE, 'an instant given later expires it')
     b.close(h)
   })
 
   test('fuzz: random calls with random arguments (and random area contents) never crash the process', (t) => {
     const names = ['create', 'close', 'get', 'peek', 'set', 'remove', 'getMany', 'clear', 'size', 'counters', 'takeRemovals', 'sCreate', 'sGet', 'sSet', 'sRemove', 'sHas', 'sPeek', 'sPolicy'] as const
+    const nows = fc.oneof(fc.double(), fc.constantFrom(-1, 0, 1e12, NaN, Infinity))
     const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
     const open: number[] = [create(3), create(3, 1, LAYOUT.FLAG_REPORT)]
     const closed: number[] = []
@@ -224,11 +232,12 @@ function defineTests(b: NativeBinding): void {
     const arg = fc.oneof(fc.string(), fc.double(), fc.integer({ min: -5, max: 300 }), fc.anything(), fc.constant(new Uint8Array(3)))
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 8 })), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 8 }), nows), { maxLength: 60 }),
         (calls) => {
-          for (const [name, h, rest, ends] of calls) {
+          for (const [name, h, rest, ends, now] of calls) {
             if ((name === 'create' || name === 'sCreate') && open.length > 20) continue
             area.ends.set(ends)
+            area.now[0] = now
             try {
               const r = binding[name](h, ...rest)
               if ((name === 'create' || name === 'sCreate') && typeof r === 'number') open.push(r)
@@ -249,8 +258,8 @@ function defineTests(b: NativeBinding): void {
     )
     // Caches still work afterwards.
     const h = create(2)
-    t.is(b.set(h, 'ok', 0, 0), 0)
-    t.is(b.get(h, 'ok', 0), 0)
+    t.is(set(h, 'ok', 0, 0), 0)
+    t.is(get(h, 'ok', 0), 0)
     for (const o of [h, ...open]) b.close(o)
   })
 

@@ -85,6 +85,13 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
       const cur: Cursor = { pos: 0 }
       cases.push({ name: `${name} await get`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
     }
+    {
+      // The peer awaited too: the public-API ratio compares like with like.
+      const loop = compileAsyncGetLoop()
+      const cur: Cursor = { pos: 0 }
+      const target = syncInst.get(lru.name)!.target
+      cases.push({ name: `${lru.name} await get`, opsPerCall: N, run: async () => { const x = await loop(target, keys, N, cur); check(lru.name, x, N); return x } })
+    }
     const res = await measure(cases, h)
     rows.push(...toRows('get-hit-sync-vs-async', res))
     tables.push(table('get hit: sync engine vs `await cache.get()`', `the difference is the async API (validation, promise, await); ${C.toLocaleString('en-US')} entries, 16-char keys.`, toRows('', res)))

@@ -6,7 +6,8 @@ import { SingleFlight } from '../single-flight'
 import { rawGet, resolveGetOrSetOptions, Revalidator, unwrapFresh, type SwrStore, type TtlOrOptions } from '../swr'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkMaxsize, checkName, checkOptionsObject, checkValue, ttlToMs } from '../validate'
 import { coarseClock } from './clock'
-import type { Clock, Engine } from './engine'
+import type { Clock, Engine, EngineCounters } from './engine'
+import type { SerializedCounters } from './serialized-engine'
 import { createEngine, type EngineChoice } from './engine-choice'
 import { checkPolicy } from './policies/check'
 import type { PolicyName } from './policies/policy'
@@ -191,7 +192,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
 
   stats(): CacheStats {
     this.assertOpen()
-    const c = this.impl.counters()
+    const c = this.impl.counters() as EngineCounters & Partial<SerializedCounters>
     return new CacheStats({
       hits: c.hits,
       misses: c.misses,
@@ -199,7 +200,7 @@ export class InMemoryLRUCache<V = unknown> implements Cache<V>, MetricsSource {
       expirations: c.expirations,
       size: c.size,
       maxsize: this.maxsize,
-      ...('bytes' in c ? { bytes: c.bytes as number, arenaBytes: c.arenaBytes as number, fragmentation: c.fragmentation as number } : {}),
+      ...(c.bytes !== undefined ? { bytes: c.bytes, arenaBytes: c.arenaBytes, fragmentation: c.fragmentation } : {}),
     })
   }
 

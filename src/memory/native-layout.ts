@@ -14,10 +14,11 @@ export const LAYOUT = {
   LOG_PAIRS: 8,
   COUNTERS_AT: 20,
   COUNTERS: 9,
+  NOW_AT: 40,
   BATCH: 256,
-  ENDS_AT: 40,
-  OUT_AT: 296,
-  AREA_WORDS: 552,
+  ENDS_AT: 42,
+  OUT_AT: 298,
+  AREA_WORDS: 554,
   TAG_LATIN1: 0,
   TAG_UTF16: 1,
   TAG_BYTES: 2,
@@ -62,6 +63,8 @@ export const REASONS: readonly RemovalReason[] = ['evict', 'expire', 'delete', '
 /** Views over the per-thread shared area (crates/node/src/area.rs). */
 export interface AreaViews {
   i32: Int32Array
+  /** now[0]: the time of the next keyed call (ms; negative: the engine's own clock). */
+  now: Float64Array
   counters: Float64Array
   ends: Int32Array
   out: Int32Array
@@ -71,6 +74,7 @@ export function areaViews(buffer: ArrayBuffer): AreaViews {
   return {
     i32: new Int32Array(buffer, 0, LAYOUT.AREA_WORDS),
     counters: new Float64Array(buffer, 4 * LAYOUT.COUNTERS_AT, LAYOUT.COUNTERS),
+    now: new Float64Array(buffer, 4 * LAYOUT.NOW_AT, 1),
     ends: new Int32Array(buffer, 4 * LAYOUT.ENDS_AT, LAYOUT.BATCH),
     out: new Int32Array(buffer, 4 * LAYOUT.OUT_AT, LAYOUT.BATCH),
   }

@@ -98,8 +98,9 @@ export class SerializedEngine<V> implements Engine<V> {
     closeWhenCollected(this, binding, this.handle)
   }
 
-  private now(): number {
-    return this.clock === undefined ? ENGINE_CLOCK : this.clock()
+  /** Writes the time Rust reads for the next call. */
+  private tick(): void {
+    this.area.now[0] = this.clock === undefined ? ENGINE_CLOCK : this.clock()
   }
 
   get size(): number {
@@ -107,23 +108,27 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   get(key: string): V | undefined {
-    const v = this.binding.sGet(this.handle, key, this.now())
+    this.tick()
+    const v = this.binding.sGet(this.handle, key)
     if (this.onRemove !== undefined) this.report()
     return v === undefined ? undefined : this.value(v, this.area.i32[LAYOUT.STATUS_AT + 1])
   }
 
   peek(key: string): V | undefined {
-    const v = this.binding.sPeek(this.handle, key, this.now())
+    this.tick()
+    const v = this.binding.sPeek(this.handle, key)
     return v === undefined ? undefined : this.value(v, this.area.i32[LAYOUT.STATUS_AT + 1])
   }
 
   has(key: string): boolean {
-    return this.binding.sHas(this.handle, key, this.now())
+    this.tick()
+    return this.binding.sHas(this.handle, key)
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    if (typeof value === 'string' || Buffer.isBuffer(value)) this.binding.sSet(this.handle, key, value, 0, ttlMs, this.now())
-    else this.binding.sSet(this.handle, key, this.encode(value), 1, ttlMs, this.now())
+    const stored = typeof value === 'string' || Buffer.isBuffer(value) ? value : this.encode(value)
+    this.tick()
+    this.binding.sSet(this.handle, key, stored, stored === value ? 0 : 1, ttlMs)
     if (this.onRemove !== undefined) this.report()
   }
 
@@ -139,7 +144,8 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   delete(key: string): boolean {
-    const removed = this.binding.sRemove(this.handle, key, this.now())
+    this.tick()
+    const removed = this.binding.sRemove(this.handle, key)
     if (this.onRemove !== undefined) this.report()
     return removed
   }

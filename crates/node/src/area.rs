@@ -10,7 +10,7 @@
 //! relaxed atomics, so even a buffer transferred to another thread cannot cause undefined
 //! behaviour, only wrong numbers, which the calls check.
 
-use crate::layout::{AREA_WORDS, BATCH, COUNTERS_AT, ENDS_AT, LOG_AT, LOG_PAIRS, OUT_AT, STATUS_AT};
+use crate::layout::{AREA_WORDS, BATCH, COUNTERS_AT, ENDS_AT, LOG_AT, LOG_PAIRS, NOW_AT, OUT_AT, STATUS_AT};
 use crate::raw::{error, Env, Res, Value};
 use napi::sys;
 use std::ffi::c_void;
@@ -61,6 +61,14 @@ impl Area {
             self.words[COUNTERS_AT + 2 * i].store(bits as u32 as i32, Relaxed);
             self.words[COUNTERS_AT + 2 * i + 1].store((bits >> 32) as u32 as i32, Relaxed);
         }
+    }
+
+    /// The `now` JS wrote for this call.
+    #[inline(always)]
+    pub fn now(&self) -> f64 {
+        let lo = self.words[NOW_AT].load(Relaxed) as u32 as u64;
+        let hi = self.words[NOW_AT + 1].load(Relaxed) as u32 as u64;
+        f64::from_bits(hi << 32 | lo)
     }
 
     #[inline(always)]

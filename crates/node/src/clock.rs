@@ -1,10 +1,11 @@
-//! Time for an operation. Every keyed call takes `now` (ms, f64) from JS: the cache's clock
-//! (the default coarse clock or an injected one), so both engines see the same instants.
-//! A negative (or NaN) `now` asks for this engine clock instead: monotonic milliseconds since the
-//! first read in this process, read lazily (only when the operation meets a deadline). The
-//! shared caches use it, since each worker's `performance.now()` has its own origin.
+//! Time for an operation. Before every keyed call JS writes `now` (ms, f64) into the shared
+//! area (layout.rs NOW_AT): the cache's clock (the default coarse clock or an injected
+//! one), so both engines see the same instants. A negative (or NaN) `now` asks for this
+//! engine clock instead: monotonic milliseconds since the first read in this process, read
+//! lazily (only when the operation meets a deadline). The shared caches use it, since each
+//! worker's `performance.now()` has its own origin.
 
-use crate::raw::{f64_arg, Env, Res, Value};
+use crate::area;
 use astra_cache_core::{LazyNow, Now};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -33,9 +34,13 @@ impl Now for When {
     }
 }
 
-/// The `now` argument: its value, or the engine clock when negative.
+/// The time JS gave for this call, or the engine clock when it gave a negative one.
 #[inline(always)]
-pub fn when(env: Env, v: Value) -> Res<When> {
-    let t = f64_arg(env, v, "now")?;
-    Ok(if t >= 0.0 { When::Given(t) } else { When::Native(LazyNow::new(now_ms as fn() -> f64)) })
+pub fn when() -> When {
+    let t = area::with(|a| a.now());
+    if t >= 0.0 {
+        When::Given(t)
+    } else {
+        When::Native(LazyNow::new(now_ms as fn() -> f64))
+    }
 }

@@ -1,21 +1,21 @@
 //! Reference storage: Rust holds keys, order, deadlines and counters; JS holds the values
 //! in an array indexed by the slots returned here (`src/memory/native-engine.ts`).
 //!
-//! Functions (results in `layout.rs`; `now` as in clock.rs):
+//! Functions (results in `layout.rs`; every keyed call reads `now` from the area, clock.rs):
 //! - `create(capacity, policy, seed, flags)`: a handle. `policy` 0 lru, 1 s3fifo,
 //!   2 tinylfu, 3 tinylfu with a fixed window; `seed` the u32 seed of the policy's key hash;
 //!   `flags` FLAG_REPORT when JS has an onRemove hook.
-//! - `get(h, key, now)`: the slot of a hit (now most recently used); MISS; or
+//! - `get(h, key)`: the slot of a hit (now most recently used); MISS; or
 //!   `EXPIRED_BASE - slot` when the entry had expired and was removed from `slot` (JS has
 //!   its key and value: nothing else is reported, hook or not).
-//! - `peek(h, key, now)`: the slot of a live entry, else MISS; counts and moves nothing.
-//! - `set(h, key, ttlMs, now)`: the slot now holding the key (MISS: not kept, see the
+//! - `peek(h, key)`: the slot of a live entry, else MISS; counts and moves nothing.
+//! - `set(h, key, ttlMs)`: the slot now holding the key (MISS: not kept, see the
 //!   core's `set_with`). The area's status word then says how many removals to read: log
 //!   pairs (slot, reason) of slots other than the returned one without a hook, or
 //!   takeRemovals() entries with one.
-//! - `remove(h, key, now)`: the slot of a live entry removed, MISS, or
+//! - `remove(h, key)`: the slot of a live entry removed, MISS, or
 //!   `EXPIRED_BASE - slot` for an expired one.
-//! - `getMany(h, keys, n, now)`: `keys` is the batch's keys joined into one string, and
+//! - `getMany(h, keys, n)`: `keys` is the batch's keys joined into one string, and
 //!   area `ends[i]` where key i ends (UTF-16 units); `out[i]` is what `get` would return.
 
 use crate::area::{self, Area};
@@ -63,9 +63,9 @@ unsafe extern "C" fn create(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn get(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, t] = args::<3>(env, info)?;
+        let [h, k] = args::<2>(env, info)?;
         let handle = u32_arg(env, h, "handle")?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         // The result says which slot an expired entry left; JS has its key and value.
         let code = handles::with(handle, |c| -> Res<i32> {
             let (lru, _) = reference(handle, c)?;
@@ -77,9 +77,9 @@ unsafe extern "C" fn get(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn peek(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, t] = args::<3>(env, info)?;
+        let [h, k] = args::<2>(env, info)?;
         let handle = u32_arg(env, h, "handle")?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         let code = handles::with(handle, |c| -> Res<i32> {
             let (lru, _) = reference(handle, c)?;
             text::with_key(env, k, |key| lru.peek(key, &mut now).map_or(MISS, |s| s as i32))
@@ -90,10 +90,10 @@ unsafe extern "C" fn peek(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn set(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, ttl, t] = args::<4>(env, info)?;
+        let [h, k, ttl] = args::<3>(env, info)?;
         let handle = u32_arg(env, h, "handle")?;
         let ttl_ms = common::ttl_arg(env, ttl)?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         let code = handles::with(handle, |c| -> Res<i32> {
             let (lru, report) = reference(handle, c)?;
             area::with(|a: &Area| {
@@ -109,9 +109,9 @@ unsafe extern "C" fn set(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn remove(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, t] = args::<3>(env, info)?;
+        let [h, k] = args::<2>(env, info)?;
         let handle = u32_arg(env, h, "handle")?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         let code = handles::with(handle, |c| -> Res<i32> {
             let (lru, _) = reference(handle, c)?;
             text::with_key(env, k, |key| match lru.delete(key, &mut now) {
@@ -126,13 +126,13 @@ unsafe extern "C" fn remove(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn get_many(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, keys, count, t] = args::<4>(env, info)?;
+        let [h, keys, count] = args::<3>(env, info)?;
         let handle = u32_arg(env, h, "handle")?;
         let n = u32_arg(env, count, "n")? as usize;
         if n > BATCH {
             return Err(type_error(format!("astra-cache native: a batch holds at most {BATCH} keys, got n = {n}")));
         }
-        let mut now = when(env, t)?;
+        let mut now = when();
         text::with_units(env, keys, MAX_BATCH_UNITS, "keys", |units| {
             area::with(|a| {
                 let ends = read_ends(a, n, units.len())?;

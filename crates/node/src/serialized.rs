@@ -1,7 +1,7 @@
 //! Serialized storage (`storage: 'serialized'` and `shared()`): values live in Rust memory
 //! as bytes (values.rs), so the JS heap holds nothing per entry.
 //!
-//! Functions (handles as in handles.rs; `now` as in clock.rs, negative = engine clock):
+//! Functions (handles as in handles.rs; every keyed call reads `now` from the area, clock.rs):
 //! - `sCreate(capacity, maxBytes, policy?, seed?, flags?)`: a private cache (one shard:
 //!   exactly the single-threaded cache). `policy`, `seed` and `flags` as reference.rs's
 //!   `create`; `maxBytes` 0 = no byte budget.
@@ -9,10 +9,10 @@
 //!   shared cache `name`, every shard under `policy` (an existing cache must have been
 //!   opened with the same options; its seed is kept). `flags` is this handle's.
 //! - `sPolicy(h)`: the policy code the cache runs.
-//! - `sGet(h, key, now)`: the value (string or Buffer) or undefined; on a hit the area's
+//! - `sGet(h, key)`: the value (string or Buffer) or undefined; on a hit the area's
 //!   tag word receives the value's tag. `sPeek` is the same without counting.
-//! - `sHas(h, key, now)`, `sRemove(h, key, now)`: booleans.
-//! - `sSet(h, key, value, serialized, ttlMs, now)`: value a string or Uint8Array; true if
+//! - `sHas(h, key)`, `sRemove(h, key)`: booleans.
+//! - `sSet(h, key, value, serialized, ttlMs)`: value a string or Uint8Array; true if
 //!   kept (false: larger than the byte budget, or its pages exhausted).
 //!
 //! With a hook (FLAG_REPORT), every call sets the area's status word to the number of
@@ -117,9 +117,9 @@ unsafe extern "C" fn s_open(env: Env, info: Info) -> Value {
 }
 
 fn get_op(env: Env, info: Info, count: bool) -> Res<Value> {
-    let [h, k, t] = args::<3>(env, info)?;
+    let [h, k] = args::<2>(env, info)?;
     let (store, report) = open_store(env, h)?;
-    let mut now: When = when(env, t)?;
+    let mut now: When = when();
     let found = text::with_key(env, k, |key| {
         let make = |v: Option<&[u8]>| v.map(|v| values::make(env, v)).transpose();
         if count {
@@ -147,9 +147,9 @@ unsafe extern "C" fn s_peek(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn s_has(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, t] = args::<3>(env, info)?;
+        let [h, k] = args::<2>(env, info)?;
         let (store, _) = open_store(env, h)?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         let found = text::with_key(env, k, |key| store.cache.peek_with(key, &mut now, |v| v.is_some()))?;
         boolean(env, found)
     })
@@ -157,11 +157,11 @@ unsafe extern "C" fn s_has(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn s_set(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, v, ser, ttl, t] = args::<6>(env, info)?;
+        let [h, k, v, ser, ttl] = args::<5>(env, info)?;
         let (store, report) = open_store(env, h)?;
         let serialized = u32_arg(env, ser, "serialized")? != 0;
         let ttl_ms = common::ttl_arg(env, ttl)?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         // Read (and copy) the value before taking any lock.
         let value = values::read(env, v, serialized)?;
         let kept = text::with_key(env, k, |key| reporting(report, |on| store.cache.set(key, &value, ttl_ms, &mut now, &mut &mut *on)))?;
@@ -171,9 +171,9 @@ unsafe extern "C" fn s_set(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn s_remove(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k, t] = args::<3>(env, info)?;
+        let [h, k] = args::<2>(env, info)?;
         let (store, report) = open_store(env, h)?;
-        let mut now = when(env, t)?;
+        let mut now = when();
         let removed = text::with_key(env, k, |key| reporting(report, |on| store.cache.delete(key, &mut now, &mut &mut *on)))?;
         boolean(env, removed)
     })
