@@ -35,7 +35,7 @@ export interface ScaleResult extends ScaleArgs {
   opsPerSecond: number
   hitPercent: number
   loopDelayMs: { p50: number; p99: number; max: number }
-  gc: { count: number; totalMs: number; maxMs: number }
+  gc: { count: number; totalMs: number; maxMs: number; majorMs: number; minorMs: number }
 }
 
 interface Subject {
@@ -117,9 +117,14 @@ async function main(): Promise<void> {
   const rand = mulberry32(42)
   const zipf = new ZipfSampler(universe, 0.99, rand)
   const pauses: number[] = []
-  const observer = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) pauses.push(e.duration)
-  })
+  const byKind = { major: 0, minor: 0 }
+  const record = (e: PerformanceEntry) => {
+    pauses.push(e.duration)
+    // perf_hooks.constants: NODE_PERFORMANCE_GC_MINOR = 1 (scavenge); the rest is marking/compaction.
+    if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === 1) byKind.minor += e.duration
+    else byKind.major += e.duration
+  }
+  const observer = new PerformanceObserver((list) => list.getEntries().forEach(record))
   observer.observe({ entryTypes: ['gc'] })
   // The histogram records each 1 ms timer interval; the delay is what exceeds it.
   const delay = monitorEventLoopDelay({ resolution: 1 })
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
   const loopSeconds = (performance.now() - l0) / 1000
   delay.disable()
   await new Promise((r) => setTimeout(r, 100)) // let the observer deliver the last entries
-  for (const e of observer.takeRecords()) pauses.push(e.duration)
+  observer.takeRecords().forEach(record)
   observer.disconnect()
   const result: ScaleResult = {
     ...a,
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
     opsPerSecond: ops / loopSeconds,
     hitPercent: (100 * hits) / Math.max(1, gets),
     loopDelayMs: { p50: beyondTimer(delay.percentile(50)), p99: beyondTimer(delay.percentile(99)), max: beyondTimer(delay.max) },
-    gc: { count: pauses.length, totalMs: pauses.reduce((x, y) => x + y, 0), maxMs: pauses.reduce((x, y) => Math.max(x, y), 0) },
+    gc: { count: pauses.length, totalMs: pauses.reduce((x, y) => x + y, 0), maxMs: pauses.reduce((x, y) => Math.max(x, y), 0), majorMs: byKind.major, minorMs: byKind.minor },
   }
   process.stdout.write(`\n${JSON.stringify(result)}\n`)
 }
