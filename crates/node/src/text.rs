@@ -67,42 +67,49 @@ pub fn one_byte(units: &[u16]) -> bool {
     units.iter().all(|&u| u < 256)
 }
 
-/// The encoded form of the key `units` (see the module doc), passed to `f`.
+/// The encoded form of the key `units` (see the module doc), passed to `f`. Short keys
+/// take one pass: their units are narrowed while their high bytes are collected, and only
+/// a key with a unit of 256 or more is written again in the two-byte form.
 #[inline]
 pub fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
-    let one_byte = one_byte(units);
-    let n = if one_byte { 1 + units.len() } else { 1 + 2 * units.len() };
-    if n <= ENCODED_STACK_BYTES {
-        let mut bytes = [MaybeUninit::<u8>::uninit(); ENCODED_STACK_BYTES];
-        let out = &mut bytes[..n];
-        fill(units, one_byte, out);
-        // SAFETY: `fill` wrote every one of the n bytes of `out` (1 tag byte plus one
-        // byte per unit, or two per unit), so they are initialized.
-        f(unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<u8>(), n) })
-    } else {
-        let mut bytes = vec![MaybeUninit::<u8>::uninit(); n];
-        fill(units, one_byte, &mut bytes);
-        // SAFETY: as above, all n bytes were written.
-        f(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), n) })
+    // Uninitialized on purpose: zeroing the buffer per call cost more than the key's copy.
+    let mut bytes = [MaybeUninit::<u8>::uninit(); ENCODED_STACK_BYTES];
+    if 1 + 2 * units.len() <= ENCODED_STACK_BYTES {
+        let mut high = 0u16;
+        bytes[0].write(0);
+        for (o, &u) in bytes[1..=units.len()].iter_mut().zip(units) {
+            o.write(u as u8);
+            high |= u;
+        }
+        let n = if high < 256 { 1 + units.len() } else { fill_two_byte(units, &mut bytes) };
+        // SAFETY: the first n bytes were written above (the tag and one byte per unit, or
+        // fill_two_byte's tag and two bytes per unit).
+        return f(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<u8>(), n) });
     }
-}
-
-/// Writes the tag and the units; `out.len()` must be the encoded length for `one_byte`.
-#[inline]
-fn fill(units: &[u16], one_byte: bool, out: &mut [MaybeUninit<u8>]) {
-    if one_byte {
-        out[0].write(0);
-        for (o, &u) in out[1..].iter_mut().zip(units) {
+    let mut heap = vec![MaybeUninit::<u8>::uninit(); 1 + 2 * units.len()];
+    let n = if one_byte(units) {
+        heap[0].write(0);
+        for (o, &u) in heap[1..].iter_mut().zip(units) {
             o.write(u as u8);
         }
+        1 + units.len()
     } else {
-        out[0].write(1);
-        for (o, &u) in out[1..].chunks_exact_mut(2).zip(units) {
-            let [lo, hi] = u.to_le_bytes();
-            o[0].write(lo);
-            o[1].write(hi);
-        }
+        fill_two_byte(units, &mut heap)
+    };
+    // SAFETY: as above, the first n bytes were written.
+    f(unsafe { std::slice::from_raw_parts(heap.as_ptr().cast::<u8>(), n) })
+}
+
+/// Writes the two-byte form (tag 1, then each unit little-endian); its length.
+#[inline]
+fn fill_two_byte(units: &[u16], out: &mut [MaybeUninit<u8>]) -> usize {
+    out[0].write(1);
+    for (o, &u) in out[1..].chunks_exact_mut(2).zip(units) {
+        let [lo, hi] = u.to_le_bytes();
+        o[0].write(lo);
+        o[1].write(hi);
     }
+    1 + 2 * units.len()
 }
 
 /// The UTF-16 units of an encoded key (the inverse of `encode`).
