@@ -104,7 +104,7 @@ impl Sharded {
         let i = if self.shards.len() == 1 {
             0
         } else {
-            // The low bits: each shard's index uses the high bits of its own hash.
+            // Each shard's index hashes with a seed of its own: no correlation with this one.
             (self.hasher.hash_one(key) % self.shards.len() as u64) as usize
         };
         f(&mut lock(&self.shards[i]))
