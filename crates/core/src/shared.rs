@@ -48,6 +48,30 @@ pub struct Totals {
     pub arena_bytes: u64,
     /// The share of page bytes not holding a live record, over all shards (0..1).
     pub fragmentation: f64,
+    /// Free page bytes summed so far (fragmentation × arena bytes), until `finish`.
+    free: f64,
+}
+
+impl Totals {
+    /// The totals of one cache.
+    pub fn of(c: &Lru) -> Totals {
+        let mut t = Totals::default();
+        t.add(c);
+        t.finish()
+    }
+
+    fn add(&mut self, c: &Lru) {
+        self.counters.add(&c.counters());
+        self.len += c.len() as u64;
+        self.bytes += c.bytes();
+        self.arena_bytes += c.arena_bytes();
+        self.free += c.fragmentation() * c.arena_bytes() as f64;
+    }
+
+    fn finish(mut self) -> Totals {
+        self.fragmentation = if self.arena_bytes > 0 { self.free / self.arena_bytes as f64 } else { 0.0 };
+        self
+    }
 }
 
 impl Sharded {
@@ -144,20 +168,10 @@ impl Sharded {
     /// Sums over shards, locking one at a time (not a single instant when others write).
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
-        let mut free = 0.0;
-        let mut pages = 0.0;
         for s in self.shards.iter() {
-            let s = lock(s);
-            t.counters.add(&s.counters());
-            t.len += s.len() as u64;
-            t.bytes += s.bytes();
-            let held = s.arena_bytes() as f64;
-            t.arena_bytes += s.arena_bytes();
-            free += s.fragmentation() * held;
-            pages += held;
+            t.add(&lock(s));
         }
-        t.fragmentation = if pages > 0.0 { free / pages } else { 0.0 };
-        t
+        t.finish()
     }
 
     /// Keys of every shard, each shard in its policy's order (tests; O(n)).

@@ -12,6 +12,7 @@ use crate::handles::{self, Cache};
 use crate::layout;
 use crate::raw::{args, call, double, f64_arg, object_of_numbers, optional_u32, type_error, u32_arg, undefined, Env, Export, Res, Value};
 use crate::removals::{ReferenceSink, SerializedSink};
+use astra_cache_core::shared::Totals;
 use astra_cache_core::{PolicyKind, MAX_CAPACITY};
 use napi::sys;
 
@@ -58,7 +59,7 @@ unsafe extern "C" fn size(env: Env, info: Info) -> Value {
     call(env, || {
         let n = handles::with(handle_arg(env, info)?, |c| match c {
             Cache::Reference { lru, .. } => lru.len() as f64,
-            Cache::Serialized { store, .. } => store.cache.totals().len as f64,
+            Cache::Serialized { store, .. } => store.totals().len as f64,
         })?;
         double(env, n)
     })
@@ -75,10 +76,10 @@ unsafe extern "C" fn clear(env: Env, info: Info) -> Value {
                     lru.clear_with(&mut sink);
                     sink.finish(a, layout::MISS);
                 }
-                Cache::Serialized { store, report: false } => store.cache.clear(&mut ()),
+                Cache::Serialized { store, report: false } => store.clear(&mut ()),
                 Cache::Serialized { store, report: true } => {
                     let mut sink = SerializedSink::start();
-                    store.cache.clear(&mut sink);
+                    store.clear(&mut sink);
                     sink.finish(a);
                 }
             })
@@ -90,16 +91,11 @@ unsafe extern "C" fn clear(env: Env, info: Info) -> Value {
 unsafe extern "C" fn counters(env: Env, info: Info) -> Value {
     call(env, || {
         let values = handles::with(handle_arg(env, info)?, |c| match c {
-            Cache::Reference { lru, .. } => {
-                let n = lru.counters();
-                [n.hits as f64, n.misses as f64, n.evictions as f64, n.expirations as f64, n.sets as f64, lru.len() as f64, lru.bytes() as f64, lru.arena_bytes() as f64, lru.fragmentation()]
-            }
-            Cache::Serialized { store, .. } => {
-                let t = store.cache.totals();
-                let n = t.counters;
-                [n.hits as f64, n.misses as f64, n.evictions as f64, n.expirations as f64, n.sets as f64, t.len as f64, t.bytes as f64, t.arena_bytes as f64, t.fragmentation]
-            }
+            Cache::Reference { lru, .. } => Totals::of(lru),
+            Cache::Serialized { store, .. } => store.totals(),
         })?;
+        let n = values.counters;
+        let values = [n.hits as f64, n.misses as f64, n.evictions as f64, n.expirations as f64, n.sets as f64, values.len as f64, values.bytes as f64, values.arena_bytes as f64, values.fragmentation];
         area::with(|a| a.set_counters(&values));
         undefined(env)
     })

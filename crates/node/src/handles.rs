@@ -6,17 +6,16 @@
 //! no valid handle is 0 (what NaN or a missing argument turn into). Tables are per thread
 //! (a worker gets its own; a handle from another thread is rejected).
 
-use crate::named::Store;
+use crate::named::Stored;
 use crate::raw::{error, Fail, Res};
 use astra_cache_core::Lru;
 use std::cell::RefCell;
-use std::sync::Arc;
 
 pub enum Cache {
     /// Reference storage: keys, order and deadlines here, values in JS by slot.
     Reference { lru: Box<Lru>, report: bool },
-    /// Serialized storage: values here too; the store may be shared with other threads.
-    Serialized { store: Arc<Store>, report: bool },
+    /// Serialized storage: values here too; the cache may be shared with other threads.
+    Serialized { store: Stored, report: bool },
 }
 
 struct Entry {

@@ -1,16 +1,17 @@
-//! The process-wide registry of named serialized caches, which worker_threads open by name
-//! (`InMemoryLRUCache.shared()`), and the store every serialized cache is.
+//! What a serialized cache is ([`Stored`]): a cache of this thread's own, or a shared one,
+//! and the process-wide registry of the shared ones, which worker_threads open by name
+//! (`InMemoryLRUCache.shared()`).
 //!
-//! Every serialized cache is an `Arc<Store>` around a [`Sharded`] cache: a private cache
-//! has one shard (an exact cache; its lock is never contended), a shared one has several
-//! (see crates/core/src/shared.rs for the locking and its exactness trade-off). Each
-//! thread's handle holds its own `Arc`, so `close()` in one thread releases that thread's
-//! reference only; the cache is freed with the last reference. The registry keeps only
-//! `Weak` references, so it never keeps a cache alive by itself.
+//! A shared cache is an `Arc<Store>` around a [`Sharded`] cache (see
+//! crates/core/src/shared.rs for the locking and its exactness trade-off). Each thread's
+//! handle holds its own `Arc`, so `close()` in one thread releases that thread's reference
+//! only; the cache is freed with the last reference. The registry keeps only `Weak`
+//! references, so it never keeps a cache alive by itself. A private cache needs no lock:
+//! only its thread reaches it.
 
 use crate::raw::{error, Res};
-use astra_cache_core::shared::Sharded;
-use astra_cache_core::PolicyKind;
+use astra_cache_core::shared::{Sharded, Totals};
+use astra_cache_core::{Lru, OnRemove, PolicyKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -18,6 +19,44 @@ pub struct Store {
     pub cache: Sharded,
     /// What a shared cache was opened with; a later open must ask for the same.
     pub default_ttl_ms: f64,
+}
+
+/// The cache behind a serialized-storage handle.
+pub enum Stored {
+    Own(Box<Lru>),
+    Shared(Arc<Store>),
+}
+
+impl Stored {
+    /// Runs `f` on the cache holding `key` (a shared cache's shard, under its lock).
+    #[inline(always)]
+    pub fn with<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Lru) -> R) -> R {
+        match self {
+            Stored::Own(lru) => f(lru),
+            Stored::Shared(store) => store.cache.with_shard(key, f),
+        }
+    }
+
+    pub fn clear(&mut self, on: &mut impl OnRemove) {
+        match self {
+            Stored::Own(lru) => lru.clear_with(on),
+            Stored::Shared(store) => store.cache.clear(on),
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        match self {
+            Stored::Own(lru) => Totals::of(lru),
+            Stored::Shared(store) => store.cache.totals(),
+        }
+    }
+
+    pub fn policy(&self) -> PolicyKind {
+        match self {
+            Stored::Own(lru) => lru.policy(),
+            Stored::Shared(store) => store.cache.policy(),
+        }
+    }
 }
 
 fn names() -> &'static Mutex<HashMap<String, Weak<Store>>> {

@@ -2,8 +2,8 @@
 //! as bytes (values.rs), so the JS heap holds nothing per entry.
 //!
 //! Functions (handles as in handles.rs; every keyed call reads `now` from the area, clock.rs):
-//! - `sCreate(capacity, maxBytes, policy?, seed?, flags?)`: a private cache (one shard:
-//!   exactly the single-threaded cache). `policy`, `seed` and `flags` as reference.rs's
+//! - `sCreate(capacity, maxBytes, policy?, seed?, flags?)`: a private cache (this thread's
+//!   alone: no lock). `policy`, `seed` and `flags` as reference.rs's
 //!   `create`; `maxBytes` 0 = no byte budget.
 //! - `sOpen(name, capacity, maxBytes, shards, defaultTtlMs, policy?, seed?, flags?)`: the
 //!   shared cache `name`, every shard under `policy` (an existing cache must have been
@@ -22,14 +22,12 @@ use crate::area;
 use crate::clock::{when, When};
 use crate::handles::{self, Cache};
 use crate::layout::FLAG_REPORT;
-use crate::named::{self, Store};
+use crate::named::{self, Stored};
 use crate::raw::{args, boolean, call, double, f64_arg, optional_u32, type_error, u32_arg, undefined, Env, Export, Res, Value};
 use crate::removals::SerializedSink;
 use crate::{common, text, values};
-use astra_cache_core::shared::Sharded;
-use astra_cache_core::{OnRemove, PolicyKind};
+use astra_cache_core::{Delete, Get, Lru, OnRemove, PolicyKind};
 use napi::sys;
-use std::sync::Arc;
 
 type Info = sys::napi_callback_info;
 
@@ -58,20 +56,14 @@ fn policy_code(kind: PolicyKind) -> u32 {
     }
 }
 
+/// Runs `f` on the serialized cache behind `handle` and whether it reports removals.
 #[inline(always)]
-fn store(handle: u32, c: &mut Cache) -> Res<(Arc<Store>, bool)> {
-    match c {
-        Cache::Serialized { store, report } => Ok((store.clone(), *report)),
-        Cache::Reference { .. } => Err(handles::wrong_storage(handle, "serialized")),
-    }
-}
-
-/// The store behind `handle` (a clone of its `Arc`: the table's borrow ends before the
-/// cache's lock is taken, and before any JS value is created).
-#[inline(always)]
-fn open_store(env: Env, h: Value) -> Res<(Arc<Store>, bool)> {
+fn with_store<R>(env: Env, h: Value, f: impl FnOnce(&mut Stored, bool) -> Res<R>) -> Res<R> {
     let handle = u32_arg(env, h, "handle")?;
-    handles::with(handle, |c| store(handle, c))?
+    handles::with(handle, |c| match c {
+        Cache::Serialized { store, report } => f(store, *report),
+        Cache::Reference { .. } => Err(handles::wrong_storage(handle, "serialized")),
+    })?
 }
 
 /// Runs `op` with the sink the handle asks for: nothing, or one keeping every removal.
@@ -91,9 +83,8 @@ unsafe extern "C" fn s_create(env: Env, info: Info) -> Value {
     call(env, || {
         let [c, b, p, sd, f] = args::<5>(env, info)?;
         let (kind, seed) = common::policy_args(env, p, sd)?;
-        let cache = Sharded::with_policy(common::capacity_arg(env, c)?, max_bytes_arg(env, b)?, 1, kind, seed);
-        let store = Arc::new(Store { cache, default_ttl_ms: 0.0 });
-        let handle = handles::open(Cache::Serialized { store, report: report_arg(env, f)? })?;
+        let lru = Lru::with_budget(common::capacity_arg(env, c)?, max_bytes_arg(env, b)?, kind, seed);
+        let handle = handles::open(Cache::Serialized { store: Stored::Own(Box::new(lru)), report: report_arg(env, f)? })?;
         double(env, handle as f64)
     })
 }
@@ -111,23 +102,30 @@ unsafe extern "C" fn s_open(env: Env, info: Info) -> Value {
         let (kind, seed) = common::policy_args(env, p, sd)?;
         let report = report_arg(env, f)?;
         let name = String::from_utf16_lossy(&text::with_units(env, n, text::MAX_KEY_UNITS, "name", <[u16]>::to_vec)?);
-        let store = named::open(&name, capacity, max_bytes, shards as u32, ttl, kind, seed)?;
+        let store = Stored::Shared(named::open(&name, capacity, max_bytes, shards as u32, ttl, kind, seed)?);
         double(env, handles::open(Cache::Serialized { store, report })? as f64)
     })
 }
 
 fn get_op(env: Env, info: Info, count: bool) -> Res<Value> {
     let [h, k] = args::<2>(env, info)?;
-    let (store, report) = open_store(env, h)?;
     let mut now: When = when();
-    let found = text::with_key(env, k, |key| {
-        let make = |v: Option<&[u8]>| v.map(|v| values::make(env, v)).transpose();
-        if count {
-            reporting(report, |on| store.cache.get_with(key, &mut now, &mut &mut *on, make))
-        } else {
-            store.cache.peek_with(key, &mut now, make)
-        }
-    })??;
+    // The JS value is made from the stored bytes in place (under a shared cache's lock).
+    let found = with_store(env, h, |store, report| {
+        text::with_key(env, k, |key| {
+            store.with(key, |lru| {
+                let slot = if count {
+                    reporting(report, |on| match lru.get_with(key, &mut now, &mut &mut *on) {
+                        Get::Hit(slot) => Some(slot),
+                        _ => None,
+                    })
+                } else {
+                    lru.peek(key, &mut now)
+                };
+                slot.map(|s| values::make(env, lru.value(s))).transpose()
+            })
+        })?
+    })?;
     match found {
         Some((value, tag)) => {
             area::with(|a| a.set_tag(tag));
@@ -148,9 +146,8 @@ unsafe extern "C" fn s_peek(env: Env, info: Info) -> Value {
 unsafe extern "C" fn s_has(env: Env, info: Info) -> Value {
     call(env, || {
         let [h, k] = args::<2>(env, info)?;
-        let (store, _) = open_store(env, h)?;
         let mut now = when();
-        let found = text::with_key(env, k, |key| store.cache.peek_with(key, &mut now, |v| v.is_some()))?;
+        let found = with_store(env, h, |store, _| text::with_key(env, k, |key| store.with(key, |lru| lru.peek(key, &mut now).is_some())))?;
         boolean(env, found)
     })
 }
@@ -158,13 +155,14 @@ unsafe extern "C" fn s_has(env: Env, info: Info) -> Value {
 unsafe extern "C" fn s_set(env: Env, info: Info) -> Value {
     call(env, || {
         let [h, k, v, ser, ttl] = args::<5>(env, info)?;
-        let (store, report) = open_store(env, h)?;
         let serialized = u32_arg(env, ser, "serialized")? != 0;
         let ttl_ms = common::ttl_arg(env, ttl)?;
         let mut now = when();
         // Read (and copy) the value before taking any lock.
         let value = values::read(env, v, serialized)?;
-        let kept = text::with_key(env, k, |key| reporting(report, |on| store.cache.set(key, &value, ttl_ms, &mut now, &mut &mut *on)))?;
+        let kept = with_store(env, h, |store, report| {
+            text::with_key(env, k, |key| store.with(key, |lru| reporting(report, |on| lru.set_with(key, &value, ttl_ms, &mut now, &mut &mut *on).is_some())))
+        })?;
         boolean(env, kept)
     })
 }
@@ -172,9 +170,10 @@ unsafe extern "C" fn s_set(env: Env, info: Info) -> Value {
 unsafe extern "C" fn s_remove(env: Env, info: Info) -> Value {
     call(env, || {
         let [h, k] = args::<2>(env, info)?;
-        let (store, report) = open_store(env, h)?;
         let mut now = when();
-        let removed = text::with_key(env, k, |key| reporting(report, |on| store.cache.delete(key, &mut now, &mut &mut *on)))?;
+        let removed = with_store(env, h, |store, report| {
+            text::with_key(env, k, |key| store.with(key, |lru| reporting(report, |on| matches!(lru.delete_with(key, &mut now, &mut &mut *on), Delete::Removed(_)))))
+        })?;
         boolean(env, removed)
     })
 }
@@ -182,8 +181,8 @@ unsafe extern "C" fn s_remove(env: Env, info: Info) -> Value {
 unsafe extern "C" fn s_policy(env: Env, info: Info) -> Value {
     call(env, || {
         let [h] = args::<1>(env, info)?;
-        let (store, _) = open_store(env, h)?;
-        double(env, policy_code(store.cache.policy()) as f64)
+        let kind = with_store(env, h, |store, _| Ok(store.policy()))?;
+        double(env, policy_code(kind) as f64)
     })
 }
 

@@ -74,7 +74,7 @@ pub fn one_byte(units: &[u16]) -> bool {
 pub fn encode<R>(units: &[u16], f: impl FnOnce(&[u8]) -> R) -> R {
     // Uninitialized on purpose: zeroing the buffer per call cost more than the key's copy.
     let mut bytes = [MaybeUninit::<u8>::uninit(); ENCODED_STACK_BYTES];
-    if 1 + 2 * units.len() <= ENCODED_STACK_BYTES {
+    if 2 * units.len() < ENCODED_STACK_BYTES {
         let mut high = 0u16;
         bytes[0].write(0);
         for (o, &u) in bytes[1..=units.len()].iter_mut().zip(units) {
