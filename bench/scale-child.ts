@@ -7,7 +7,8 @@
  * Prints one JSON line. A cache that cannot hold N entries makes the process fail (out of
  * memory, a thrown error): the parent reports it as "did not fit".
  */
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
+import { getHeapStatistics } from 'node:v8'
 import { LRUCache as IsaacsLRU } from 'lru-cache'
 import MnemonistLRU from 'mnemonist/lru-cache'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
@@ -107,7 +108,14 @@ async function main(): Promise<void> {
   const m0 = process.memoryUsage()
   const cache = subjectFor(a)
   const t0 = performance.now()
-  for (let i = 0; i < N; i++) await cache.set(keyOf(i), valueOf(a.value, i))
+  const heapLimit = getHeapStatistics().heap_size_limit
+  for (let i = 0; i < N; i++) {
+    await cache.set(keyOf(i), valueOf(a.value, i))
+    // A heap this full only thrashes the GC (it could take hours to fail): say so instead.
+    if (i % 262_144 === 0 && process.memoryUsage().heapUsed > 0.92 * heapLimit) {
+      throw new Error(`JS heap ${(100 * process.memoryUsage().heapUsed / heapLimit).toFixed(0)} % full after ${i.toLocaleString('en-US')} entries (default heap limit ${(heapLimit / 2 ** 30).toFixed(1)} GiB)`)
+    }
+  }
   const fillSeconds = (performance.now() - t0) / 1000
   settle()
   const m1 = process.memoryUsage()

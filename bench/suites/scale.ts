@@ -32,16 +32,22 @@ function runChild(args: ScaleArgs, timeoutMs: number): Promise<ScaleRun> {
           resolve({ args, result: JSON.parse(stdout.trim().split('\n').pop()!) as ScaleResult })
           return
         }
-        const text = `${stderr}\n${err.message}`
-        const why = /heap out of memory|JavaScript heap|Allocation failed/i.test(text)
-          ? 'JS heap out of memory (default heap limit)'
-          : /Map maximum size exceeded/.test(text)
-            ? 'RangeError: Map maximum size exceeded'
-            : (/(Cache\w*Error|RangeError|Error): [^\n]*/.exec(stderr)?.[0] ?? (err.killed ? `timed out after ${timeoutMs / 1000} s` : text.trim().split('\n').pop()!)).slice(0, 200)
+        const why = failureReason(stderr, err.message, err.killed ? timeoutMs : 0)
         resolve({ args, failure: why })
       },
     )
   })
+}
+
+/** What stopped a child, in one line: the heap, the Map limit, a refused maxsize, a timeout. */
+function failureReason(stderr: string, message: string, timedOutMs: number): string {
+  const text = `${stderr}\n${message}`
+  const full = /JS heap \d+ % full[^\n]*/.exec(text)
+  if (full) return full[0]
+  if (/heap out of memory|JavaScript heap|Allocation failed/i.test(text)) return 'JS heap out of memory (default heap limit)'
+  if (/Map maximum size exceeded/.test(text)) return 'RangeError: Map maximum size exceeded'
+  if (timedOutMs) return `timed out after ${timedOutMs / 1000} s`
+  return (/(Cache\w*Error|RangeError|Error): [^\n]*/.exec(stderr)?.[0] ?? text.trim().split('\n').pop()!).slice(0, 200)
 }
 
 /** The runs of this mode: every cache at every size and value kind (20M: strings only). */

@@ -1,7 +1,8 @@
 /**
  * The synchronous engine behind InMemoryLRUCache. Two implementations with identical
- * behaviour, operation for operation: the Rust one (native-engine.ts, over crates/node)
- * and the pure-TS one (js-engine.ts). Inputs are validated by InMemoryLRUCache before
+ * behaviour, operation for operation: the Rust one over crates/node (native-engine.ts in
+ * reference storage, serialized-engine.ts in serialized storage) and the pure-TS one
+ * (js-engine.ts). Inputs are validated by InMemoryLRUCache before
  * they reach an engine; engines do not re-validate.
  *
  * Shared semantics (both engines, and crates/core, MUST follow these exactly so their
@@ -75,7 +76,7 @@ export interface Engine<V> {
   /** Current counters; cheap enough to call at every metrics scrape, not meant for every op. */
   counters(): EngineCounters
   readonly size: number
-  /** Releases native memory; the engine must not be used afterwards. */
+  /** Releases native memory (its entries are not reported as removed); the engine must not be used afterwards. */
   close(): void
 }
 

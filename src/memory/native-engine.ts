@@ -71,7 +71,7 @@ export function readCounters(area: AreaViews): EngineCounters {
 }
 
 const INITIAL_SLOTS = 16
-const { MISS, EXPIRED_BASE, BATCH, LOG_AT, REMOVAL_FIELDS } = LAYOUT
+const { MISS, EXPIRED_BASE, BATCH, STATUS_AT, LOG_AT, REMOVAL_FIELDS } = LAYOUT
 
 export class NativeEngine<V> implements Engine<V> {
   readonly kind = 'native' as const
@@ -82,7 +82,8 @@ export class NativeEngine<V> implements Engine<V> {
   /** values[slot]: the value of the entry Rust keeps in that slot. Packed (never holey), grown by doubling up to capacity. */
   private values: (V | undefined)[] = []
   private readonly area: AreaViews
-  private readonly status: Int32Array
+  /** The area's words: the status word (removals to read) and the removal log. */
+  private readonly words: Int32Array
   /** now[0]: the time Rust reads for the next call. */
   private readonly now: Float64Array
   private readonly onRemove: RemovalHook<V> | undefined
@@ -98,7 +99,7 @@ export class NativeEngine<V> implements Engine<V> {
     this.clock = options.clock
     this.onRemove = options.onRemove
     this.area = nativeArea(this.binding)
-    this.status = this.area.i32
+    this.words = this.area.i32
     this.now = this.area.now
     const flags = options.onRemove === undefined ? 0 : LAYOUT.FLAG_REPORT
     this.handle = this.binding.create(options.capacity, POLICY_CODES[options.policy ?? 'lru'], options.policySeed ?? randomPolicySeed(), flags)
@@ -132,13 +133,13 @@ export class NativeEngine<V> implements Engine<V> {
   set(key: string, value: V, ttlMs: number): void {
     this.now[0] = this.clock()
     const slot = this.binding.set(this.handle, key, ttlMs)
-    const logged = this.status[0]
+    const logged = this.words[STATUS_AT]
     if (this.onRemove !== undefined) return this.setReporting(value, slot, logged)
     if (logged !== 0) {
       // Slots the set's sweep freed (not the returned one): their values go.
-      const i32 = this.status
+      const words = this.words
       for (let i = 0; i < logged; i++) {
-        const freed = i32[LOG_AT + 2 * i]
+        const freed = words[LOG_AT + 2 * i]
         if (freed >= 0) this.values[freed] = undefined // -1: a value that was never stored
       }
     }
@@ -202,7 +203,7 @@ export class NativeEngine<V> implements Engine<V> {
 
   clear(): void {
     this.binding.clear(this.handle)
-    const events = this.onRemove !== undefined && this.status[0] !== 0 ? this.takeRemovals(undefined) : undefined
+    const events = this.onRemove !== undefined && this.words[STATUS_AT] !== 0 ? this.takeRemovals(undefined) : undefined
     this.values = []
     this.grow(Math.min(INITIAL_SLOTS, this.capacity) - 1)
     if (events !== undefined) this.report(events)

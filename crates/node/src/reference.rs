@@ -19,7 +19,7 @@
 //!   area `ends[i]` where key i ends (UTF-16 units); `out[i]` is what `get` would return.
 
 use crate::area::{self, Area};
-use crate::clock::when;
+use crate::clock::{when, When};
 use crate::handles::{self, Cache};
 use crate::layout::{BATCH, EXPIRED_BASE, FLAG_REPORT, MISS};
 use crate::raw::{args, call, int, type_error, u32_arg, undefined, Env, Export, Res, Value};
@@ -61,31 +61,26 @@ unsafe extern "C" fn create(env: Env, info: Info) -> Value {
     })
 }
 
+/// A keyed call returning a slot code: `op` on the cache behind the handle and the key.
+#[inline(always)]
+fn keyed(env: Env, info: Info, op: impl FnOnce(&mut Lru, &[u8], &mut When) -> i32) -> Res<Value> {
+    let [h, k] = args::<2>(env, info)?;
+    let handle = u32_arg(env, h, "handle")?;
+    let mut now = when();
+    let code = handles::with(handle, |c| -> Res<i32> {
+        let (lru, _) = reference(handle, c)?;
+        text::with_key(env, k, |key| op(lru, key, &mut now))
+    })??;
+    int(env, code)
+}
+
+// The result of get says which slot an expired entry left; JS has its key and value.
 unsafe extern "C" fn get(env: Env, info: Info) -> Value {
-    call(env, || {
-        let [h, k] = args::<2>(env, info)?;
-        let handle = u32_arg(env, h, "handle")?;
-        let mut now = when();
-        // The result says which slot an expired entry left; JS has its key and value.
-        let code = handles::with(handle, |c| -> Res<i32> {
-            let (lru, _) = reference(handle, c)?;
-            text::with_key(env, k, |key| get_code(lru.get(key, &mut now)))
-        })??;
-        int(env, code)
-    })
+    call(env, || keyed(env, info, |lru, key, now| get_code(lru.get(key, now))))
 }
 
 unsafe extern "C" fn peek(env: Env, info: Info) -> Value {
-    call(env, || {
-        let [h, k] = args::<2>(env, info)?;
-        let handle = u32_arg(env, h, "handle")?;
-        let mut now = when();
-        let code = handles::with(handle, |c| -> Res<i32> {
-            let (lru, _) = reference(handle, c)?;
-            text::with_key(env, k, |key| lru.peek(key, &mut now).map_or(MISS, |s| s as i32))
-        })??;
-        int(env, code)
-    })
+    call(env, || keyed(env, info, |lru, key, now| lru.peek(key, now).map_or(MISS, |s| s as i32)))
 }
 
 unsafe extern "C" fn set(env: Env, info: Info) -> Value {
@@ -109,18 +104,11 @@ unsafe extern "C" fn set(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn remove(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, k] = args::<2>(env, info)?;
-        let handle = u32_arg(env, h, "handle")?;
-        let mut now = when();
-        let code = handles::with(handle, |c| -> Res<i32> {
-            let (lru, _) = reference(handle, c)?;
-            text::with_key(env, k, |key| match lru.delete(key, &mut now) {
-                Delete::Removed(slot) => slot as i32,
-                Delete::Absent => MISS,
-                Delete::Expired(slot) => EXPIRED_BASE - slot as i32,
-            })
-        })??;
-        int(env, code)
+        keyed(env, info, |lru, key, now| match lru.delete(key, now) {
+            Delete::Removed(slot) => slot as i32,
+            Delete::Absent => MISS,
+            Delete::Expired(slot) => EXPIRED_BASE - slot as i32,
+        })
     })
 }
 
