@@ -1,9 +1,10 @@
 import test from 'ava'
 import { Redis } from 'ioredis'
-import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, redactRedisUrl, setDefaultCache } from '../src/config'
+import { ENV_DEFAULTS, createCache, getDefaultCache, readCacheConfig, setDefaultCache } from '../src/config'
+import { redactUrl as redactRedisUrl } from '../src/redis/redact'
 import { CacheConfigError, CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { NullCache } from '../src/null-cache'
+import { NullCache } from '../src/null/null-cache'
 import { RedisCache } from '../src/redis/redis-cache'
 import { redisTestsOrSkip, startRedis, type RedisServer } from './helpers/redis-server'
 
@@ -54,7 +55,7 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
     ['CACHE_TTL_SECONDS', '-1', /^CACHE_TTL_SECONDS="-1" is not valid: expected a non-negative number of seconds \(fractions allowed; 0 = no expiry\)$/],
     ['CACHE_TTL_SECONDS', 'ten', /CACHE_TTL_SECONDS="ten"/],
     ['CACHE_TTL_SECONDS', 'NaN', /CACHE_TTL_SECONDS="NaN"/],
-    ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/ or rediss:\/\/ URL$/],
+    ['CACHE_REDIS_URL', 'http://localhost:6379', /^CACHE_REDIS_URL="http:\/\/localhost:6379" is not valid: expected a redis:\/\/, rediss:\/\/ or redis\+sentinel:\/\/ URL$/],
     ['CACHE_REDIS_URL', 'localhost:6379', /CACHE_REDIS_URL="localhost:6379" is not valid/],
     ['CACHE_REDIS_URL', 'not a url', /CACHE_REDIS_URL="not a url" is not valid: expected a URL such as redis:\/\//],
     ['CACHE_ENGINE', 'rust', /^CACHE_ENGINE="rust" is not valid: expected one of auto, native, js$/],

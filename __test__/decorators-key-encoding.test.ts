@@ -1,6 +1,7 @@
 import test from 'ava'
 import fc from 'fast-check'
-import { CacheKeyEncodingError, boundKey, encodeArgs } from '../src/key-encoding'
+import { boundKey, encodeArgs } from '../src/decorators/key-encoding'
+import { CacheKeyEncodingError } from '../src/errors'
 import { MAX_KEY_LENGTH } from '../src/validate'
 
 test('encoding is readable and JSON-like', (t) => {

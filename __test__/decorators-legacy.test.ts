@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import ts from 'typescript'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 

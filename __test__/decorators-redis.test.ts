@@ -1,7 +1,7 @@
 /** The decorator behaviour suite against RedisCache on a real redis-server, plus a real outage. */
 import test from 'ava'
 import { Redis } from 'ioredis'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { cacheInvalidate, cached, type CacheFailure } from '../src/decorators'
 import { RedisCache } from '../src/redis/redis-cache'
 import { decoratorSuite } from './decorators-suite'

@@ -5,10 +5,10 @@
  * fake backend.
  */
 import type { TestFn } from 'ava'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { CacheKeyError, CacheTtlError, CacheUnavailableError } from '../src/errors'
 import { cacheInvalidate, cached, type CacheFailure } from '../src/decorators'
-import { CacheKeyEncodingError } from '../src/key-encoding'
+import { CacheKeyEncodingError } from '../src/errors'
 
 export interface DecoratorTarget {
   name: string

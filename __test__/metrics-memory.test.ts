@@ -1,7 +1,7 @@
 // PrometheusSink wired into InMemoryLRUCache, for every engine under test.
 import test from 'ava'
 import { Registry } from 'prom-client'
-import type { CacheStats } from '../src/cache'
+import type { CacheStats } from '../src/contract/cache'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { PrometheusSink } from '../src/metrics/prometheus'
 import { enginesUnderTest } from './helpers/engines'

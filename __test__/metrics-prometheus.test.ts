@@ -1,9 +1,9 @@
 // PrometheusSink against fake sources: the sink's own rules, independent of any backend.
 import test from 'ava'
 import { AggregatorRegistry, Counter, Registry, register as globalRegister, type OpenMetricsContentType } from 'prom-client'
-import { CacheStats, type CacheStatsFields } from '../src/cache'
+import { CacheStats, type CacheStatsFields } from '../src/contract/cache'
 import { CacheOptionError } from '../src/errors'
-import type { MetricsSource } from '../src/metrics/sink'
+import type { MetricsSource } from '../src/contract/metrics'
 import { PrometheusSink } from '../src/metrics/prometheus'
 import { parsePrometheusText, sampleValue } from './helpers/prometheus-text'
 

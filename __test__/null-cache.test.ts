@@ -1,6 +1,6 @@
 import test from 'ava'
 import { CacheClosedError, CacheKeyError, CacheTtlError, CacheOptionError, CacheValueError } from '../src/errors'
-import { NullCache } from '../src/null-cache'
+import { NullCache } from '../src/null/null-cache'
 import { MAX_KEY_LENGTH } from '../src/validate'
 
 test('stores nothing and always misses', async (t) => {

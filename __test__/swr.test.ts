@@ -3,10 +3,13 @@
  * InMemoryLRUCache.getOrSet, and through cacheStore() over a cache that knows nothing of SWR.
  */
 import test from 'ava'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { cached } from '../src/decorators'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
-import { cacheStore, isEnvelope, resolveGetOrSetOptions, Revalidator, unwrapFresh, type GetOrSetOptions } from '../src/swr'
+import type { GetOrSetOptions } from '../src/contract/cache'
+import { isEnvelope, unwrapFresh } from '../src/facade/envelope'
+import { resolveGetOrSetOptions } from '../src/facade/get-or-set-options'
+import { cacheStore, Revalidator } from '../src/facade/swr'
 import { FakeClock } from './helpers/fake-clock'
 
 /** A loader whose calls are counted and whose results are released by hand. */

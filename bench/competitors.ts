@@ -6,7 +6,7 @@
 import { LRUCache as IsaacsLRU } from 'lru-cache'
 import MnemonistLRU from 'mnemonist/lru-cache'
 import { LRU as TinyLRU } from 'tiny-lru'
-import type { Cache } from '../src/cache'
+import type { Cache } from '../src/contract/cache'
 import { loadLruNative2 } from './lru-native2'
 
 /** The object the measured loops call: `get(k)` and `set(k, v, setArg)`. */

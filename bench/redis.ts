@@ -17,7 +17,7 @@
 import { Redis } from 'ioredis'
 import { RedisCache } from '../src/redis/redis-cache'
 import { DEFAULT_COMMAND_TIMEOUT_MS, ownClientOptions } from '../src/redis/options'
-import { isEnvelope } from '../src/swr'
+import { isEnvelope } from '../src/facade/envelope'
 import { redisServerAvailable, sleep, startRedis } from '../__test__/helpers/redis-server'
 import { renderText, type Table } from './table'
 import { benchTiered, type TieredBenchRow } from './tiered'

@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# Tarball test: installs astra-cache as a user would and checks it works.
+# Install-path test: a fresh clone's lifecycle scripts build a working package, and it works
+# from every way a user gets it, each in a project of its own outside the repo.
 #
-# Packs the package (with the optionalDependencies a release adds, scripts/release-manifest.js)
-# and the linux-x64-gnu platform package, installs both into a temporary project outside the
-# repo (no access to its node_modules), then runs a CommonJS script, an ESM script and
-# `tsc --noEmit` on the README's quick start; asserts the native engine is in use. Also checks
-# the JS fallback when no binary can be loaded, and that a plain `cargo build --release`
-# builds a loadable addon (docs/packaging.md, "Build from source").
+#   1. git clone of HEAD (no dist/, no binary) -> `npm install` (its prepare script builds the
+#      native addon from the clone's Rust sources and dist/ from its TypeScript);
+#   2. a plain `cargo build --release` in the clone builds the addon (docs/packaging.md);
+#   3. `npm pack` in the clone -> arethetypeswrong and `publint --strict` on the tarball ->
+#      installed into an empty project: CommonJS and ESM use of every subpath of the exports
+#      map on the native engine, `tsc` under node10, node16 (+ the README's quick start) and
+#      bundler resolution (scripts/consumer/check.js);
+#   4. `npm install git+file://<clone>#<commit>` (npm clones, prepares and packs it itself);
+#   5. `npm link` of the clone;
+#   6. the release's shape: the tarball without the binary plus the optionalDependencies of
+#      scripts/release-manifest.js, next to the platform package -> native engine from the
+#      platform package; the JS engine with one warning without it; the addon of 2 loads.
 #
-# Prints one TAP-style line per check ("ok N - ..." / "not ok N - ...") and exits non-zero
-# if any failed. Needs the addon built (`npm run build:native`; `npm ci` does it).
-# Set PACK_TEST_KEEP=1 to keep the temporary directory, PACK_TEST_README=file to read the
-# quick start from another file than README.md.
+# What is reused, and why it is honest: npm's cache (--prefer-offline; the packages are the
+# lockfile's either way) and cargo's target directory (CARGO_TARGET_DIR, default the repo's
+# target/): third-party crates compiled there are reused, while the clone's own crates are
+# compiled from the clone's files (its fresh mtimes make cargo rebuild them; check 3 reads
+# cargo's "Compiling astra-cache-node (<clone>/crates/node)" line).
+#
+# Prints one TAP-style line per check ("ok N - ..." / "not ok N - ...") and exits non-zero if
+# any failed. The clone is of the committed HEAD: uncommitted changes are not tested (a note
+# says so). PACK_TEST_KEEP=1 keeps the temporary directory.
 # shellcheck disable=SC2317 # the check functions are called through check()
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT" || exit 1
+# the user's view: nothing from this shell chooses the engine, the binary or skips a build
+unset NODE_PATH ASTRA_CACHE_ENGINE NAPI_RS_NATIVE_LIBRARY_PATH ASTRA_CACHE_SKIP_NATIVE_BUILD ASTRA_CACHE_PREBUILDS_ROOT
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/astra-pack-test.XXXXXX")"
 if [ "${PACK_TEST_KEEP:-}" = 1 ]; then echo "# work dir: $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
@@ -25,224 +39,175 @@ n=0; failed=0
 check() { # check "description" command...: runs the command in a subshell from the repo root; output shown on failure
   local desc="$1"; shift
   n=$((n + 1))
-  local out="$LOG/$n.log"
+  local out="$LOG/$n.log" start=$SECONDS
   if (cd "$ROOT" && "$@") >"$out" 2>&1; then
-    echo "ok $n - $desc"
+    echo "ok $n - $desc ($((SECONDS - start)) s)"
   else
-    echo "not ok $n - $desc"; failed=$((failed + 1))
+    echo "not ok $n - $desc ($((SECONDS - start)) s)"; failed=$((failed + 1))
     sed 's/^/#   /' "$out" | tail -40
+    return 1
   fi
 }
 finish() { echo "# pack-test: $((n - failed)) passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+export npm_config_loglevel=warn
+
 VERSION="$(node -p "require('./package.json').version")"
 TRIPLE=linux-x64-gnu # the platform package this machine can load
 BINARY="native/astra-cache.$TRIPLE.node"
-TGZ="$WORK/tarballs"; APP="$WORK/app"; mkdir -p "$TGZ" "$APP"
+COMMIT="$(git rev-parse HEAD)"
+CLONE="$WORK/clone"; TGZ="$WORK/tarballs"; mkdir -p "$TGZ/release"
+CONSUMER="$CLONE/scripts/consumer/check.js" # the clone's copy: what is tested is the commit
+[ -z "$(git status --porcelain --untracked-files=no)" ] || echo "# note: uncommitted changes in $ROOT are not in the clone"
 
-# ---------------------------------------------------------------- build and pack
-build_ts() { rm -rf dist && npm run build:ts; }
-check "TypeScript builds (npm run build:ts)" build_ts
-check "the addon is built ($BINARY; npm run build:native)" test -f "$BINARY"
-[ "$failed" -eq 0 ] || finish
-
-pack_root() {
-  # pack as npm would publish, then add what the release adds and pack again
-  npm pack --ignore-scripts --pack-destination "$WORK" --json >"$WORK/pack.json" || return 1
-  mkdir -p "$WORK/stage" && tar xzf "$WORK/astra-cache-$VERSION.tgz" -C "$WORK/stage" || return 1
-  node scripts/release-manifest.js "$WORK/stage/package/package.json" || return 1
-  (cd "$TGZ" && npm pack --ignore-scripts "$WORK/stage/package")
+# ---------------------------------------------------------------- 1. fresh clone, npm install
+clone() {
+  git clone -q --no-checkout "$ROOT" "$CLONE" && git -C "$CLONE" checkout -q --detach "$COMMIT" \
+    && ! test -e "$CLONE/dist" && ! compgen -G "$CLONE/native/*.node"
 }
-check "npm pack astra-cache (with release optionalDependencies)" pack_root
+check "git clone of $COMMIT: no dist/, no binary" clone || finish
+install_clone() {
+  cd "$CLONE" && npm install --foreground-scripts >"$WORK/clone-install.log" 2>&1 || { tail -40 "$WORK/clone-install.log"; return 1; }
+}
+check "npm install in the clone" install_clone || finish
+built_by_prepare() {
+  cd "$CLONE" && ls -l dist/index.js dist/esm/index.mjs "$BINARY" \
+    && grep -F "Compiling astra-cache-node v$VERSION ($CLONE/crates/node)" "$WORK/clone-install.log"
+}
+check "its prepare script built dist/ and $BINARY from the clone's sources" built_by_prepare || finish
 
-tarball_contents() {
-  node - "$WORK/pack.json" <<'EOF'
-const files = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'))[0].files.map((f) => f.path)
-const must = ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts', 'native/index.js', 'native/index.d.ts']
+# ---------------------------------------------------------------- 2. build from source with cargo alone
+cargo_build() {
+  # the documented from-source path: a plain release build at the workspace root (here into
+  # the shared target directory; target/release/ without CARGO_TARGET_DIR)
+  cd "$CLONE" && cargo build --release --quiet && test -f "$CARGO_TARGET_DIR/release/libastra_cache_node.so" \
+    && cp "$CARGO_TARGET_DIR/release/libastra_cache_node.so" "$WORK/astra-cache.$TRIPLE.node"
+}
+check "cargo build --release in the clone builds the addon (release/libastra_cache_node.so)" cargo_build
+
+# ---------------------------------------------------------------- 3. npm pack, installed into an empty project
+TS_VERSION="$(cd "$CLONE" && node -p "require('typescript/package.json').version")"
+TYPES_NODE_VERSION="$(cd "$CLONE" && node -p "require('@types/node/package.json').version")"
+new_project() { # new_project <dir>: an empty project, nothing installed
+  mkdir -p "$1" && printf '{ "name": "consumer", "version": "1.0.0", "private": true }\n' >"$1/package.json"
+}
+install_into() { # install_into <dir> <spec>...: npm install with the consumer's TypeScript, then the user files
+  local dir="$1"; shift
+  new_project "$dir" && cd "$dir" && npm install "$@" "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION" \
+    && node "$CONSUMER" setup "$dir" "$CLONE/README.md"
+}
+uses() { # uses <dir> [VAR=value...]: CommonJS then ESM use of every subpath
+  local dir="$1"; shift
+  cd "$dir" && env "$@" node use.cjs && env "$@" node use.mjs
+}
+typechecks() { # typechecks <dir>: tsc under every resolution mode
+  for mode in node10 node16 bundler; do node "$CONSUMER" tsc "$1" "$mode" || return 1; done
+}
+lint_tarball() { # lint_tarball <tgz>: arethetypeswrong (every resolution mode) and publint --strict, both silent
+  cd "$CLONE" || return 1
+  node_modules/.bin/attw "$1" --format ascii >"$WORK/attw.txt" 2>&1; local attw=$?
+  cat "$WORK/attw.txt"
+  node_modules/.bin/publint --strict "$1" >"$WORK/publint.txt" 2>&1; local publint=$?
+  cat "$WORK/publint.txt"
+  [ "$attw" -eq 0 ] && grep -q 'No problems found' "$WORK/attw.txt" && [ "$publint" -eq 0 ] && grep -q 'All good!' "$WORK/publint.txt"
+}
+
+pack_clone() { cd "$CLONE" && npm pack --foreground-scripts --pack-destination "$TGZ" >"$WORK/pack.log" 2>&1 || { tail -40 "$WORK/pack.log"; return 1; }; }
+check "npm pack in the clone (prepare runs again)" pack_clone || finish
+tarball_contents() { # tarball_contents <tgz> <binary expected: yes|no>
+  tar tzf "$1" | sed 's|^package/||' >"$WORK/listing" || return 1
+  node - "$WORK/listing" "$CLONE/package.json" "$2" "$BINARY" <<'EOF'
+const [listing, manifestPath, withBinary, binary] = process.argv.slice(2)
+const files = require('fs').readFileSync(listing, 'utf8').split('\n').filter(Boolean)
+const m = require(manifestPath)
+const targets = [m.main, m.types, ...Object.values(m.typesVersions['*']).flat()]
+const walk = (v) => (typeof v === 'string' ? targets.push(v) : Object.values(v).forEach(walk))
+walk(m.exports)
+const must = [...new Set(targets.map((t) => t.replace(/^\.\//, '')))].concat('README.md', 'LICENSE', 'native/index.js', 'native/index.d.ts')
+if (withBinary === 'yes') must.push(binary)
 const missing = must.filter((f) => !files.includes(f))
-const stray = files.filter((f) => /\.node$|^src\/|^__test__\/|^crates\/|^target\/|\.tsbuildinfo$/.test(f))
+const stray = files.filter((f) => /^(src|__test__|crates|target|bench|scripts|node_modules)\/|\.tsbuildinfo$/.test(f) || (withBinary !== 'yes' && f.endsWith('.node')))
+console.log(`${files.length} files`)
 if (missing.length || stray.length) { console.error({ missing, stray }); process.exit(1) }
 EOF
 }
-check "the tarball holds dist (CJS, ESM, types) and the loader, and no sources or binaries" tarball_contents
+check "the tarball holds every entry, types, the loader, LICENSE and the clone's binary; no sources" tarball_contents "$TGZ/astra-cache-$VERSION.tgz" yes
+check "arethetypeswrong and publint --strict: no problem, no warning" lint_tarball "$TGZ/astra-cache-$VERSION.tgz"
+if check "npm install of the tarball into an empty project" install_into "$WORK/app" "$TGZ/astra-cache-$VERSION.tgz"; then
+  check "tarball: require and import of every subpath, on the native engine from the tarball" uses "$WORK/app"
+  check "tarball: tsc under node10, node16 (and the README quick start) and bundler resolution" typechecks "$WORK/app"
+fi
 
-pack_platform() {
-  # the binary is not committed: a release copies it in with `napi artifacts`
-  cp -r "npm/$TRIPLE" "$WORK/platform" && cp "$BINARY" "$WORK/platform/" && (cd "$TGZ" && npm pack --ignore-scripts "$WORK/platform")
+# ---------------------------------------------------------------- 4. install from a git URL
+install_git() {
+  new_project "$WORK/app-git" && cd "$WORK/app-git" && npm install "git+file://$CLONE#$COMMIT" \
+    && node "$CONSUMER" setup "$WORK/app-git" && ls -l node_modules/astra-cache/dist/index.js "node_modules/astra-cache/$BINARY"
 }
-check "npm pack astra-cache-$TRIPLE" pack_platform
-[ "$failed" -eq 0 ] || finish
+check "npm install git+file://<clone>#<commit>: npm's own clone is prepared (dist/, binary) without any approval" install_git \
+  && check "git URL: require and import of every subpath, on the native engine" uses "$WORK/app-git"
 
-# ---------------------------------------------------------------- install into a fresh project
-TS_VERSION="$(node -p "require('typescript/package.json').version")"
-TYPES_NODE_VERSION="$(node -p "require('@types/node/package.json').version")"
-cat >"$APP/package.json" <<'EOF'
-{ "name": "consumer", "version": "1.0.0", "private": true }
-EOF
-install_app() {
+# ---------------------------------------------------------------- 5. npm link
+link_clone() {
+  # a global prefix of its own, so the machine's global packages are not touched
+  export npm_config_prefix="$WORK/global"
+  (cd "$CLONE" && npm link) && new_project "$WORK/app-link" && cd "$WORK/app-link" \
+    && npm install "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION" && npm link astra-cache \
+    && test "$(realpath node_modules/astra-cache)" = "$(realpath "$CLONE")" && node "$CONSUMER" setup "$WORK/app-link"
+}
+if check "npm link of the clone, then npm link astra-cache in a project" link_clone; then
+  check "npm link: require and import of every subpath resolve into the clone, native engine" uses "$WORK/app-link" "EXPECT_PACKAGE_DIR=$CLONE"
+  check "npm link: tsc under node16 resolution" node "$CONSUMER" tsc "$WORK/app-link" node16
+fi
+
+# ---------------------------------------------------------------- 6. the release's shape: platform package
+pack_release() {
+  # as release.yml: no binary in the root package (napi artifacts moves each into npm/<platform>),
+  # the manifest of scripts/release-manifest.js, and the platform package with the binary
+  mkdir -p "$WORK/stage" && tar xzf "$TGZ/astra-cache-$VERSION.tgz" -C "$WORK/stage" && rm "$WORK/stage/package/$BINARY" \
+    && node "$CLONE/scripts/release-manifest.js" "$WORK/stage/package/package.json" \
+    && (cd "$TGZ/release" && npm pack --ignore-scripts "$WORK/stage/package") \
+    && cp -r "$CLONE/npm/$TRIPLE" "$WORK/platform" && cp "$CLONE/$BINARY" "$WORK/platform/" \
+    && (cd "$TGZ/release" && npm pack --ignore-scripts "$WORK/platform")
+}
+check "release shape: npm pack astra-cache (no binary, release optionalDependencies) and astra-cache-$TRIPLE" pack_release || finish
+check "release tarball: every entry, no binary, no sources" tarball_contents "$TGZ/release/astra-cache-$VERSION.tgz" no
+check "release tarball: arethetypeswrong and publint --strict" lint_tarball "$TGZ/release/astra-cache-$VERSION.tgz"
+install_release() {
   # The platform tarball is named on the command line, so it satisfies astra-cache's
   # optionalDependency on astra-cache-linux-x64-gnu@<exact version> without the registry.
   # The other platform packages are optional: npm asks the registry for them, gets 404
   # (until a release publishes them; after it, their os/cpu fields make npm skip them)
-  # and goes on, as it would on a user's machine. ioredis and prom-client come from the
-  # npm cache or the registry.
-  cd "$APP" && env -u NODE_PATH npm install --no-audit --no-fund --prefer-offline --loglevel=warn \
-    "$TGZ/astra-cache-$TRIPLE-$VERSION.tgz" "$TGZ/astra-cache-$VERSION.tgz" \
-    "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION"
+  # and goes on, as it would on a user's machine.
+  install_into "$WORK/app-release" "$TGZ/release/astra-cache-$TRIPLE-$VERSION.tgz" "$TGZ/release/astra-cache-$VERSION.tgz" \
+    && npm ls --all "astra-cache-$TRIPLE" && test -f "node_modules/astra-cache-$TRIPLE/astra-cache.$TRIPLE.node" \
+    && ! compgen -G "node_modules/astra-cache/native/*.node"
 }
-check "npm install of both tarballs into a project outside the repo" install_app
-installed_platform() {
-  cd "$APP" && npm ls --all "astra-cache-$TRIPLE" && test -f "node_modules/astra-cache-$TRIPLE/astra-cache.$TRIPLE.node" \
-    && ! test -e "node_modules/astra-cache/native/astra-cache.$TRIPLE.node"
-}
-check "astra-cache's optionalDependency resolves to the installed platform package" installed_platform
-[ "$failed" -eq 0 ] || finish
+check "release: both tarballs installed; the optionalDependency resolves to the platform package" install_release || finish
+check "release: require and import of every subpath, native engine from the platform package" uses "$WORK/app-release"
 
-# ---------------------------------------------------------------- CommonJS, ESM, TypeScript
-cat >"$APP/check.cjs" <<'EOF'
-const assert = require('node:assert/strict')
-const path = require('node:path')
-const { InMemoryLRUCache, createCache, cached, CacheError } = require('astra-cache')
-// resolved inside this project, not from the repo
-assert.ok(require.resolve('astra-cache').startsWith(path.join(__dirname, 'node_modules') + path.sep), require.resolve('astra-cache'))
-assert.equal(typeof createCache, 'function', 'createCache is exported')
-assert.equal(typeof cached, 'function', 'cached is exported')
-const expected = process.env.EXPECT_ENGINE ?? 'native'
-;(async () => {
-  const cache = new InMemoryLRUCache({ maxsize: 2, defaultTtl: 60 })
-  assert.equal(cache.engine, expected)
-  await cache.set('a', { n: 1 })
-  await cache.set('b', 2)
-  await cache.get('a')
-  await cache.set('c', 3) // evicts b, the least recently used
-  assert.deepEqual(await cache.get('a'), { n: 1 })
-  assert.equal(await cache.get('b'), undefined)
-  await assert.rejects(async () => cache.get(42), CacheError) // keys are strings
-  assert.equal(new InMemoryLRUCache().engine, expected) // a second cache: still one fallback warning
-  let calls = 0
-  const square = cached({ cache, ttl: 30 })(async function square(x) { calls++; return x * x })
-  assert.equal(await square(4), 16)
-  assert.equal(await square(4), 16)
-  assert.equal(calls, 1)
-  await cache.close()
-  console.log('cjs ok, engine', cache.engine)
-})().catch((err) => { console.error(err); process.exit(1) })
-EOF
-cat >"$APP/check.mjs" <<'EOF'
-import assert from 'node:assert/strict'
-import { createRequire } from 'node:module'
-import * as esm from 'astra-cache'
-import { InMemoryLRUCache, createCache, cached } from 'astra-cache'
-
-const require = createRequire(import.meta.url)
-const cjs = require('astra-cache')
-assert.match(import.meta.resolve('astra-cache'), /\/node_modules\/astra-cache\/dist\/esm\/index\.mjs$/)
-// the ESM entry re-exports the CommonJS build: same names, same objects (one module instance)
-const names = (m) => Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort()
-assert.deepEqual(names(esm), names(cjs))
-assert.equal(InMemoryLRUCache, cjs.InMemoryLRUCache)
-assert.equal(typeof createCache, 'function')
-assert.equal(typeof cached, 'function')
-
-const cache = new InMemoryLRUCache({ maxsize: 10 })
-assert.equal(cache.engine, 'native')
-await cache.set('k', 'v')
-assert.equal(await cache.get('k'), 'v')
-await cache.close()
-const fromEnv = createCache({ CACHE_ENABLED: 'true', CACHE_BACKEND: 'memory', CACHE_MAXSIZE: '5' })
-await fromEnv.set('x', 1)
-assert.equal(await fromEnv.get('x'), 1)
-await fromEnv.close()
-console.log('esm ok, engine', cache.engine)
-EOF
-check "CommonJS require('astra-cache') runs on the native engine" bash -c "cd '$APP' && env -u NODE_PATH node check.cjs"
-check "ESM import from 'astra-cache' runs on the native engine, same module as require" bash -c "cd '$APP' && env -u NODE_PATH node check.mjs"
-
-write_quickstart() {
-  # The README's quick start: the first ```ts block after a "Quick start" heading.
-  node - "${PACK_TEST_README:-$ROOT/README.md}" "$APP/quickstart.mts" <<'EOF'
-const fs = require('fs')
-const [readme, out] = process.argv.slice(2)
-const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : ''
-const at = text.search(/^#+ .*quick ?start/im)
-const block = at < 0 ? null : /```(?:ts|typescript)\n([\s\S]*?)```/.exec(text.slice(at))
-if (!block) { console.error(`no \`\`\`ts block after a "Quick start" heading in ${readme}`); process.exit(1) }
-fs.writeFileSync(out, block[1] + '\nexport {}\n')
-console.log(block[1])
-EOF
-}
-check "README.md has a TypeScript quick start" write_quickstart
-
-cat >"$APP/types.mts" <<'EOF'
-// What the type check proves besides the quick start: the types are real (not any),
-// for both the ESM (`import`) and the CommonJS (`require`) entry.
-import { InMemoryLRUCache, createCache, cached } from 'astra-cache'
-const cache = new InMemoryLRUCache<{ id: number }>({ maxsize: 100, defaultTtl: 60 })
-const engine: 'native' | 'js' = cache.engine
-// @ts-expect-error engine is 'native' | 'js'
-const wrong: number = cache.engine
-// @ts-expect-error values are { id: number }
-await cache.set('k', 'not an object')
-const hit: { id: number } | undefined = await cache.get('k')
-const fromEnv = createCache()
-const twice = cached({ cache: fromEnv })(async (n: number) => n * 2)
-const doubled: number = await twice(2)
-export { engine, wrong, hit, doubled }
-EOF
-cat >"$APP/types.cts" <<'EOF'
-import astra = require('astra-cache')
-const cache = new astra.InMemoryLRUCache<string>()
-const engine: 'native' | 'js' = cache.engine
-// @ts-expect-error values are strings
-void cache.set('k', 1)
-export = engine
-EOF
-typecheck() {
-  cd "$APP" || return 1
-  local files='"types.mts", "types.cts"'
-  [ -f quickstart.mts ] && files="\"quickstart.mts\", $files" # when the README has one (check above)
-  cat >tsconfig.json <<EOF
-{
-  "compilerOptions": {
-    "target": "ES2022", "module": "nodenext", "moduleResolution": "nodenext",
-    "strict": true, "noEmit": true, "skipLibCheck": false, "types": ["node"]
-  },
-  "files": [$files]
-}
-EOF
-  node_modules/.bin/tsc -p tsconfig.json --explainFiles >"$WORK/tsc.txt" || { grep 'error TS' "$WORK/tsc.txt"; return 1; }
-  # the ESM files got the .d.mts types, the CJS file the .d.ts types
-  grep -q '^node_modules/astra-cache/dist/esm/index.d.mts' "$WORK/tsc.txt" && grep -q '^node_modules/astra-cache/dist/index.d.ts' "$WORK/tsc.txt"
-}
-check "tsc --noEmit of the quick start and of typed uses (ESM and CJS entries)" typecheck
-
-# ---------------------------------------------------------------- fallback and build from source
 without_platform_package() { # runs "$@" with the platform package moved away
-  mv "$APP/node_modules/astra-cache-$TRIPLE" "$WORK/platform-aside" || return 1
+  mv "$WORK/app-release/node_modules/astra-cache-$TRIPLE" "$WORK/platform-aside" || return 1
   "$@"; local rc=$?
-  mv "$WORK/platform-aside" "$APP/node_modules/astra-cache-$TRIPLE"
+  mv "$WORK/platform-aside" "$WORK/app-release/node_modules/astra-cache-$TRIPLE"
   return "$rc"
 }
 js_fallback() {
-  cd "$APP" || return 1
-  env -u NODE_PATH -u ASTRA_CACHE_ENGINE EXPECT_ENGINE=js node check.cjs 2>"$WORK/fallback.err" || { cat "$WORK/fallback.err"; return 1; }
+  cd "$WORK/app-release" || return 1
+  EXPECT_ENGINE=js node use.cjs 2>"$WORK/fallback.err" || { cat "$WORK/fallback.err"; return 1; }
   cat "$WORK/fallback.err"
   [ "$(grep -cE '\[ASTRA_CACHE_[A-Z_]*FALLBACK\]' "$WORK/fallback.err")" -eq 1 ] || { echo "expected exactly one fallback warning"; return 1; }
 }
-check "without a loadable binary: the JS engine, with one warning" without_platform_package js_fallback
-
-cargo_build() {
-  # the documented from-source path: a plain release build at the workspace root
-  cargo build --release --quiet && test -f target/release/libastra_cache_node.so \
-    && cp target/release/libastra_cache_node.so "$WORK/astra-cache.$TRIPLE.node"
-}
-check "cargo build --release at the root builds the addon (target/release/libastra_cache_node.so)" cargo_build
+check "release, without a loadable binary: the JS engine, with one warning" without_platform_package js_fallback
 cargo_addon_loads() {
-  cd "$APP" && env -u NODE_PATH NAPI_RS_NATIVE_LIBRARY_PATH="$WORK/astra-cache.$TRIPLE.node" EXPECT_ENGINE=native node check.cjs
+  cd "$WORK/app-release" && NAPI_RS_NATIVE_LIBRARY_PATH="$WORK/astra-cache.$TRIPLE.node" EXPECT_ENGINE=native node use.cjs
 }
-check "the cargo-built addon loads as the native engine (NAPI_RS_NATIVE_LIBRARY_PATH)" without_platform_package cargo_addon_loads
+check "release, the cargo-built addon instead: loads as the native engine (NAPI_RS_NATIVE_LIBRARY_PATH)" without_platform_package cargo_addon_loads
 
 # ---------------------------------------------------------------- sizes, for docs/packaging.md
-for f in "$TGZ"/*.tgz; do echo "# size $(basename "$f"): $(stat -c %s "$f") bytes"; done
-echo "# size $BINARY: $(stat -c %s "$BINARY") bytes"
+size() { echo "# size $1 $(basename "$2"): $(stat -c %s "$2") bytes ($(tar tzf "$2" | grep -vc '/$') files)"; }
+size "(packed from the clone)" "$TGZ/astra-cache-$VERSION.tgz"
+for f in "$TGZ"/release/*.tgz; do size "(release)" "$f"; done
+echo "# size $BINARY: $(stat -c %s "$CLONE/$BINARY") bytes"
 finish

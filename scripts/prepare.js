@@ -1,9 +1,18 @@
 #!/usr/bin/env node
-// Run by `npm install` (the "prepare" script): makes sure this checkout has a native
-// engine for this platform. Builds it with cargo when no binary is present, or when the
-// Rust sources are newer than the binary. Never fails the install: without cargo (or when
-// the build fails) the pure-TS engine serves instead, and one line says so.
-// ASTRA_CACHE_SKIP_NATIVE_BUILD=1 skips the build.
+// The "prepare" script: builds a source checkout into a working package. npm runs it on
+// `npm install` in a clone, on `npm link`, when it installs astra-cache from a git URL (in
+// its own clone, before packing it), and on `npm pack` / `npm publish`; so a clone, a link,
+// a git install and a tarball all get a built package (docs/packaging.md, "What the
+// lifecycle scripts do").
+//
+// 1. The native engine for this platform: built with cargo when no binary is present, or
+//    when the Rust sources are newer than the binary. Never fails the install: without cargo
+//    (or when the build fails) the pure-TS engine serves instead, and one line says so.
+//    ASTRA_CACHE_SKIP_NATIVE_BUILD=1 skips this step.
+// 2. The TypeScript build, dist/ (CommonJS, the ESM entries, types), from scratch so that no
+//    file of a removed module is left to be packed. Fails the install when it fails (a type
+//    error included): there would be no dist/, or one built from sources that do not check.
+// In an installed copy (no crates/, no src/) there is nothing to build and it does nothing.
 'use strict'
 
 const { spawnSync } = require('node:child_process')
@@ -55,7 +64,8 @@ function hasCargo() {
   return spawnSync('cargo', ['--version'], { stdio: 'ignore', shell: process.platform === 'win32' }).status === 0
 }
 
-function main() {
+function buildNative() {
+  if (!fs.existsSync(path.join(root, 'crates'))) return
   if (process.env.ASTRA_CACHE_SKIP_NATIVE_BUILD === '1') {
     log('ASTRA_CACHE_SKIP_NATIVE_BUILD=1: not building the native engine')
     return
@@ -77,8 +87,28 @@ function main() {
   }
 }
 
+function buildTypeScript() {
+  const tsconfig = path.join(root, 'tsconfig.build.json')
+  if (!fs.existsSync(path.join(root, 'src')) || !fs.existsSync(tsconfig)) return
+  let tsc
+  try {
+    tsc = require.resolve('typescript/bin/tsc', { paths: [root] })
+  } catch {
+    log('TypeScript is not installed, so dist/ cannot be built: install the devDependencies too (not --omit=dev)')
+    process.exit(1)
+  }
+  fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true })
+  const result = spawnSync(process.execPath, [tsc, '-p', tsconfig], { cwd: root, stdio: 'inherit' })
+  if (result.status !== 0) {
+    log('the TypeScript build failed (see above)')
+    process.exit(1)
+  }
+  log('built dist/ (TypeScript)')
+}
+
 try {
-  main()
+  buildNative()
 } catch (err) {
   log(`native build step skipped: ${err && err.message ? err.message : err}`)
 }
+buildTypeScript()

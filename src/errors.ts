@@ -1,5 +1,5 @@
 /**
- * Every error astra-cache throws is a CacheError with a stable `code`.
+ * Every error astra-cache throws is a CacheError with a stable `code` (all of them live here).
  * Subclasses keep the built-in semantics users test for (`instanceof TypeError`
  * does not hold, but `err.name` and `err.code` are stable and documented).
  */
@@ -84,6 +84,24 @@ export class CacheSerializationError extends CacheError {
 export class NativeEngineUnavailableError extends CacheError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_CACHE_NATIVE_UNAVAILABLE', message, options)
+  }
+}
+
+/** An argument the default key of cached() cannot encode (a function, a symbol, a cycle, a class instance...). */
+export class CacheKeyEncodingError extends CacheError {
+  constructor(message: string) {
+    super('ERR_CACHE_KEY_ENCODING', message)
+  }
+}
+
+/**
+ * A backend call that did not answer within its budget (commandTimeoutMs). Never thrown by
+ * itself: it is the `cause` of the CacheUnavailableError (failOpen: false) or 'error' event.
+ */
+export class TimeoutError extends Error {
+  constructor(ms: number, what: string) {
+    super(`${what} timed out after ${Math.round(ms)} ms`)
+    this.name = 'TimeoutError'
   }
 }
 

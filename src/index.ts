@@ -1,10 +1,9 @@
 // Public API of astra-cache. Exports only; each module documents itself.
 
-// The contract every backend implements, and its errors
-export type { Cache, CacheStatsFields } from './cache'
-export { CacheStats } from './cache'
+// The contract every cache implements, and its errors
+export type { Cache, CacheStatsFields, GetOrSetOptions, TtlOrOptions, Loader } from './contract/cache'
+export { CacheStats } from './contract/cache'
 export * from './errors'
-export { CacheKeyEncodingError } from './key-encoding'
 export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'
 
 // Memory cache (Rust engine with a pure-TS twin)
@@ -28,17 +27,17 @@ export type { Serializer, MsgpackSerializerOptions } from './serializer'
 
 // Configuration from the environment, the default cache, NullCache
 export { createCache, readCacheConfig, setDefaultCache, getDefaultCache, ENV_DEFAULTS } from './config'
-export type { CacheConfig, CreateCacheOverrides, CacheBackendName, CacheEngineName, CachePolicyName, Env } from './config'
-export { NullCache } from './null-cache'
-export type { NullCacheOptions } from './null-cache'
+export type { CacheConfig, CreateCacheOverrides, CacheBackendName, Env } from './config'
+export { NullCache } from './null/null-cache'
+export type { NullCacheOptions } from './null/null-cache'
 
-// Function wrappers and decorators; stale-while-revalidate
+// Function wrappers and decorators; stale-while-revalidate over any Cache
 export { cached, cacheInvalidate, DEFAULT_DECORATOR_TIMEOUT_MS } from './decorators'
 export type { CachedOptions, CacheInvalidateOptions, CacheDecorator, CachedFunction, CacheFailure, CacheFailureHandler } from './decorators'
-export { Revalidator, cacheStore } from './swr'
-export type { GetOrSetOptions, TtlOrOptions } from './swr'
+export { Revalidator, cacheStore } from './facade/swr'
+export type { SwrStore, RevalidatorOptions } from './facade/swr'
 
 // Metrics
-export type { MetricsSink, MetricsSource, CacheOp } from './metrics/sink'
+export type { MetricsSink, MetricsSource, CacheOp } from './contract/metrics'
 export { PrometheusSink, DEFAULT_LATENCY_BUCKETS_MS } from './metrics/prometheus'
 export type { PrometheusSinkOptions } from './metrics/prometheus'

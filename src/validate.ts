@@ -5,16 +5,24 @@ export const MAX_KEY_LENGTH = 4096
 /** Largest maxsize accepted: slots are u32 in the native engine and typed-array indices in the JS one. */
 export const MAX_MAXSIZE = 2 ** 30
 
-export function checkKey(key: unknown): asserts key is string {
+/**
+ * A key: a string of at most MAX_KEY_LENGTH UTF-16 code units. `wellFormed`, for backends that
+ * store UTF-8 (Redis): no lone surrogate, which would be replaced by U+FFFD and collide with
+ * another key.
+ */
+export function checkKey(key: unknown, wellFormed = false): asserts key is string {
   if (typeof key !== 'string') throw new CacheKeyError(`key must be a string, got ${describe(key)}`)
   if (key.length > MAX_KEY_LENGTH) {
     throw new CacheKeyError(`key is ${key.length} characters long; the maximum is ${MAX_KEY_LENGTH}`)
   }
+  if (wellFormed && !(key as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+    throw new CacheKeyError(`key ${describe(key)} contains a lone UTF-16 surrogate, which Redis (UTF-8) cannot store distinctly`)
+  }
 }
 
-export function checkKeys(keys: unknown): asserts keys is readonly string[] {
+export function checkKeys(keys: unknown, wellFormed = false): asserts keys is readonly string[] {
   if (!Array.isArray(keys)) throw new CacheKeyError(`keys must be an array of strings, got ${describe(keys)}`)
-  for (const key of keys) checkKey(key)
+  for (const key of keys) checkKey(key, wellFormed)
 }
 
 export function checkValue(value: unknown): void {
@@ -49,6 +57,19 @@ export function checkOptionsObject(options: unknown, what: string): void {
   }
 }
 
+/** A `clock` option: undefined (the default applies) or a function returning milliseconds. */
+export function checkClock(clock: unknown): (() => number) | undefined {
+  if (clock !== undefined && typeof clock !== 'function') {
+    throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+  }
+  return clock as (() => number) | undefined
+}
+
+/** Only a missing option takes the default: null is a wrong value, not "use the default". */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
 export function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) throw new CacheOptionError(`name must be a non-empty string, got ${describe(name)}`)
   return name
@@ -58,11 +79,11 @@ export function checkName(name: unknown): string {
  * Validates a setMany argument, an array of [key, value, ttl?] entries, before anything is
  * stored (a bad entry stores nothing). Returns each entry's ttl in ms (`defaultTtlMs` when omitted).
  */
-export function checkEntries(entries: unknown, defaultTtlMs: number): number[] {
+export function checkEntries(entries: unknown, defaultTtlMs: number, wellFormedKeys = false): number[] {
   if (!Array.isArray(entries)) throw new CacheOptionError(`setMany expects an array of [key, value, ttl?] entries, got ${describe(entries)}`)
   return entries.map((entry: unknown, i) => {
     if (!Array.isArray(entry)) throw new CacheOptionError(`setMany entry ${i} must be a [key, value, ttl?] array, got ${describe(entry)}`)
-    checkKey(entry[0])
+    checkKey(entry[0], wellFormedKeys)
     checkValue(entry[1])
     return entry[2] === undefined ? defaultTtlMs : ttlToMs(entry[2])
   })

@@ -4,7 +4,7 @@
  * injected fake clock, Redis sleeps for real (so TTLs here are kept short).
  */
 import type { TestFn } from 'ava'
-import type { Cache } from '../../src/cache'
+import type { Cache } from '../../src/contract/cache'
 import { CacheClosedError, CacheError } from '../../src/errors'
 import { MAX_KEY_LENGTH } from '../../src/validate'
 import { FakeClock } from '../helpers/fake-clock'

@@ -142,7 +142,8 @@ export class RedisServer {
   readonly host = REDIS_HOST
   private child: ChildProcess | undefined
   private output = ''
-  private readonly dir: string
+  /** The server's data directory (RDB/AOF files), removed by stop(). */
+  readonly dir: string
 
   private constructor(
     readonly port: number,

@@ -2,7 +2,7 @@
  * What the public API costs on top of the engine: sync engine get vs `await cache.get`, and
  * the batch calls getMany/setMany(100) against 100 single calls. ns are per key throughout.
  */
-import type { Cache } from '../../src/cache'
+import type { Cache } from '../../src/contract/cache'
 import type { BenchConfig } from '../config'
 import { type Lineup, put, type SyncInstance } from '../competitors'
 import { type Case, measure } from '../harness'

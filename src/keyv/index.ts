@@ -8,20 +8,22 @@
  *
  * Keyv semantics kept: ttl in milliseconds (none: never expires; the cache's LRU or Redis
  * memory policy still applies), values arrive already serialized by Keyv, and clear() only
- * clears the current namespace. A Cache cannot list its keys, so namespaces are versioned:
- * entries live under `${namespace}:~${generation}:${key}`, the generation is itself a cache
- * entry, and clear() replaces it with a new random one (old entries become unreachable and
- * age out by TTL or LRU). That costs one extra cache read per operation in a namespace.
+ * clears the current namespace. A Cache cannot list its keys, so namespaces are versioned
+ * (see namespace.ts): entries live under `${namespace}:~${generation}:${key}`, and clear()
+ * replaces the generation (old entries become unreachable and age out by TTL or LRU).
+ * Operations on one namespace take effect in the order they were issued, awaited or not.
  */
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
+import { namespaceOf, type Namespace, type Outcome } from './namespace'
 
 export interface KeyvAstraStoreOptions {
   /** disconnect() also closes the cache. Default false (the cache may serve others). */
   closeCacheOnDisconnect?: boolean
 }
+
+type Entry = { key: string; value: unknown; ttl?: number }
 
 /** Implements Keyv's KeyvStoreAdapter (keyv 5). */
 export class KeyvAstraStore extends EventEmitter {
@@ -42,84 +44,96 @@ export class KeyvAstraStore extends EventEmitter {
     this.opts = { dialect: 'astra-cache' }
   }
 
-  async get(key: string): Promise<unknown> {
-    return this.cache.get(await this.physical(key))
+  get(key: string): Promise<unknown> {
+    return this.inNamespace(
+      (physical) => this.cache.get(physical(key)),
+      (ns, physical) => this.cache.getMany([ns.generationKey, physical(key)]).then(([stored, value]) => ({ stored, result: value })),
+    )
   }
 
-  async getMany(keys: string[]): Promise<unknown[]> {
-    return this.cache.getMany(await this.physicalMany(keys))
+  getMany(keys: string[]): Promise<unknown[]> {
+    return this.inNamespace(
+      (physical) => this.cache.getMany(keys.map(physical)),
+      (ns, physical) => this.cache.getMany([ns.generationKey, ...keys.map(physical)]).then(([stored, ...values]) => ({ stored, result: values })),
+    )
   }
 
   /** `ttl` in milliseconds, as Keyv passes it; undefined or 0: never expires. */
-  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.cache.set(await this.physical(key), value, ttlSeconds(ttl))
-    return true
+  set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    return this.run((physical) => this.cache.set(physical(key), value, ttlSeconds(ttl)).then(() => true))
   }
 
-  async setMany(entries: { key: string; value: unknown; ttl?: number }[]): Promise<void> {
-    const keys = await this.physicalMany(entries.map((e) => e.key))
-    await this.cache.setMany(entries.map((e, i) => [keys[i], e.value, ttlSeconds(e.ttl)] as const))
+  /** One cache setMany; every entry reported as set. */
+  setMany(entries: Entry[]): Promise<boolean[]> {
+    return this.run((physical) => this.cache.setMany(entries.map((e) => [physical(e.key), e.value, ttlSeconds(e.ttl)] as const)).then(() => entries.map(() => true)))
   }
 
-  async delete(key: string): Promise<boolean> {
-    return this.cache.invalidate(await this.physical(key))
+  delete(key: string): Promise<boolean> {
+    return this.run((physical) => this.cache.invalidate(physical(key)))
   }
 
   /** true when at least one key was removed. */
-  async deleteMany(keys: string[]): Promise<boolean> {
-    const physical = await this.physicalMany(keys)
-    const removed = await Promise.all(physical.map((k) => this.cache.invalidate(k)))
-    return removed.some(Boolean)
+  deleteMany(keys: string[]): Promise<boolean> {
+    return this.run((physical) => Promise.all(keys.map((key) => this.cache.invalidate(physical(key)))).then((removed) => removed.some(Boolean)))
   }
 
-  async has(key: string): Promise<boolean> {
-    return this.cache.has(await this.physical(key))
+  has(key: string): Promise<boolean> {
+    return this.run((physical) => this.cache.has(physical(key)))
+  }
+
+  hasMany(keys: string[]): Promise<boolean[]> {
+    return this.run((physical) => Promise.all(keys.map((key) => this.cache.has(physical(key)))))
   }
 
   /** With a namespace: that namespace only (a new generation). Without: the whole cache. */
-  async clear(): Promise<void> {
+  clear(): Promise<void> {
     const ns = this.namespace
     if (ns === undefined || ns === '') return this.cache.clear()
-    await this.cache.set(generationKey(ns), newGeneration(), 0)
+    return namespaceOf(this.cache, ns).replace()
   }
 
   async disconnect(): Promise<void> {
     if (this.closeCache) await this.cache.close()
   }
 
-  private async physical(key: string): Promise<string> {
-    const ns = this.namespace
-    if (ns === undefined || ns === '' || !key.startsWith(`${ns}:`)) return key
-    return `${ns}:~${await this.generation(ns)}:${key.slice(ns.length + 1)}`
-  }
-
-  private async physicalMany(keys: string[]): Promise<string[]> {
-    const ns = this.namespace
-    if (ns === undefined || ns === '') return keys
-    const generation = await this.generation(ns)
-    return keys.map((key) => (key.startsWith(`${ns}:`) ? `${ns}:~${generation}:${key.slice(ns.length + 1)}` : key))
+  /**
+   * Runs an operation that does not return the generation itself: checked, it also reads the
+   * stored generation, sent right after the operation so both travel in one round trip.
+   */
+  private run<T>(operation: (physical: (key: string) => string) => Promise<T>): Promise<T> {
+    return this.inNamespace(operation, (ns, physical) => {
+      const done = operation(physical)
+      return Promise.all([done, this.cache.get(ns.generationKey)]).then(([result, stored]) => ({ stored, result }))
+    })
   }
 
   /**
-   * The namespace's current generation. A lost generation entry (evicted, Redis flushed) gets
-   * a new random one, which only makes old entries unreachable: never resurrects them.
+   * Without a namespace the keys are used as they are. With one, the operation runs through the
+   * namespace's ordering with the keys of the generation it is given (`checked` when it must
+   * also report the stored generation).
    */
-  private async generation(ns: string): Promise<string> {
-    const key = generationKey(ns)
-    const current = await this.cache.get(key)
-    if (typeof current === 'string') return current
-    const fresh = newGeneration()
-    await this.cache.set(key, fresh, 0)
-    return fresh
+  private inNamespace<T>(
+    plain: (physical: (key: string) => string) => Promise<T>,
+    checked: (ns: Namespace, physical: (key: string) => string) => Promise<Outcome<T>>,
+  ): Promise<T> {
+    const name = this.namespace
+    if (name === undefined || name === '') return plain(sameKey)
+    const ns = namespaceOf(this.cache, name)
+    return ns.run((generation, check) => {
+      const physical = physicalKeys(name, generation)
+      return check ? checked(ns, physical) : plain(physical).then((result) => ({ result }))
+    })
   }
 }
 
-function generationKey(ns: string): string {
-  return `${ns}:~generation`
+function sameKey(key: string): string {
+  return key
 }
 
-function newGeneration(): string {
-  return randomBytes(6).toString('base64url')
+/** Keyv's `${namespace}:${key}` -> `${namespace}:~${generation}:${key}`; other keys unchanged. */
+function physicalKeys(namespace: string, generation: string): (key: string) => string {
+  const prefix = `${namespace}:`
+  return (key) => (key.startsWith(prefix) ? `${namespace}:~${generation}:${key.slice(prefix.length)}` : key)
 }
 
 function ttlSeconds(ttl: unknown): number {

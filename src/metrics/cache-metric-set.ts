@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Metric, type Registry, type RegistryContentType } from 'prom-client'
 import { CacheOptionError } from '../errors'
 import { LatencyHistogram } from './latency-histogram'
-import type { MetricsSource } from './sink'
+import type { MetricsSource } from '../contract/metrics'
 
 /**
  * Latency buckets in milliseconds: a memory hit takes well under a microsecond, a Redis

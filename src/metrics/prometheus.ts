@@ -2,7 +2,7 @@ import { register as globalRegister, type Registry, type RegistryContentType } f
 import { CacheOptionError, describe } from '../errors'
 import { checkOptionsObject } from '../validate'
 import { CacheMetricSet } from './cache-metric-set'
-import type { CacheOp, MetricsSink, MetricsSource } from './sink'
+import type { CacheOp, MetricsSink, MetricsSource } from '../contract/metrics'
 
 export { DEFAULT_LATENCY_BUCKETS_MS } from './cache-metric-set'
 

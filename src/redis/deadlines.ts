@@ -1,6 +1,6 @@
 // Imported, not the global: the global `performance` is a lazy getter, paid on every call.
 import { performance } from 'node:perf_hooks'
-import { TimeoutError } from './timeout'
+import { TimeoutError } from '../errors'
 
 /**
  * One call in flight. Linked into its Deadlines list until it settles (`Deadlines.settle`)

@@ -1,13 +1,20 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
-import type { Cache } from '../cache'
+import type { Cache } from '../contract/cache'
+import { hasMethods } from '../contract/capabilities'
+import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
-import { checkMetricsSink, type MetricsSink } from '../metrics/sink'
+import { checkMetricsSink } from '../facade/latency-sampler'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import { checkName, checkOptionsObject, ttlToMs } from '../validate'
+import { checkClock, checkName, checkOptionsObject, ttlToMs } from '../validate'
 import { redactUrl } from './redact'
+import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
 
 export interface RedisCacheOptions<V = unknown> {
-  /** redis:// or rediss:// (TLS) URL, with optional `user:password@` and `/db`. Default 'redis://localhost:6379'. Ignored when `client` is given. */
+  /**
+   * redis:// or rediss:// (TLS) URL, with optional `user:password@` and `/db`, or a Sentinel URL
+   * `redis+sentinel://[user:password@]host:port[,host:port...]/mastername[/db]` (see sentinel.ts).
+   * Default 'redis://localhost:6379'. Ignored when `client` is given.
+   */
   redisUrl?: string
   /** Seconds an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
   defaultTtl?: number
@@ -21,7 +28,8 @@ export interface RedisCacheOptions<V = unknown> {
   commandTimeoutMs?: number
   /**
    * Serves reads (and takes writes) while Redis is unreachable. Default: an InMemoryLRUCache of
-   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`. `false`: no fallback, reads miss.
+   * `fallbackMaxsize` entries whose TTL is capped at `fallbackTtl`, made on first use (none
+   * inside a TieredCache: its L1 serves then). `false`: no fallback, reads miss.
    */
   fallback?: Cache<V> | false
   /** Entries in the default fallback. Default 1000. */
@@ -110,7 +118,7 @@ function parseUrl(redisUrl: unknown): { username?: string; password?: string } {
     throw new CacheOptionError(`redisUrl is not a valid URL: ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new CacheOptionError(`redisUrl must start with redis:// or rediss://, got ${JSON.stringify(redactUrl(redisUrl))}`)
+    throw new CacheOptionError(`redisUrl must start with redis:// or rediss:// (or redis+sentinel:// for Sentinel), got ${JSON.stringify(redactUrl(redisUrl))}`)
   }
   const db = url.pathname.replace(/^\//, '')
   if (db !== '' && !/^\d+$/.test(db)) {
@@ -131,12 +139,6 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
   )
 }
 
-function isCache(value: unknown): value is Cache<unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const c = value as Record<string, unknown>
-  return ['get', 'set', 'invalidate', 'clear', 'close'].every((m) => typeof c[m] === 'function')
-}
-
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
   const options = (input ?? {}) as Record<string, unknown>
@@ -144,7 +146,8 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown RedisCache option "${key}"`)
   }
   const redisUrl = (options.redisUrl ?? 'redis://localhost:6379') as string
-  const credentials = parseUrl(redisUrl)
+  const sentinel = isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl) : undefined
+  const credentials = sentinel ?? parseUrl(redisUrl)
   const defaultTtl = (options.defaultTtl ?? 60) as number
   const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
 
@@ -167,7 +170,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const commandTimeoutMs = intOption(options, 'commandTimeoutMs', DEFAULT_COMMAND_TIMEOUT_MS, 1, 600_000)
 
   const fallback = options.fallback
-  if (fallback !== undefined && fallback !== false && !isCache(fallback)) {
+  if (fallback !== undefined && fallback !== false && !hasMethods(fallback, ['get', 'set', 'invalidate', 'clear', 'close'])) {
     throw new CacheOptionError(`fallback must be a Cache (e.g. an InMemoryLRUCache) or false, got ${describe(fallback)}`)
   }
   const fallbackMaxsize = intOption(options, 'fallbackMaxsize', 1000, 1, 2 ** 30)
@@ -189,14 +192,14 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const invalidationQueueSize = intOption(options, 'invalidationQueueSize', 10_000, 1, 10_000_000)
   const batchSize = intOption(options, 'batchSize', 500, 1, 100_000)
 
-  const redisOptions = options.redisOptions ?? {}
-  checkOptionsObject(redisOptions, 'redisOptions')
-  if ((redisOptions as RedisOptions).keyPrefix) {
+  const givenRedisOptions = options.redisOptions ?? {}
+  checkOptionsObject(givenRedisOptions, 'redisOptions')
+  if ((givenRedisOptions as RedisOptions).keyPrefix) {
     throw new CacheOptionError(`redisOptions.keyPrefix is not supported (clear() could not see it); use the keyPrefix option`)
   }
+  const redisOptions = sentinelClientOptions(sentinel, givenRedisOptions as RedisOptions, commandTimeoutMs)
 
-  const clock = options.clock ?? Date.now
-  if (typeof clock !== 'function') throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
+  const clock = checkClock(options.clock) ?? Date.now
 
   return {
     redisUrl,
@@ -220,7 +223,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     breakerMaxOpenMs,
     invalidationQueueSize,
     batchSize,
-    redisOptions: redisOptions as RedisOptions,
+    redisOptions,
     clock: clock as () => number,
   }
 }

@@ -4,11 +4,23 @@
  * error we emit or throw is rebuilt from a redacted message, never passed through as is.
  */
 
-const USERINFO = /\/\/[^/@\s]*@/g
+/**
+ * The user part of a URL: after `scheme://` (or a bare `//`) anywhere in a text, or at the start of the
+ * text (a URL given without its scheme). It ends at the last `@` of the token, so a password
+ * holding a raw `@` or `/` (an invalid URL) is still masked whole.
+ */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/|\/\/|^)([^\s]*)@/gi
 
-/** `redis://user:secret@host` -> `redis://***@host`; works on strings that are not valid URLs too. */
-export function redactUrl(url: string): string {
-  return url.replace(USERINFO, '//***@')
+/**
+ * Masks the password (or a lone token) in every URL of `text`, kept readable otherwise:
+ * `redis://user:pw@host:6379/1` -> `redis://user:***@host:6379/1`, `rediss://token@host` ->
+ * `rediss://***@host`. Works on strings that are not valid URLs and on messages holding URLs.
+ */
+export function redactUrl(text: string): string {
+  return text.replace(USERINFO, (_match, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':')
+    return `${scheme}${colon === -1 ? '***' : `${userinfo.slice(0, colon)}:***`}@`
+  })
 }
 
 export class Redactor {

@@ -1,10 +1,4 @@
-/** A Redis call that did not answer within its budget. */
-export class TimeoutError extends Error {
-  constructor(ms: number, what: string) {
-    super(`${what} timed out after ${Math.round(ms)} ms`)
-    this.name = 'TimeoutError'
-  }
-}
+import { TimeoutError } from '../errors'
 
 /**
  * Settles like `promise`, or rejects with TimeoutError after `ms`. The late outcome of

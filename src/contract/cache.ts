@@ -1,4 +1,7 @@
-/** The contract every backend implements (SPEC section 1). */
+/**
+ * The contract every cache implements (memory, Redis, tiered, null, or your own). TTLs are
+ * seconds: fractions allowed, 0 or Infinity = never expires, omitted = the cache's defaultTtl.
+ */
 export interface Cache<V = unknown> {
   /** Metrics label; default per backend ('memory', 'redis', ...). */
   readonly name: string
@@ -15,9 +18,27 @@ export interface Cache<V = unknown> {
   getMany(keys: readonly string[]): Promise<(V | undefined)[]>
   setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
   has(key: string): Promise<boolean>
-  /** Returns the cached value, or runs `load` once for concurrent callers of one key and caches its result. */
-  getOrSet(key: string, load: () => Promise<V> | V, ttl?: number): Promise<V>
+  /**
+   * Returns the cached value, or runs `load` once for concurrent callers of one key and caches
+   * its result. `ttlOrOptions`: seconds, or { ttl, staleTtl, grace }.
+   */
+  getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V>
 }
+
+/** What getOrSet (and cached()) call on a miss. Its `undefined` result is returned, never stored. */
+export type Loader<V> = () => Promise<V> | V
+
+/** The third argument of getOrSet: a ttl in seconds, or this object. */
+export interface GetOrSetOptions {
+  /** Seconds the value is fresh; default: the cache's defaultTtl. 0 or Infinity: never expires. */
+  ttl?: number
+  /** Seconds after `ttl` during which the old value is still returned while one refresh runs in the background. */
+  staleTtl?: number
+  /** Seconds after `ttl` during which the old value is returned when the loader fails (its error goes to the 'error' event). */
+  grace?: number
+}
+
+export type TtlOrOptions = number | GetOrSetOptions
 
 export interface CacheStatsFields {
   hits: number
@@ -34,7 +55,11 @@ export interface CacheStatsFields {
   fragmentation?: number
 }
 
-/** A snapshot of a cache's counters. `evictions` counts capacity evictions only. */
+/**
+ * A snapshot of a cache's counters. A lookup is a hit when the caller got a value (a
+ * stale-while-revalidate entry past its ttl is a miss for get(), and a hit for a getOrSet that
+ * serves it stale); `evictions` counts capacity evictions only.
+ */
 export class CacheStats implements CacheStatsFields {
   hits: number
   misses: number

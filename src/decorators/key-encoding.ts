@@ -1,13 +1,6 @@
 import { createHash } from 'node:crypto'
-import { CacheError } from './errors'
-import { MAX_KEY_LENGTH } from './validate'
-
-/** An argument the default key of cached() cannot encode (a function, a symbol, a cycle, a class instance...). */
-export class CacheKeyEncodingError extends CacheError {
-  constructor(message: string) {
-    super('ERR_CACHE_KEY_ENCODING', message)
-  }
-}
+import { CacheKeyEncodingError } from '../errors'
+import { MAX_KEY_LENGTH } from '../validate'
 
 /**
  * Encodes an argument list as a string such that equal argument lists (deep equality,

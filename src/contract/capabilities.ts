@@ -1,0 +1,59 @@
+/**
+ * Optional abilities a cache may offer beyond the Cache contract, under well-known symbols
+ * (Symbol.for, so two copies of the package agree). Every built-in cache has the raw reads;
+ * code that takes any Cache checks for them and falls back to the contract.
+ */
+
+/** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through it). */
+export const rawGet: unique symbol = Symbol.for('astra-cache.rawGet')
+
+/** Likewise for getMany (TieredCache fills its L1 with the envelopes its L2 holds). */
+export const rawGetMany: unique symbol = Symbol.for('astra-cache.rawGetMany')
+
+/**
+ * Called by a TieredCache on its L2: the tier's L1 now covers outages, so a RedisCache stops
+ * keeping the memory fallback it builds by default (one memory cache per tiered cache).
+ */
+export const joinTier: unique symbol = Symbol.for('astra-cache.joinTier')
+
+/**
+ * A getter: how many failures the cache has counted so far (the total of its errorCounts()).
+ * cached() reads it around a lookup: a cache that answered (failOpen) may still have seen its
+ * backend fail, and then the call does not wait for a write to the same backend.
+ */
+export const failureCount: unique symbol = Symbol.for('astra-cache.failureCount')
+
+export interface RawReads {
+  [rawGet](key: string): Promise<unknown>
+  [rawGetMany](keys: readonly string[]): Promise<unknown[]>
+}
+
+/** Set by a read when the backend could not be read (the answer came from a fallback, or is a miss). */
+export interface ReadFailure {
+  failed: boolean
+}
+
+export type RawRead = (key: string) => Promise<unknown>
+export type RawReadMany = (keys: readonly string[]) => Promise<unknown[]>
+
+/** `cache`'s raw read when it has one, else its get (which unwraps). */
+export function rawReader(cache: { get(key: string): Promise<unknown> }): RawRead {
+  const raw = (cache as { [rawGet]?: RawRead })[rawGet]
+  return raw ? (key) => raw.call(cache, key) : (key) => cache.get(key)
+}
+
+/** `cache`'s raw getMany when it has one, else its getMany. */
+export function rawManyReader(cache: { getMany(keys: readonly string[]): Promise<unknown[]> }): RawReadMany {
+  const raw = (cache as { [rawGetMany]?: RawReadMany })[rawGetMany]
+  return raw ? (keys) => raw.call(cache, keys) : (keys) => cache.getMany(keys)
+}
+
+/** Methods every Cache has; a value with them is accepted where a Cache is expected. */
+export const CACHE_METHODS = ['get', 'set', 'invalidate', 'clear', 'close', 'getMany', 'setMany', 'has', 'stats', 'getOrSet'] as const
+
+/** True when `value` is an object with each of `methods` (the contract's methods by default). */
+export function hasMethods(value: unknown, methods: readonly string[] = CACHE_METHODS): boolean {
+  if (value === null || typeof value !== 'object') return false
+  const candidate = value as Record<string, unknown>
+  return methods.every((m) => typeof candidate[m] === 'function')
+}

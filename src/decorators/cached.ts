@@ -1,0 +1,88 @@
+/**
+ * cached() and cacheInvalidate(). cached() runs the same getOrSet as every cache
+ * (facade/read-through.ts) over the cache's guarded calls (guard.ts): one lookup and one call
+ * of the function per key at a time, stale-while-revalidate and grace. Cache failures (a
+ * throwing, rejecting or hanging cache) never fail the call: the function runs, its result is
+ * returned, and the error goes to `onError`. The call waits for its (bounded) write, so a write
+ * failure is reported before it resolves, except after a lookup during which the cache's own
+ * backend failed: that write goes to the background (a call never waits on a failing backend twice).
+ */
+import { getDefaultCache } from '../config/default-cache'
+import { CacheKeyError, CacheOptionError, describe } from '../errors'
+import { resolveGetOrSetOptions } from '../facade/get-or-set-options'
+import { ReadThrough } from '../facade/read-through'
+import { MAX_KEY_LENGTH, ttlToMs } from '../validate'
+import { makeDecorator } from './forms'
+import { commonSettings, Guard, guardedStore } from './guard'
+import { boundKey, encodeArgList } from './key-encoding'
+import type { AnyKeyFn, CacheDecorator, CachedOptions, CacheInvalidateOptions } from './types'
+
+/** Caches a function's (or method's) results. See docs/config-and-decorators.md. */
+export function cached<K extends AnyKeyFn<string> | undefined = undefined>(options: CachedOptions<K> = {}): CacheDecorator<K> {
+  const settings = commonSettings(options, 'cached', ['cache', 'keyFn', 'ttl', 'staleTtl', 'grace', 'prefix', 'timeoutMs', 'onError'])
+  const keyFn = options.keyFn as AnyKeyFn<unknown> | undefined
+  if (keyFn !== undefined && typeof keyFn !== 'function') throw new CacheOptionError(`cached keyFn must be a function, got ${describe(keyFn)}`)
+  if (options.ttl !== undefined) ttlToMs(options.ttl, 'cached ttl')
+  const ttlOptions = resolveGetOrSetOptions({ ttl: options.ttl, staleTtl: options.staleTtl, grace: options.grace }, 'cached')
+
+  return makeDecorator('cached', (fn, nameOf) => {
+    const guard = new Guard(settings, nameOf)
+    if (keyFn === undefined && settings.prefix === '' && fn.name === '' && nameOf.isAnonymous) {
+      throw new CacheOptionError('cached() on an anonymous function needs a keyFn or a prefix, or its calls would share keys with other anonymous functions')
+    }
+    // The calls of one decorated function share lookups and loads per key. Envelopes use the
+    // wall clock (other processes read them): Date.now as it is when the function is decorated.
+    const reader = new ReadThrough<unknown>({
+      clock: Date.now,
+      onError: (error, key) => settings.onError?.(error, { op: 'get', key, cache: '', function: nameOf(undefined) }),
+    })
+    return async function cachedCall(this: unknown, ...args: unknown[]): Promise<unknown> {
+      const cache = settings.cache ?? getDefaultCache()
+      const key = keyFn === undefined ? boundKey(withPrefix(settings.prefix, `${nameOf(this)}(${encodeArgList(args)})`)) : userKey(settings.prefix, keyFn.apply(this, args), 'cached keyFn')
+      return reader.run(guardedStore(guard, this, cache, ttlOptions.swr), key, () => fn.apply(this, args), ttlOptions, envelopeTtlMs(cache, ttlOptions.swr))
+    }
+  })
+}
+
+/** Invalidates one key or several after the function resolves (not when it rejects). */
+export function cacheInvalidate<K extends AnyKeyFn<string | readonly string[]>>(options: CacheInvalidateOptions<K>): CacheDecorator<K> {
+  const settings = commonSettings(options, 'cacheInvalidate', ['cache', 'keyFn', 'prefix', 'timeoutMs', 'onError'])
+  const keyFn = options.keyFn as AnyKeyFn<unknown>
+  if (typeof keyFn !== 'function') throw new CacheOptionError(`cacheInvalidate keyFn must be a function, got ${describe(keyFn)}`)
+
+  return makeDecorator('cacheInvalidate', (fn, nameOf) => {
+    const guard = new Guard(settings, nameOf)
+    return async function invalidatingCall(this: unknown, ...args: unknown[]): Promise<unknown> {
+      const cache = settings.cache ?? getDefaultCache()
+      // Keys are computed before the call so a keyFn bug surfaces before the write happens.
+      const produced = keyFn.apply(this, args)
+      const keys = Array.isArray(produced)
+        ? produced.map((key) => userKey(settings.prefix, key, 'cacheInvalidate keyFn'))
+        : [userKey(settings.prefix, produced, 'cacheInvalidate keyFn')]
+      const result = await fn.apply(this, args)
+      await Promise.all(keys.map((key) => guard.run(this, cache, 'invalidate', key, () => cache.invalidate(key))))
+      return result
+    }
+  })
+}
+
+/** The ttl of an envelope written without one: the cache's defaultTtl when it tells it, else 60 s (a plain value gets the cache's own default). */
+function envelopeTtlMs(cache: object, swr: boolean): number {
+  if (!swr) return 0
+  const defaultTtl = (cache as { defaultTtl?: unknown }).defaultTtl
+  return typeof defaultTtl === 'number' ? ttlToMs(defaultTtl, 'defaultTtl') : 60_000
+}
+
+function withPrefix(prefix: string, key: string): string {
+  return prefix === '' ? key : `${prefix}:${key}`
+}
+
+/** A key from a user's keyFn: must be a string; used as given (after the prefix), never hashed. */
+function userKey(prefix: string, key: unknown, what: string): string {
+  if (typeof key !== 'string') throw new CacheKeyError(`${what} must return a string key, got ${describe(key)}`)
+  const full = withPrefix(prefix, key)
+  if (full.length > MAX_KEY_LENGTH) {
+    throw new CacheKeyError(`${what} returned a key of ${full.length} characters (prefix included); the maximum is ${MAX_KEY_LENGTH}`)
+  }
+  return full
+}

@@ -1,0 +1,148 @@
+/**
+ * Cache calls made for a decorated function: each bounded in time, its failure reported to
+ * onError (or one process warning), never thrown: the function runs, its result is returned.
+ */
+import type { Cache } from '../contract/cache'
+import { CacheOptionError, CacheUnavailableError, describe } from '../errors'
+import { failureCount, hasMethods, rawReader } from '../contract/capabilities'
+import type { LoadStore } from '../facade/read-through'
+import type { NameOf } from './forms'
+import type { CacheFailure, CacheFailureHandler, CommonOptions } from './types'
+
+export const DEFAULT_DECORATOR_TIMEOUT_MS = 1000
+
+export interface Settings {
+  cache: Cache | undefined
+  prefix: string
+  timeoutMs: number
+  onError: CacheFailureHandler | undefined
+}
+
+/** Runs cache operations for one decorated function: bounded in time, failures reported, never thrown. */
+export class Guard {
+  private warned = false
+  constructor(
+    private readonly settings: Settings,
+    private readonly nameOf: NameOf,
+  ) {}
+
+  /** `start`'s result, or undefined when it failed or timed out (reported). */
+  async run<T>(self: unknown, cache: Cache, op: CacheFailure['op'], key: string, start: () => Promise<T>): Promise<T | undefined> {
+    const result: { outcome: 'pending' | 'ok' | 'failed'; value?: T; error?: unknown } = { outcome: 'pending' }
+    let observed: Promise<void>
+    try {
+      observed = Promise.resolve(start()).then(
+        (value) => {
+          result.outcome = 'ok'
+          result.value = value
+        },
+        (error: unknown) => {
+          result.outcome = 'failed'
+          result.error = error
+        },
+      )
+    } catch (error) {
+      result.outcome = 'failed'
+      result.error = error
+      observed = Promise.resolve()
+    }
+    const timeoutMs = this.settings.timeoutMs
+    if (timeoutMs === Infinity) {
+      await observed
+    } else {
+      // One microtask: an in-memory hit has settled by then and never pays for a timer.
+      await undefined
+      if (result.outcome === 'pending') {
+        let timer: NodeJS.Timeout | undefined
+        const expired = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs)
+        })
+        await Promise.race([observed, expired])
+        clearTimeout(timer)
+      }
+    }
+    if (result.outcome === 'ok') return result.value
+    const error =
+      result.outcome === 'failed' ? result.error : new CacheUnavailableError(`cache "${safeName(cache)}" did not answer ${op} within ${timeoutMs} ms`)
+    this.report(error, self, cache, op, key)
+    return undefined
+  }
+
+  private report(error: unknown, self: unknown, cache: Cache, op: CacheFailure['op'], key: string): void {
+    const failure: CacheFailure = { op, key, cache: safeName(cache), function: this.nameOf(self) }
+    const onError = this.settings.onError
+    try {
+      if (onError !== undefined) {
+        onError(error, failure)
+      } else if (!this.warned) {
+        this.warned = true
+        const reason = error instanceof Error ? error.message : String(error)
+        process.emitWarning(
+          `astra-cache: ${op} on cache "${failure.cache}" failed for ${failure.function || 'an anonymous function'} (${reason}); the call went on uncached. Further failures of this function are not reported; pass onError to see them all.`,
+          { code: 'ASTRA_CACHE_DECORATOR' },
+        )
+      }
+    } catch {
+      // A failing error handler must not fail the call either.
+    }
+  }
+}
+
+function safeName(cache: Cache): string {
+  try {
+    return String(cache.name)
+  } catch {
+    return 'unknown'
+  }
+}
+
+export function commonSettings(options: unknown, what: string, known: readonly string[]): Settings {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (known: ${known.join(', ')})`)
+  }
+  const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = options as CommonOptions
+  if (cache !== undefined && !hasMethods(cache, ['get', 'set', 'invalidate'])) throw new CacheOptionError(`${what} cache must be a Cache, got ${describe(cache)}`)
+  if (typeof prefix !== 'string') throw new CacheOptionError(`${what} prefix must be a string, got ${describe(prefix)}`)
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || (timeoutMs !== Infinity && timeoutMs > 2 ** 31 - 1)) {
+    throw new CacheOptionError(`${what} timeoutMs must be a positive number of milliseconds (at most ${2 ** 31 - 1}) or Infinity, got ${describe(timeoutMs)}`)
+  }
+  if (onError !== undefined && typeof onError !== 'function') throw new CacheOptionError(`${what} onError must be a function, got ${describe(onError)}`)
+  return { cache, prefix, timeoutMs, onError }
+}
+
+/**
+ * What cached() reads and writes through, each call guarded: with staleTtl/grace the cache's
+ * raw read (envelopes as stored), else its get; and its set. The caller waits for the write
+ * (bounded by timeoutMs like every call), so a failing write is reported before the call
+ * resolves; but when the cache counted a failure of its own backend during the lookup
+ * (failureCount: it answered from a fallback, or missed, after its own timeout), the write goes
+ * to the background: a call does not wait on a failing backend twice.
+ */
+export function guardedStore(guard: Guard, self: unknown, cache: Cache, raw: boolean): LoadStore {
+  const read = raw ? rawReader(cache) : (key: string) => cache.get(key)
+  return {
+    sync: false,
+    waitsForWrite: true,
+    read: (key, failure) => {
+      const before = failuresOf(cache)
+      return guard.run(self, cache, 'get', key, () => read(key)).then((value) => {
+        if (failure && failuresOf(cache) !== before) failure.failed = true
+        return value
+      })
+    },
+    write: async (key, value, ttlMs) => {
+      await guard.run(self, cache, 'set', key, () => cache.set(key, value, ttlMs === undefined ? undefined : ttlMs / 1000))
+    },
+  }
+}
+
+function failuresOf(cache: Cache): unknown {
+  try {
+    return (cache as { [failureCount]?: unknown })[failureCount]
+  } catch {
+    return undefined
+  }
+}

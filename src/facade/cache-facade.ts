@@ -1,0 +1,250 @@
+/**
+ * The one implementation of the Cache contract, over any Store (store.ts). Every backend
+ * (InMemoryLRUCache, RedisCache, TieredCache, NullCache) is this class over its own store, so
+ * what follows is decided here and only here:
+ *
+ * - validation and coded errors (keys, values, TTLs, batches, loaders), and the closed state;
+ * - getOrSet: single-flight, stale-while-revalidate and grace (read-through.ts), the loaded
+ *   value written off the caller's path;
+ * - what a hit is (lookups.ts): the caller got a value; counted here unless the store counts its own;
+ * - metrics: attach/detach, one latency sample per public call (latency-sampler.ts);
+ * - errors: counted per operation, emitted as 'error' (one process warning when nobody listens).
+ *
+ * The operations themselves are written for the two kinds of store: SyncStoreFacade answers a
+ * synchronous store (the memory engine) in async methods that never suspend, so the hit path is
+ * one promise and no closure; AsyncStoreFacade chains on an asynchronous store's promise (Redis,
+ * tiers) without async layers of its own. Both go through the checks, counting and timing here.
+ */
+import { EventEmitter } from 'node:events'
+import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
+import { failureCount, rawGet, rawGetMany, type RawReads } from '../contract/capabilities'
+import type { MetricsSink, MetricsSource } from '../contract/metrics'
+import { CacheClosedError } from '../errors'
+import { checkEntries, checkKey, checkKeys, checkLoader } from '../validate'
+import { resolveGetOrSetOptions } from './get-or-set-options'
+import { LatencySampler, OP, type OpIndex } from './latency-sampler'
+import { Lookups } from './lookups'
+import { ReadThrough, type LoadStore } from './read-through'
+import type { Store, StoreOwner, WriteOrigin } from './store'
+
+export interface FacadeSettings {
+  name: string
+  /** TTL of a set() without one, ms (0 = never expires). */
+  defaultTtlMs: number
+  /** ms clock of stale-while-revalidate envelopes. */
+  clock: () => number
+  metricsSink?: MetricsSink
+  /** Code of the process warning printed for the first error nobody listens to. */
+  warningCode: string
+}
+
+const GET_OR_SET = OP.getOrSet
+
+export abstract class CacheFacade<V = unknown> extends EventEmitter implements Cache<V>, MetricsSource, RawReads {
+  readonly name: string
+  /** The store this cache serves (its backend). */
+  protected readonly store: Store<V>
+  private readonly sync: boolean
+  private readonly wellFormedKeys: boolean
+  private readonly keepsNothing: boolean
+  protected readonly lookups: Lookups<V>
+  /** Copy of lookups.passThrough, read on the hot path. */
+  protected passThrough: boolean
+  private closed = false
+  protected readonly defaultTtlMs: number
+  private readonly clock: () => number
+  private readonly sink: MetricsSink | undefined
+  private readonly sampler: LatencySampler
+  /** Some operations are timed (a sink that observes latency): else the hot path skips the sampler. */
+  private readonly timing: boolean
+  private readonly warningCode: string
+  private readonly errors: Record<string, number> = Object.create(null)
+  private failures = 0
+  private warned = false
+  private readThrough: ReadThrough<V> | undefined
+  private loadStore: LoadStore | undefined
+
+  protected constructor(store: Store<V>, settings: FacadeSettings) {
+    super()
+    this.name = settings.name
+    this.store = store
+    const traits = store.traits
+    this.sync = traits.sync
+    this.wellFormedKeys = traits.wellFormedKeys
+    this.keepsNothing = traits.keepsNothing === true
+    this.lookups = new Lookups<V>(traits.countsLookups, traits.sharedEnvelopes, settings.clock)
+    this.passThrough = this.lookups.passThrough
+    this.defaultTtlMs = settings.defaultTtlMs
+    this.clock = settings.clock
+    this.sink = settings.metricsSink
+    this.sampler = new LatencySampler(this.sink, this.name)
+    this.timing = this.sampler.every !== 0
+    this.warningCode = settings.warningCode
+    store.attach?.(this.owner())
+    this.sink?.attach(this)
+  }
+
+  // The operations, answered by the subclass for its kind of store (sync-store-facade.ts,
+  // async-store-facade.ts) through the checks, counting and timing of this class.
+  abstract get(key: string): Promise<V | undefined>
+  abstract set(key: string, value: V, ttl?: number): Promise<void>
+  abstract invalidate(key: string): Promise<boolean>
+  abstract has(key: string): Promise<boolean>
+  abstract clear(): Promise<void>
+  abstract getMany(keys: readonly string[]): Promise<(V | undefined)[]>
+  abstract setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void>
+
+  /**
+   * The cached value, or `load()`'s result stored with the ttl. Concurrent callers of one key in
+   * this process share one lookup and one load (not a distributed lock). A rejection of `load`
+   * propagates and is not cached; an `undefined` result is returned uncached. The caller gets
+   * the loaded value at once: it is written in the background (failures: the 'error' event).
+   *
+   * `ttlOrOptions`: seconds, or { ttl, staleTtl, grace }: stale-while-revalidate and grace,
+   * stored as an envelope that other processes read the same way (see envelope.ts).
+   */
+  async getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V> {
+    this.checkKey(key)
+    checkLoader(load)
+    const options = resolveGetOrSetOptions(ttlOrOptions)
+    if (this.keepsNothing) return load()
+    if (options.swr && !this.lookups.envelopes) {
+      // Only from now on can this cache hold envelopes: until then reads skip the check.
+      this.lookups.envelopes = true
+      this.passThrough = false
+    }
+    const started = this.start(GET_OR_SET)
+    const result = this.reader().run(this.loader(), key, load, options, this.defaultTtlMs)
+    // No await here: a memory hit is answered without this method ever suspending.
+    return started < 0 ? result : this.timedGetOrSet(result, started)
+  }
+
+  private async timedGetOrSet(result: Promise<V> | V, started: number): Promise<V> {
+    const value = await result
+    this.end(GET_OR_SET, started)
+    return value
+  }
+
+  /** The stored value, stale-while-revalidate envelopes included (cacheStore and cached() read through this); a found entry is a hit. */
+  abstract [rawGet](key: string): Promise<unknown>
+  /** getMany without envelope unwrapping (TieredCache fills its L1 with what its L2 holds). */
+  abstract [rawGetMany](keys: readonly string[]): Promise<unknown[]>
+
+  stats(): CacheStats {
+    this.assertOpen()
+    const s = this.store.stats()
+    const { hits, misses } = this.lookups.totals(s)
+    return new CacheStats({
+      hits,
+      misses,
+      evictions: s.evictions,
+      expirations: s.expirations,
+      size: s.size,
+      maxsize: s.maxsize,
+      ...(s.bytes === undefined ? {} : { bytes: s.bytes }),
+    })
+  }
+
+  /** Errors per operation (plus backend-specific ones, e.g. RedisCache's 'connection', 'replay'). */
+  errorCounts(): Readonly<Record<string, number>> {
+    return { ...this.errors }
+  }
+
+  /** The total of errorCounts() (see capabilities.ts). */
+  get [failureCount](): number {
+    return this.failures
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    // Detach first: the sink reads the final stats() so no count is lost.
+    this.sink?.detach?.(this)
+    this.closed = true
+    await this.store.close()
+  }
+
+  /** Counts `op`'s failure (when given) and emits it as 'error'; without a listener, the first one is one process warning. */
+  private reportError(error: unknown, op?: string): void {
+    if (op !== undefined) this.countError(op)
+    const err = error instanceof Error ? error : new Error(String(error))
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', err)
+    } else if (!this.warned) {
+      this.warned = true
+      process.emitWarning(`${err.message} (further errors of cache "${this.name}" are only counted; listen to its 'error' event to see them)`, {
+        type: `${this.constructor.name}Warning`,
+        code: this.warningCode,
+      })
+    }
+  }
+
+  // ---- the parts every operation shares -------------------------------------------------------
+
+  private countError(op: string): void {
+    this.errors[op] = (this.errors[op] ?? 0) + 1
+    this.failures++
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new CacheClosedError(this.name)
+  }
+
+  protected checkKey(key: string): void {
+    if (this.closed) throw new CacheClosedError(this.name)
+    checkKey(key, this.wellFormedKeys)
+  }
+
+  protected checkKeys(keys: readonly string[]): void {
+    if (this.closed) throw new CacheClosedError(this.name)
+    checkKeys(keys, this.wellFormedKeys)
+  }
+
+  /** Every entry is checked before anything is stored (a bad entry stores nothing); returns the ttls in ms. */
+  protected checkEntries(entries: readonly (readonly [string, V, number?])[]): number[] {
+    this.assertOpen()
+    return checkEntries(entries, this.defaultTtlMs, this.wellFormedKeys)
+  }
+
+  /** performance.now() when this operation is to be timed, else -1. */
+  protected start(op: OpIndex): number {
+    return this.timing ? this.sampler.start(op) : -1
+  }
+
+  protected end(op: OpIndex, started: number): void {
+    if (started >= 0) this.sampler.end(op, started)
+  }
+
+  private reader(): ReadThrough<V> {
+    return (this.readThrough ??= new ReadThrough<V>({ clock: this.clock, onError: (error) => this.reportError(error) }))
+  }
+
+  /** getOrSet's view of the store: counted lookups, and writes that report instead of throwing. */
+  private loader(): LoadStore {
+    return (this.loadStore ??= {
+      sync: this.sync,
+      read: (key, failure) => this.store.get(key, failure),
+      write: (key, value, ttlMs, origin) => this.fill(key, value, ttlMs ?? this.defaultTtlMs, origin),
+      lookedUp: (found, hit) => this.lookups.judged(found, hit),
+    })
+  }
+
+  /** Writes a value getOrSet loaded; nobody awaits it, so a failure is reported, never thrown. */
+  private fill(key: string, value: unknown, ttlMs: number, origin: WriteOrigin): Promise<void> | void {
+    if (this.closed) return
+    try {
+      const written = this.store.set(key, value, ttlMs, origin)
+      if (!this.sync) return (written as Promise<void>).catch((err: unknown) => this.reportError(err, 'set'))
+    } catch (err) {
+      this.reportError(err, 'set')
+    }
+  }
+
+  private owner(): StoreOwner {
+    return {
+      name: this.name,
+      countError: (op) => this.countError(op),
+      reportError: (error, op) => this.reportError(error, op),
+      emit: (event, ...args) => this.emit(event, ...args),
+    }
+  }
+}

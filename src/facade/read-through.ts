@@ -1,0 +1,144 @@
+/**
+ * getOrSet, written once: the facade's getOrSet, cached() and the public Revalidator all run
+ * this over their own store.
+ *
+ * - Concurrent callers of one key share one lookup (on an asynchronous store) and one load.
+ * - A fresh value (or a plain one) is returned. With staleTtl, a stale value is returned at
+ *   once while one background load refreshes it; with grace, an expired value is returned when
+ *   the load fails. Otherwise the caller waits for the load; a rejection is not cached.
+ * - The loaded value is written off the callers' path: they get it as soon as the loader
+ *   resolves, and the write's failure goes to the store's own error channel. A store may ask
+ *   its callers to wait for the write while its lookup succeeded (waitsForWrite, cached());
+ *   after a failed lookup nobody waits for a write to the same failing backend.
+ */
+import type { Loader } from '../contract/cache'
+import { isEnvelope, makeEnvelope, phaseOf, type SwrEnvelope } from './envelope'
+import type { ResolvedGetOrSetOptions } from './get-or-set-options'
+import { SingleFlight } from './single-flight'
+import type { ReadFailure, WriteOrigin } from './store'
+
+/** Where getOrSet reads and writes. */
+export interface LoadStore {
+  /** read() answers synchronously: no shared lookup is needed. */
+  readonly sync: boolean
+  /** The stored value, envelopes included; fills `failure` when the backend could not be read. */
+  read(key: string, failure: ReadFailure | undefined): unknown
+  /**
+   * Stores a loaded value; `ttlMs` undefined: the store's default. Reports its own failures
+   * (must not throw or reject).
+   */
+  write(key: string, value: unknown, ttlMs: number | undefined, origin: WriteOrigin): Promise<void> | void
+  /** How a lookup was judged: an entry was `found`, and it was served (`hit`) without waiting for a load. */
+  lookedUp?(found: boolean, hit: boolean): void
+  /** Callers wait for the write of what they loaded, unless the lookup failed. Default false: they never wait. */
+  readonly waitsForWrite?: boolean
+}
+
+export interface ReadThroughOptions {
+  /** ms clock of the envelopes' timestamps. */
+  clock: () => number
+  /** Failures nobody awaits: a background refresh, or a load whose grace value was served instead. */
+  onError: (error: unknown, key: string) => void
+}
+
+/** One read of the store, shared by the callers that asked at once (and counted once). */
+interface Lookup {
+  raw: unknown
+  failed: boolean
+  counted: boolean
+}
+
+export class ReadThrough<V> {
+  private readonly loads = new SingleFlight<V>()
+  private readonly reads = new SingleFlight<Lookup>()
+  private readonly clock: () => number
+  private readonly onError: (error: unknown, key: string) => void
+
+  constructor(options: ReadThroughOptions) {
+    this.clock = options.clock
+    this.onError = options.onError
+  }
+
+  /** Loads (refreshes included) running or being written now. */
+  get loading(): number {
+    return this.loads.size
+  }
+
+  /** The value of `key`: stored, or loaded (see the top of this file). A synchronous store may answer at once. */
+  run(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number): Promise<V> | V {
+    // A load in flight means the value was missing: join it rather than look again (with
+    // staleTtl a running refresh must not hold up a caller who can be served the stale value).
+    if (!options.swr) {
+      const pending = this.loads.pending(key)
+      if (pending !== undefined) return pending
+    }
+    if (store.sync) return this.decide(store, key, load, options, defaultTtlMs, { raw: store.read(key, undefined), failed: false, counted: false })
+    return this.reads.run(key, () => lookUp(store, key)).then((lookup) => this.decide(store, key, load, options, defaultTtlMs, lookup))
+  }
+
+  /** The envelope for `value` written now, and the physical TTL covering its windows. */
+  envelope(value: V, options: ResolvedGetOrSetOptions, defaultTtlMs: number): { envelope: SwrEnvelope<V>; ttlMs: number } {
+    return makeEnvelope(value, options, defaultTtlMs, this.clock())
+  }
+
+  private decide(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, lookup: Lookup): Promise<V> | V {
+    const { raw, failed } = lookup
+    if (raw !== undefined) {
+      if (!isEnvelope(raw)) {
+        counted(store, lookup, true) // written by set(): an ordinary hit
+        return raw as V
+      }
+      const phase = phaseOf(raw, this.clock())
+      if (phase === 'fresh') {
+        counted(store, lookup, true)
+        return raw.v as V
+      }
+      if (options.swr && phase === 'stale') {
+        counted(store, lookup, true)
+        this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => this.onError(err, key))
+        return raw.v as V
+      }
+      if (options.swr && phase === 'grace') {
+        counted(store, lookup, false)
+        return this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => {
+          this.onError(err, key)
+          return raw.v as V
+        })
+      }
+    }
+    counted(store, lookup, false)
+    return this.load(store, key, load, options, defaultTtlMs, failed)
+  }
+
+  private load(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean): Promise<V> {
+    const waits = store.waitsForWrite === true && !failed
+    return this.loads.run(key, async () => {
+      const value = await load()
+      // undefined means "absent": returned, never stored.
+      if (value !== undefined) {
+        const written = this.write(store, key, value, options, defaultTtlMs, failed)
+        if (waits) await written
+      }
+      return value
+    })
+  }
+
+  private write(store: LoadStore, key: string, value: V, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean): Promise<void> | void {
+    const origin: WriteOrigin = failed ? 'fill-after-failure' : 'fill'
+    if (!options.swr) return store.write(key, value, options.ttlMs, origin)
+    const { envelope, ttlMs } = this.envelope(value, options, defaultTtlMs)
+    return store.write(key, envelope, ttlMs, origin)
+  }
+}
+
+function lookUp(store: LoadStore, key: string): Promise<Lookup> {
+  const failure: ReadFailure = { failed: false }
+  return Promise.resolve(store.read(key, failure)).then((raw) => ({ raw, failed: failure.failed, counted: false }))
+}
+
+/** Tells the store how its lookup went, once per lookup however many callers shared it. */
+function counted(store: LoadStore, lookup: Lookup, hit: boolean): void {
+  if (lookup.counted) return
+  lookup.counted = true
+  store.lookedUp?.(lookup.raw !== undefined, hit)
+}

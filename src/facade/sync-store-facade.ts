@@ -1,0 +1,127 @@
+import { rawGet, rawGetMany } from '../contract/capabilities'
+import { CacheOptionError } from '../errors'
+import { checkValue, ttlToMs } from '../validate'
+import { CacheFacade, type FacadeSettings } from './cache-facade'
+import { OP } from './latency-sampler'
+import type { SyncStore } from './store'
+
+// Module-level copies: a cross-module constant read on every call is a property load (a getter call under some loaders).
+const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getMany: GET_MANY, setMany: SET_MANY } = OP
+
+/**
+ * The facade over a store that answers at once (the memory engine). Each operation is an async
+ * method that never suspends (one that may is slower even when it does not): the hit path is
+ * the method's own promise, no closure. The `*Now` bodies are what a synchronous face of the
+ * cache would call after the same checks.
+ */
+export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
+  private readonly now: SyncStore<V>
+
+  protected constructor(store: SyncStore<V>, settings: FacadeSettings) {
+    if (!store.traits.sync) throw new CacheOptionError(`${settings.name}: SyncStoreFacade needs a store that answers synchronously`)
+    super(store, settings)
+    this.now = store
+  }
+
+  async get(key: string): Promise<V | undefined> {
+    this.checkKey(key)
+    return this.getNow(key)
+  }
+
+  async set(key: string, value: V, ttl?: number): Promise<void> {
+    this.checkKey(key)
+    checkValue(value)
+    this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
+  }
+
+  async invalidate(key: string): Promise<boolean> {
+    this.checkKey(key)
+    return this.invalidateNow(key)
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.checkKey(key)
+    return this.hasNow(key)
+  }
+
+  async clear(): Promise<void> {
+    this.assertOpen()
+    this.clearNow()
+  }
+
+  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    this.checkKeys(keys)
+    return keys.length === 0 ? [] : this.getManyNow(keys)
+  }
+
+  async setMany(entries: readonly (readonly [string, V, number?])[]): Promise<void> {
+    const ttls = this.checkEntries(entries)
+    if (ttls.length > 0) this.setManyNow(entries, ttls)
+  }
+
+  async [rawGet](key: string): Promise<unknown> {
+    this.checkKey(key)
+    const raw = this.now.get(key)
+    this.lookups.found(raw)
+    return raw
+  }
+
+  async [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
+    this.checkKeys(keys)
+    if (keys.length === 0) return []
+    const raws = this.now.getMany(keys)
+    for (const raw of raws) this.lookups.found(raw)
+    return raws
+  }
+
+  // ---- the bodies, arguments already checked ----------------------------------------------------
+
+  private getNow(key: string): V | undefined {
+    const started = this.start(GET)
+    const raw = this.now.get(key)
+    const value = this.passThrough ? (raw as V | undefined) : this.lookups.served(raw)
+    this.end(GET, started)
+    return value
+  }
+
+  private setNow(key: string, value: V, ttlMs: number): void {
+    const started = this.start(SET)
+    this.now.set(key, value, ttlMs)
+    this.end(SET, started)
+  }
+
+  private invalidateNow(key: string): boolean {
+    const started = this.start(INVALIDATE)
+    const removed = this.now.delete(key)
+    this.end(INVALIDATE, started)
+    return removed
+  }
+
+  private hasNow(key: string): boolean {
+    const started = this.start(HAS)
+    const found = this.now.has(key)
+    this.end(HAS, started)
+    return found
+  }
+
+  private clearNow(): void {
+    const started = this.start(CLEAR)
+    this.now.clear()
+    this.end(CLEAR, started)
+  }
+
+  /** One store call (one N-API crossing per batch on the native engine), same counters and order as get() per key. */
+  private getManyNow(keys: readonly string[]): (V | undefined)[] {
+    const started = this.start(GET_MANY)
+    const raws = this.now.getMany(keys)
+    const values = this.passThrough ? (raws as (V | undefined)[]) : this.lookups.servedAll(raws)
+    this.end(GET_MANY, started)
+    return values
+  }
+
+  private setManyNow(entries: readonly (readonly [string, V, number?])[], ttls: readonly number[]): void {
+    const started = this.start(SET_MANY)
+    this.now.setMany(entries, ttls)
+    this.end(SET_MANY, started)
+  }
+}
