@@ -1,6 +1,7 @@
 /**
  * What the public API costs on top of the engine: sync engine get vs `await cache.get`, and
- * the batch calls getMany/setMany(100) against 100 single calls. ns are per key throughout.
+ * the batch calls getMany/setMany(100) against 100 single calls, and what a dispose option costs
+ * on a set that evicts. ns are per key throughout.
  */
 import type { Cache } from '../../src/contract/cache'
 import type { BenchConfig } from '../config'
@@ -175,6 +176,40 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
     const res = await measure(cases, h)
     rows.push(...toRows('setMany', res))
     tables.push(table(`setMany(${B}) per key vs ${B} single sets`, 'ns per key; keys already present (update path, no eviction).', toRows('', res)))
+  }
+  // 4. dispose: what the option costs where removals happen (every set evicts), unused and used
+  log('  dispose: unused vs used')
+  {
+    const cases: Case[] = []
+    const fresh = makeKeys(4 * C, 16, cfg.seed + 1, 'd')
+    let disposed = 0
+    const dispose = () => {
+      disposed++
+    }
+    const subjects = [...lineup.async, ...(lineup.serialized ? [lineup.serialized] : [])]
+    for (const a of subjects) {
+      for (const [label, extra] of [['no dispose', {}], ['with dispose', { dispose }]] as const) {
+        const cache = a.create(C, 0, extra)
+        for (const b of entryBatches) await cache.setMany(b)
+        closers.push(() => cache.close())
+        let pos = 0
+        cases.push({
+          name: `${a.name} await set, evicting, ${label}`,
+          opsPerCall: N,
+          run: async () => {
+            for (let i = 0; i < N; i++) {
+              await cache.set(fresh[pos], VALUE)
+              if (++pos === fresh.length) pos = 0
+            }
+            return N
+          },
+        })
+      }
+    }
+    const res = await measure(cases, h)
+    if (disposed === 0 && subjects.length > 0) throw new Error('dispose: no entry was disposed')
+    rows.push(...toRows('dispose', res))
+    tables.push(table('dispose: set with eviction, without and with a dispose option', `ns per set; every set evicts (${C.toLocaleString('en-US')} entries, new keys); "with dispose" calls a function that counts.`, toRows('', res)))
   }
   for (const close of closers) await close()
   return { section: { id: 'api', title: 'Async API overhead and batches', tables, notes }, rows }
