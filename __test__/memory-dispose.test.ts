@@ -143,6 +143,23 @@ for (const s of storages) {
     await cache.close()
   })
 
+  test(`[${s.name}] a throwing dispose rejects the operation, which has happened`, async (t) => {
+    const calls: Call[] = []
+    const cache = s.make(1, calls, new FakeClock(), {
+      onDispose: () => {
+        throw new Error('dispose failed')
+      },
+    })
+    await cache.set('a', 'A')
+    await t.throwsAsync(cache.set('b', 'B'), { message: 'dispose failed' })
+    t.is(await cache.get('a'), undefined)
+    t.is(await cache.get('b'), 'B')
+    await t.throwsAsync(cache.clear(), { message: 'dispose failed' })
+    t.is(cache.stats().size, 0)
+    t.deepEqual(calls, [['A', 'a', 'evict'], ['B', 'b', 'clear']])
+    await cache.close()
+  })
+
   test(`[${s.name}] a stale-while-revalidate entry is disposed as its value`, async (t) => {
     const calls: Call[] = []
     const cache = s.make(10, calls, new FakeClock())

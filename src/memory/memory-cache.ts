@@ -43,7 +43,7 @@ export interface InMemoryLRUCacheOptions<V = unknown> {
   policy?: PolicyName
   /**
    * Called with each entry that leaves the cache, after the operation that removed it:
-   * reason 'evict', 'expire', 'delete', 'set' (replaced) or 'clear'; see docs/memory.md.
+   * reason 'evict', 'expire', 'delete', 'set' (replaced) or 'clear'; see docs/native-storage.md.
    */
   dispose?: Dispose<V>
 }
