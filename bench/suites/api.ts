@@ -12,6 +12,7 @@ import { makeKeys } from '../prng'
 import type { Section, Table } from '../table'
 
 const VALUE = { id: 1, name: 'value' }
+const STRING_VALUE = JSON.stringify(VALUE)
 
 export interface ApiRow {
   scenario: string
@@ -85,6 +86,16 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
       const loop = compileAsyncGetLoop()
       const cur: Cursor = { pos: 0 }
       cases.push({ name: `${name} await get`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
+    }
+    if (lineup.serialized) {
+      // Serialized storage with string values: stored as they are, one copy out per hit.
+      const cache = lineup.serialized.create(C, 0)
+      for (const b of batches) await cache.setMany(b.map((k) => [k, STRING_VALUE] as [string, unknown]))
+      closers.push(() => cache.close())
+      const loop = compileAsyncGetLoop()
+      const cur: Cursor = { pos: 0 }
+      const name = lineup.serialized.name
+      cases.push({ name: `${name} await get (string values)`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
     }
     {
       // The peer awaited too: the public-API ratio compares like with like.
