@@ -1,7 +1,8 @@
 /**
  * Property test: the native engine, the JS engine and a naive model agree, op for op,
- * on every returned value and every counter, over long random sequences with clock
- * advances (100k+ operations in all).
+ * on every returned value, every counter and every removal (key, value, reason, in
+ * order: the onRemove hook), over long random sequences with clock advances (100k+
+ * operations in all). Each run ends with a clear, whose removals list the whole LRU order.
  */
 import test from 'ava'
 import fc from 'fast-check'
@@ -11,6 +12,7 @@ import { NativeEngine } from '../src/memory/native-engine'
 import { enginesUnderTest } from './helpers/engines'
 import { FakeClock } from './helpers/fake-clock'
 import { LruModel } from './helpers/lru-model'
+import { describeRemovals, recordRemovals } from './helpers/removals'
 
 type Op =
   | { op: 'get' | 'peek' | 'has' | 'delete'; key: string }
@@ -44,18 +46,32 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 const RUNS = 250
 const OPS_PER_RUN = 400 // 250 x 400 = 100k operations per engine set
 
-test('native engine, JS engine and the model agree over 100k random operations', (t) => {
+test('native engine, JS engine and the model agree over 100k random operations, removals included', (t) => {
   const names = enginesUnderTest()
   let total = 0
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 8 }), fc.array(opArb, { minLength: OPS_PER_RUN, maxLength: OPS_PER_RUN }), (capacity, ops) => {
       const clock = new FakeClock()
       const model = new LruModel(capacity, clock.now)
-      const engines: Engine<number>[] = names.map((n) =>
-        n === 'js' ? new JsEngine<number>({ capacity, clock: clock.now }) : new NativeEngine<number>({ capacity, clock: clock.now }),
-      )
+      const engines = names.map((n) => {
+        const r = recordRemovals<number>()
+        const options = { capacity, clock: clock.now, onRemove: r.hook }
+        return { log: r.log, engine: (n === 'js' ? new JsEngine<number>(options) : new NativeEngine<number>(options)) as Engine<number> }
+      })
+      const check = (i: number, o: Op) => {
+        const want = describeRemovals(model.removed)
+        for (const { engine: e, log } of engines) {
+          if (JSON.stringify(log) !== JSON.stringify(want)) {
+            throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} removed ${JSON.stringify(log.slice(-4))}, model ${JSON.stringify(want.slice(-4))}`)
+          }
+          const c = e.counters()
+          for (const k of Object.keys(model.counters) as (keyof typeof model.counters)[]) {
+            if (c[k] !== model.counters[k]) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} ${k}=${c[k]}, model ${model.counters[k]}`)
+          }
+        }
+      }
       try {
-        for (const [i, o] of ops.entries()) {
+        for (const [i, o] of [...ops, { op: 'clear' } as Op].entries()) {
           total++
           let expected: unknown
           switch (o.op) {
@@ -64,15 +80,15 @@ test('native engine, JS engine and the model agree over 100k random operations',
               continue
             case 'clear':
               model.clear()
-              for (const e of engines) e.clear()
-              continue
+              for (const { engine: e } of engines) e.clear()
+              break
             case 'set':
               model.set(o.key, o.value, o.ttlMs)
-              for (const e of engines) e.set(o.key, o.value, o.ttlMs)
+              for (const { engine: e } of engines) e.set(o.key, o.value, o.ttlMs)
               break
             case 'getMany': {
               const want = JSON.stringify(o.keys.map((k) => model.get(k)) ?? null)
-              for (const e of engines) {
+              for (const { engine: e } of engines) {
                 const got = JSON.stringify(e.getMany(o.keys))
                 if (got !== want) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} returned ${got}, model ${want}`)
               }
@@ -80,26 +96,19 @@ test('native engine, JS engine and the model agree over 100k random operations',
             }
             case 'setMany':
               for (const [k, v, ttl] of o.entries) model.set(k, v, ttl)
-              for (const e of engines) e.setMany(o.entries, o.entries.map((x) => x[2]))
+              for (const { engine: e } of engines) e.setMany(o.entries, o.entries.map((x) => x[2]))
               break
             default:
               expected = model[o.op](o.key)
-              for (const e of engines) {
+              for (const { engine: e } of engines) {
                 const got = e[o.op](o.key)
                 if (got !== expected) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} returned ${String(got)}, model ${String(expected)}`)
               }
           }
-          for (const e of engines) {
-            const c = e.counters()
-            for (const k of Object.keys(model.counters) as (keyof typeof model.counters)[]) {
-              if (c[k] !== model.counters[k]) throw new Error(`op ${i} ${JSON.stringify(o)}: ${e.kind} ${k}=${c[k]}, model ${model.counters[k]}`)
-            }
-          }
+          check(i, o)
         }
-        const js = engines.find((e) => e.kind === 'js') as JsEngine<number>
-        if (JSON.stringify(js.keysMruToLru()) !== JSON.stringify(model.keysMruToLru())) throw new Error('LRU order differs')
       } finally {
-        for (const e of engines) e.close()
+        for (const { engine: e } of engines) e.close()
       }
     }),
     { numRuns: RUNS },

@@ -1,6 +1,8 @@
 import test from 'ava'
-import { CacheError } from '../src/errors'
+import { CacheError, CacheOptionError } from '../src/errors'
+import { JS_ENGINE_MAX_ENTRIES } from '../src/memory/js-engine'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
+import { NATIVE_REFERENCE_MAX_ENTRIES } from '../src/memory/native-engine'
 import { engineFromEnv, selectEngine } from '../src/native'
 import { MAX_MAXSIZE } from '../src/validate'
 import { FakeClock } from './helpers/fake-clock'
@@ -109,5 +111,35 @@ for (const engine of enginesUnderTest()) {
     t.is(await c.getOrSet('k', () => { calls++; return undefined }), undefined)
     t.is(calls, 2)
     t.false(await c.has('k'))
+  })
+}
+
+// ---- capacity limits: every engine accepts exactly what it can hold, and says so at construction ----
+
+test(`the JS engine holds up to ${JS_ENGINE_MAX_ENTRIES} entries (V8's Map limit) and refuses more at construction`, async (t) => {
+  const c = new InMemoryLRUCache<number>({ engine: 'js', maxsize: JS_ENGINE_MAX_ENTRIES })
+  await c.set('k', 1)
+  t.is(await c.get('k'), 1)
+  t.is(c.stats().maxsize, JS_ENGINE_MAX_ENTRIES)
+  const err = t.throws(() => new InMemoryLRUCache({ engine: 'js', maxsize: JS_ENGINE_MAX_ENTRIES + 1 }), { instanceOf: CacheOptionError })
+  t.regex(err!.message, new RegExp(`maxsize ${JS_ENGINE_MAX_ENTRIES + 1} .*JS engine holds \\(${JS_ENGINE_MAX_ENTRIES}`))
+  t.is((err as CacheError).code, 'ERR_CACHE_INVALID_OPTION')
+})
+
+if (enginesUnderTest().includes('native')) {
+  test(`native reference storage holds up to ${NATIVE_REFERENCE_MAX_ENTRIES} entries; serialized storage up to ${MAX_MAXSIZE}`, async (t) => {
+    for (const policy of ['lru', 'tinylfu'] as const) {
+      const c = new InMemoryLRUCache<number>({ engine: 'native', maxsize: NATIVE_REFERENCE_MAX_ENTRIES, policy })
+      await c.set('k', 1)
+      t.is(await c.get('k'), 1)
+      await c.close()
+    }
+    const err = t.throws(() => new InMemoryLRUCache({ engine: 'native', maxsize: NATIVE_REFERENCE_MAX_ENTRIES + 1 }), { instanceOf: CacheOptionError })
+    t.regex(err!.message, /reference storage holds .*storage: 'serialized'/)
+    const big = new InMemoryLRUCache<string>({ engine: 'native', storage: 'serialized', maxsize: MAX_MAXSIZE })
+    await big.set('k', 'v')
+    t.is(await big.get('k'), 'v')
+    t.is(big.stats().maxsize, MAX_MAXSIZE)
+    await big.close()
   })
 }

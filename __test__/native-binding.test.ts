@@ -1,8 +1,9 @@
 /**
- * The N-API binding (crates/node) on its own: key encoding is exact for all of Unicode,
- * slot reporting lets JS drop dead values, and no argument, however wrong, crashes the
- * process: every mistake is a JS error. Also the loader (src/native.ts): the env var,
- * the single fallback warning, the error when 'native' is demanded but missing.
+ * The N-API binding (crates/node) on its own: its layout equals the TS copy, key encoding
+ * is exact for all of Unicode, slot and removal reporting lets JS drop dead values and
+ * report removals, and no argument, however wrong, crashes the process: every mistake is a
+ * coded JS error. Also the loader (src/native.ts): the env var, the single fallback
+ * warning, the error when 'native' is demanded but missing.
  */
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
@@ -12,7 +13,8 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { CacheOptionError } from '../src/errors'
 import { NativeEngine } from '../src/memory/native-engine'
-import { engineFromEnv, loadNative, nativeLoadError, selectEngine, type NativeBinding } from '../src/native'
+import { LAYOUT, layoutDifferences } from '../src/memory/native-layout'
+import { engineFromEnv, loadNative, nativeArea, nativeLoadError, selectEngine, type NativeBinding } from '../src/native'
 
 const native = loadNative()
 
@@ -26,36 +28,74 @@ if (native === null) {
 
 function defineTests(b: NativeBinding): void {
   const fixedClock = () => 1000
+  const area = nativeArea(b)
+  const status = () => area.i32[LAYOUT.STATUS_AT]
+  const log = () => Array.from({ length: status() }, (_, i) => [area.i32[LAYOUT.LOG_AT + 2 * i], area.i32[LAYOUT.LOG_AT + 2 * i + 1]])
+  const counters = (h: number) => {
+    b.counters(h)
+    return [...area.counters.slice(0, 6)]
+  }
+  const create = (capacity: number, policy = 0, flags = 0) => b.create(capacity, policy, 0, flags)
+  // Keyed calls read their time from the area: these write it first, as the engines do.
+  const at = <T>(now: number, call: () => T): T => {
+    area.now[0] = now
+    return call()
+  }
+  const get = (h: number, k: string, now: number) => at(now, () => b.get(h, k))
+  const peek = (h: number, k: string, now: number) => at(now, () => b.peek(h, k))
+  const set = (h: number, k: string, ttl: number, now: number) => at(now, () => b.set(h, k, ttl))
+  const remove = (h: number, k: string, now: number) => at(now, () => b.remove(h, k))
+
+  test('the layout the binary reports is the one the TS expects, constant for constant', (t) => {
+    t.deepEqual(layoutDifferences(b.layout()), [])
+    t.is(b.bindingVersion(), LAYOUT.BINDING_VERSION)
+    t.deepEqual(layoutDifferences({ ...b.layout(), MISS: -7 }), ['MISS: binary -7, expected -1'], 'a drift is named')
+  })
 
   test('slots, misses and the expired encoding', (t) => {
-    const h = b.create(2)
-    t.is(b.setAt(h, 'a', 0, 0), 0)
-    t.is(b.setAt(h, 'b', 10, 0), 1)
-    t.is(b.getAt(h, 'a', 5), 0)
-    t.is(b.getAt(h, 'zz', 5), -1)
-    t.is(b.peekAt(h, 'b', 9), 1)
-    t.is(b.peekAt(h, 'b', 10), -1, 'peek treats an entry at its deadline as absent')
-    t.is(b.getAt(h, 'b', 10), -(1 + 2), 'expired entry in slot 1 reported as -(slot + 2)')
-    t.is(b.removeAt(h, 'a', 10), 0)
-    t.is(b.removeAt(h, 'a', 10), -1)
-    const out = new Float64Array(6)
-    b.counters(h, out)
+    const h = create(2)
+    t.is(set(h, 'a', 0, 0), 0)
+    t.is(set(h, 'b', 10, 0), 1)
+    t.is(get(h, 'a', 5), 0)
+    t.is(get(h, 'zz', 5), LAYOUT.MISS)
+    t.is(peek(h, 'b', 9), 1)
+    t.is(peek(h, 'b', 10), LAYOUT.MISS, 'peek treats an entry at its deadline as absent')
+    t.is(get(h, 'b', 10), LAYOUT.EXPIRED_BASE - 1, 'expired entry in slot 1 reported as EXPIRED_BASE - slot')
+    t.is(remove(h, 'a', 10), 0)
+    t.is(remove(h, 'a', 10), LAYOUT.MISS)
     // hits, misses, evictions, expirations, sets, size
-    t.deepEqual([...out], [1, 2, 0, 1, 2, 0])
+    t.deepEqual(counters(h), [1, 2, 0, 1, 2, 0])
     b.close(h)
   })
 
-  test('set reports slots freed by its sweep, and takeSwept hands them over once', (t) => {
-    const h = b.create(4)
-    b.setAt(h, 'a', 5, 0) // slot 0
-    b.setAt(h, 'b', 0, 0) // slot 1; sweep examined slot 0 (live)
-    // Cursor is at 1 (high water 2): this sweep examines slot 1 (live), then wraps to slot 0 (a, expired).
-    const r = b.setAt(h, 'c', 0, 100)
-    t.true(r < 0, 'negative result: the sweep freed something')
-    const slot = -r - 1
-    t.is(slot, 0, 'the new key reuses the freed slot (LIFO free list)')
-    t.is(b.takeSwept(h), 0)
-    t.is(b.takeSwept(h), -1)
+  test('a set logs the slots its sweep freed, except the one it returns', (t) => {
+    const h = create(4)
+    t.is(set(h, 'a', 5, 0), 0)
+    t.is(set(h, 'b', 5, 0), 1) // its sweep examined slot 0 twice: the cursor is at 1
+    // This set's sweep frees slot 1, then wraps to slot 0 and frees it too: the new key
+    // takes slot 0 (the most recently freed) and only slot 1 is logged.
+    t.is(set(h, 'c', 0, 100), 0)
+    t.deepEqual(log(), [[1, LAYOUT.REASON_EXPIRE]])
+    t.is(set(h, 'd', 0, 100), 1)
+    t.is(status(), 0, 'nothing else freed')
+    b.close(h)
+  })
+
+  test('with FLAG_REPORT, takeRemovals hands over every removal with its key, in order', (t) => {
+    const h = create(2, 0, LAYOUT.FLAG_REPORT)
+    set(h, 'a', 0, 0)
+    set(h, 'b', 5, 0)
+    t.is(set(h, 'a', 0, 0), 0)
+    t.is(status(), 1)
+    t.deepEqual(b.takeRemovals(), [0, LAYOUT.REASON_SET, 'a', undefined, 0])
+    t.is(set(h, 'c', 0, 10), 1, 'b expired: swept, its slot reused')
+    t.deepEqual(b.takeRemovals(), [1, LAYOUT.REASON_EXPIRE, 'b', undefined, 0])
+    set(h, 'd', 0, 10)
+    t.deepEqual(b.takeRemovals(), [0, LAYOUT.REASON_EVICT, 'a', undefined, 0])
+    b.clear(h)
+    t.is(status(), 2)
+    t.deepEqual(b.takeRemovals(), [0, LAYOUT.REASON_CLEAR, 'd', undefined, 0, 1, LAYOUT.REASON_CLEAR, 'c', undefined, 0], 'most recently used first')
+    t.deepEqual(b.takeRemovals(), [], 'taken once')
     b.close(h)
   })
 
@@ -116,263 +156,111 @@ function defineTests(b: NativeBinding): void {
     t.pass()
   })
 
-  test('keys(h) lists keys MRU to LRU and round-trips any string', (t) => {
-    const h = b.create(8)
-    const ks = ['plain', 'é', '字', '\ud800', '😀', '', 'x'.repeat(300)]
-    ks.forEach((k) => b.setAt(h, k, 0, 0))
-    b.getAt(h, 'plain', 0)
-    t.deepEqual(b.keys(h), ['plain', ...ks.slice(1).reverse()])
-    b.close(h)
-  })
-
-  test('keys at the stack-buffer boundary', (t) => {
-    const h = b.create(1000)
+  test('keys at the stack-buffer boundary, and keys reported back exactly', (t) => {
+    const h = create(1000, 0, LAYOUT.FLAG_REPORT)
     const keys: string[] = []
     for (let n = 120; n <= 140; n++) keys.push('a'.repeat(n), 'é'.repeat(n), '字'.repeat(n), 'a'.repeat(n - 1) + '字')
-    keys.push('z'.repeat(4096))
-    keys.forEach((k) => b.setAt(h, k, 0, 0))
-    keys.forEach((k, i) => t.is(b.peekAt(h, k, 0), i, `key of length ${k.length}`))
+    keys.push('z'.repeat(4096), '', '\ud800', '😀')
+    keys.forEach((k) => set(h, k, 0, 0))
+    keys.forEach((k, i) => t.is(peek(h, k, 0), i, `key of length ${k.length}`))
     t.is(b.size(h), keys.length)
+    b.clear(h)
+    const removed = b.takeRemovals()
+    const back = removed.filter((_, i) => i % LAYOUT.REMOVAL_FIELDS === 2)
+    t.deepEqual(back, [...keys].reverse(), 'clear lists every key, most recently used first')
     b.close(h)
   })
 
-  test('bad handles and closed engines throw coded JS errors', (t) => {
-    const h = b.create(4)
+  test('bad handles, closed caches and the other storage\'s handles throw coded JS errors', (t) => {
+    const h = create(4)
     b.close(h)
     for (const bad of [h, 0, -1, 2 ** 32 - 1, NaN, 1.5, 12345678]) {
-      const err = t.throws(() => b.getAt(bad, 'a', 0))
+      const err = t.throws(() => get(bad, 'a', 0))
       t.regex(err.message, /not open/)
       t.is((err as Error & { code?: string }).code, 'ERR_ASTRA_NATIVE_HANDLE')
     }
     t.throws(() => b.close(h), { message: /not open/ })
-    // A new engine may reuse the index, never the handle.
-    const h2 = b.create(4)
+    // A new cache may reuse the index, never the handle.
+    const h2 = create(4)
     t.not(h2, h)
-    t.throws(() => b.setAt(h, 'a', 0, 0), { message: /not open/ })
-    t.is(b.setAt(h2, 'a', 0, 0), 0)
+    t.throws(() => set(h, 'a', 0, 0), { message: /not open/ })
+    t.is(set(h2, 'a', 0, 0), 0)
+    const s = b.sCreate(4, 0, 0, 0, 0)
+    t.throws(() => get(s, 'a', 0), { message: /not a reference-storage cache/, code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
+    t.throws(() => b.sGet(h2, 'a'), { message: /not a serialized-storage cache/ })
     b.close(h2)
+    b.close(s)
   })
 
   test('wrong argument types throw TypeErrors', (t) => {
-    const h = b.create(4)
+    const h = create(4)
     const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
-    t.throws(() => binding.getAt(h, 42, 0), { instanceOf: TypeError, message: /key must be a string/ })
-    t.throws(() => binding.getAt(h, Symbol('s'), 0), { instanceOf: TypeError })
-    t.throws(() => binding.setAt(h, 'k'.repeat(70_000), 0, 0), { instanceOf: TypeError, message: /at most 65536/ })
-    t.throws(() => binding.getAt('1', 'a', 0), { instanceOf: TypeError, message: /handle must be a number/ })
-    t.throws(() => binding.setAt(h, 'a', '5', 0), { instanceOf: TypeError, message: /ttlMs/ })
-    t.throws(() => binding.getAt(h, 'a', 'now'), { instanceOf: TypeError, message: /now/ })
-    t.throws(() => binding.getAt(h, 'a'), { instanceOf: TypeError, message: /now/ })
-    t.throws(() => binding.counters(h, new Float64Array(5)), { message: /at least 6/ })
-    t.throws(() => binding.counters(h, new Float32Array(6)), { message: /Float64Array/ })
-    t.throws(() => binding.counters(h, [0, 0, 0, 0, 0, 0]), { message: /Float64Array/ })
+    t.throws(() => binding.get(h, 42), { instanceOf: TypeError, message: /key must be a string/ })
+    t.throws(() => binding.get(h, Symbol('s')), { instanceOf: TypeError })
+    t.throws(() => binding.set(h, 'k'.repeat(70_000), 0), { instanceOf: TypeError, message: /at most 65536/ })
+    t.throws(() => binding.get('1', 'a'), { instanceOf: TypeError, message: /handle must be a number/ })
+    t.throws(() => binding.set(h, 'a', '5'), { instanceOf: TypeError, message: /ttlMs/ })
+    t.throws(() => binding.set(h, 'a', -1), { instanceOf: TypeError, message: /ttlMs must be a number >= 0/ })
+    t.throws(() => binding.set(h, 'a', NaN), { instanceOf: TypeError, message: /ttlMs/ })
+    t.throws(() => binding.create(4, 9, 0, 0), { instanceOf: TypeError, message: /policy must be 0, 1, 2 or 3, got 9/ })
     for (const cap of [0, -1, 1.5, NaN, 2 ** 31, '4', undefined]) {
-      t.throws(() => binding.create(cap), { instanceOf: TypeError, message: /capacity/ }, String(cap))
+      t.throws(() => binding.create(cap, 0, 0, 0), { instanceOf: TypeError, message: /capacity/ }, String(cap))
     }
-    // NaN time and TTL are accepted without harm: such deadlines never pass.
-    t.is(b.setAt(h, 'n', NaN, 0), 0)
-    t.is(b.getAt(h, 'n', NaN), 0)
-    t.is(b.setAt(h, 'm', 5, NaN), 1)
-    t.is(b.getAt(h, 'm', 1e12), 1)
+    t.throws(() => binding.getMany(h, 'ab', 257), { message: /at most 256 keys/ })
+    area.ends.set([1, 5])
+    t.throws(() => binding.getMany(h, 'ab', 2), { message: /ends\[1\] = 5 is out of order or past the end/ })
+    // A negative or NaN time means the engine's own clock.
+    t.is(set(h, 'm', 60_000, NaN), 0)
+    t.is(get(h, 'm', -1), 0, 'live on the engine clock')
+    t.is(get(h, 'm', 1e12), LAYOUT.EXPIRED_BASE, 'an instant given later expires it')
     b.close(h)
   })
 
-  test('fuzz: random calls with random arguments never crash the process', (t) => {
-    const names = ['create', 'close', 'get', 'getAt', 'peek', 'peekAt', 'set', 'setAt', 'takeSwept', 'remove', 'removeAt', 'clear', 'size', 'counters', 'nativeNowMs'] as const
+  test('fuzz: random calls with random arguments (and random area contents) never crash the process', (t) => {
+    const names = ['create', 'close', 'get', 'peek', 'set', 'remove', 'getMany', 'clear', 'size', 'counters', 'takeRemovals', 'sCreate', 'sGet', 'sSet', 'sRemove', 'sHas', 'sPeek', 'sPolicy'] as const
+    const nows = fc.oneof(fc.double(), fc.constantFrom(-1, 0, 1e12, NaN, Infinity))
     const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
-    const open: number[] = [b.create(3)]
+    const open: number[] = [create(3), create(3, 1, LAYOUT.FLAG_REPORT)]
     const closed: number[] = []
     const handle = fc.oneof(
-      fc.constantFrom(...[0, 1]).map((i) => open[i % open.length]),
+      fc.nat(3).map((i) => open[i % open.length]),
       fc.constant(null).map(() => closed[0] ?? -1),
       fc.integer(),
       fc.double(),
       fc.anything(),
     )
-    const arg = fc.oneof(
-      fc.string(),
-      fc.double(),
-      fc.integer({ min: -5, max: 100 }),
-      fc.anything(),
-      fc.constant(new Float64Array(6)),
-      fc.constant(new Float64Array(1)),
-    )
+    const arg = fc.oneof(fc.string(), fc.double(), fc.integer({ min: -5, max: 300 }), fc.anything(), fc.constant(new Uint8Array(3)))
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 4 })), { maxLength: 60 }), (calls) => {
-        for (const [name, h, rest] of calls) {
-          if (name === 'create' && open.length > 20) continue
-          try {
-            const r = binding[name](h, ...rest)
-            if (name === 'create' && typeof r === 'number') open.push(r)
-            if (name === 'close' && typeof h === 'number') {
-              const i = open.indexOf(h)
-              if (i >= 0) closed.push(...open.splice(i, 1))
-              if (open.length === 0) open.push(b.create(3))
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fc.array(fc.integer({ min: -2, max: 40 }), { maxLength: 8 }), nows), { maxLength: 60 }),
+        (calls) => {
+          for (const [name, h, rest, ends, now] of calls) {
+            if ((name === 'create' || name === 'sCreate') && open.length > 20) continue
+            area.ends.set(ends)
+            area.now[0] = now
+            try {
+              const r = binding[name](h, ...rest)
+              if ((name === 'create' || name === 'sCreate') && typeof r === 'number') open.push(r)
+              if (name === 'close' && typeof h === 'number') {
+                const i = open.indexOf(h)
+                if (i >= 0) closed.push(...open.splice(i, 1))
+                if (open.length === 0) open.push(create(3))
+              }
+            } catch (err) {
+              if (!(err instanceof Error)) throw new Error(`${name} threw a non-Error`)
+              if (/PANIC|panic/.test(err.message)) throw err
+              if (!(err as { code?: string }).code) throw new Error(`${name} threw an uncoded error: ${err.message}`)
             }
-            if (r !== undefined && typeof r !== 'number') throw new Error(`${name} returned ${typeof r}`)
-          } catch (err) {
-            if (!(err instanceof Error)) throw new Error(`${name} threw a non-Error`)
-            if (/returned/.test(err.message)) throw err
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     )
-    // Engines still work afterwards.
-    const h = b.create(2)
-    t.is(b.setAt(h, 'ok', 0, 0), 0)
-    t.is(b.getAt(h, 'ok', 0), 0)
+    // Caches still work afterwards.
+    const h = create(2)
+    t.is(set(h, 'ok', 0, 0), 0)
+    t.is(get(h, 'ok', 0), 0)
     for (const o of [h, ...open]) b.close(o)
-  })
-
-  test('fuzz: hot-path and batch functions with random and bad arguments never crash the process', (t) => {
-    // Bad rings (out-of-range or vacant slots, lengths past the ring), bad ends/ttls in the
-    // shared area, wrong types, closed handles: every mistake is a JS Error, never a crash.
-    // The keyless sets (hpInsert/hpUpdate) read now, ttlMs, ringLen and slot from the area's
-    // call block: random values there (freed, out-of-range, negative slots) must be errors too.
-    const names = ['hpBuffers', 'hpSet', 'hpInsert', 'hpUpdate', 'hpOrder', 'hpRemove', 'hpFlush', 'getMany', 'setMany', 'setAt', 'getAt', 'clear', 'close'] as const
-    const binding = b as unknown as Record<string, (...args: unknown[]) => unknown>
-    const open: number[] = []
-    const areas = new Map<number, { ring: Int32Array; ends: Int32Array; ttls: Float64Array; callF64: Float64Array; callI32: Int32Array }>()
-    let opened = 0
-    const openOne = () => {
-      const h = b.create(4, opened++ % 3 === 2 ? 1 : 0) // some S3-FIFO engines: keyless sets must refuse them
-      const buf = b.hpBuffers(h)
-      areas.set(h, {
-        ring: new Int32Array(buf, 0, 1024),
-        ends: new Int32Array(buf, 4096, 256),
-        ttls: new Float64Array(buf, 8192, 256),
-        callF64: new Float64Array(buf, 10240, 2),
-        callI32: new Int32Array(buf, 10256, 2),
-      })
-      open.push(h)
-    }
-    openOne()
-    const handle = fc.oneof(fc.nat(3).map((i) => open[i % open.length]), fc.integer(), fc.anything())
-    const num = fc.oneof(fc.integer({ min: -3, max: 1030 }), fc.double(), fc.constantFrom(0, 1, 2, 256, 257, 1024, 1025, 2 ** 32))
-    const arg = fc.oneof(num, fc.string(), fc.anything(), fc.constant(new Int32Array(4)))
-    const fill = fc.record({
-      ring: fc.array(fc.integer({ min: -2, max: 6 }), { maxLength: 8 }),
-      ends: fc.array(fc.integer({ min: -1, max: 40 }), { maxLength: 8 }),
-      ttl: fc.double(),
-      call: fc.tuple(fc.double(), fc.double(), fc.oneof(fc.integer({ min: -2, max: 1030 }), fc.integer()), fc.oneof(fc.integer({ min: -2, max: 6 }), fc.integer())),
-    })
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...names), handle, fc.array(arg, { maxLength: 5 }), fill), { maxLength: 40 }), (calls) => {
-        for (const [name, h, rest, f] of calls) {
-          const area = areas.get(h as number)
-          if (area) {
-            area.ring.set(f.ring)
-            area.ends.set(f.ends)
-            area.ttls.fill(f.ttl, 0, 8)
-            area.callF64.set([f.call[0], f.call[1]])
-            area.callI32.set([f.call[2], f.call[3]])
-          }
-          try {
-            const r = binding[name](h, ...rest)
-            if (name === 'close' && areas.has(h as number)) {
-              areas.delete(h as number)
-              open.splice(open.indexOf(h as number), 1)
-              if (open.length === 0) openOne()
-            }
-            if (r !== undefined && typeof r !== 'number' && !(r instanceof ArrayBuffer) && !Array.isArray(r)) throw new Error(`${name} returned ${typeof r}`)
-          } catch (err) {
-            if (!(err instanceof Error)) throw new Error(`${name} threw a non-Error`)
-            if (/returned|PANIC|panic/.test(err.message)) throw err
-          }
-        }
-      }),
-      { numRuns: 300 },
-    )
-    for (const o of open) b.close(o)
-    t.pass()
-  })
-
-  test('hot path: a ring with a vacant or out-of-range slot is refused whole, with a clear error', (t) => {
-    const h = b.create(4)
-    const ring = new Int32Array(b.hpBuffers(h), 0, 1024)
-    t.is(b.hpSet(h, 'a', 0, 0, 0), 0)
-    t.is(b.hpSet(h, 'b', 0, 0, 0), 1)
-    ring.set([0, 7])
-    t.throws(() => b.hpFlush(h, 2, 0, 0), { message: /ring\[1\] = 7 is not an occupied slot/ })
-    t.deepEqual(b.keys(h), ['b', 'a'], 'nothing of the refused ring was applied')
-    ring.set([0, -1])
-    t.throws(() => b.hpSet(h, 'c', 0, 0, 2), { message: /ring\[1\] = -1/ })
-    t.throws(() => b.hpFlush(h, 1025, 0, 0), { message: /ringLen 1025/ })
-    t.throws(() => b.hpRemove(h, 3, 0, 0), { message: /slot 3 is not an occupied slot/ })
-    t.throws(() => b.getMany(h, 'ab', 257, 0, 0), { message: /at most 256 keys/ })
-    const other = b.create(2)
-    t.throws(() => b.hpSet(other, 'x', 0, 0, 0), { message: /hpBuffers first/ })
-    ring.set([0])
-    b.hpFlush(h, 1, 0, 0)
-    t.deepEqual(b.keys(h), ['a', 'b'], 'a valid ring is applied in order')
-    b.close(h)
-    b.close(other)
-  })
-
-  test('keyless sets: free, out-of-range and negative slots and non-LRU engines are clear errors that change nothing', (t) => {
-    const h = b.create(2)
-    const buf = b.hpBuffers(h)
-    const callF64 = new Float64Array(buf, 10240, 2)
-    const callI32 = new Int32Array(buf, 10256, 2)
-    callF64.set([0, 0]) // now, ttlMs
-    callI32.set([0, 0]) // ringLen, slot
-    t.is(b.hpInsert(h), 0)
-    t.is(b.hpInsert(h), 1)
-    t.is(b.hpInsert(h), 0, 'full: the LRU tail (slot 0) is evicted and its slot reused')
-    t.deepEqual(b.hpOrder(h, 0), [0, 1])
-    for (const slot of [2, 7, -1, 2 ** 31 - 1]) {
-      callI32[1] = slot
-      t.throws(() => b.hpUpdate(h), { instanceOf: TypeError, message: new RegExp(`slot ${slot} is not an occupied slot`) })
-    }
-    t.is(b.hpRemove(h, 1, 0, 0), 1)
-    callI32[1] = 1
-    t.throws(() => b.hpUpdate(h), { message: /slot 1 is not an occupied slot/ }, 'a freed slot is refused')
-    callI32[0] = 1025
-    t.throws(() => b.hpInsert(h), { message: /ringLen 1025/ })
-    callI32[0] = -1
-    t.throws(() => b.hpInsert(h), { message: /ringLen -1/ })
-    callI32.set([0, 0])
-    t.is(b.hpUpdate(h), 0)
-    const c = new Float64Array(6)
-    b.counters(h, c)
-    t.deepEqual([...c], [0, 0, 1, 0, 4, 1], 'refused calls counted nothing: 4 sets, 1 eviction, 1 entry')
-    // A deferred insert in the ring (-(victim + 2)) is applied only over the LRU tail of a full cache.
-    const ring = new Int32Array(buf, 0, 1024)
-    ring[0] = -2
-    callI32.set([1, 0])
-    t.throws(() => b.hpInsert(h), { message: /ring\[0\] = -2 is not an occupied slot \(or the LRU tail/ }, 'not full')
-    b.counters(h, c)
-    t.deepEqual([...c], [0, 0, 1, 0, 4, 1])
-    callI32.set([0, 2]) // asks for 2 victims: the cache becomes full
-    t.is(b.hpInsert(h), 1)
-    t.is(callI32[1], 2, 'two victims listed')
-    t.deepEqual([...new Int32Array(buf, 10264, 2)], [0, 1], 'LRU tail first')
-    ring.set([-3, -2]) // insert over 1: refused, it is not the tail
-    callI32.set([2, 0])
-    t.throws(() => b.hpFlush(h, 2, 0, 0), { message: /ring\[0\] = -3/ })
-    ring.set([-2, -3]) // over 0 (the tail), then over 1 (the tail after it)
-    b.hpFlush(h, 2, 0, 0)
-    b.counters(h, c)
-    t.deepEqual([...c], [0, 0, 3, 0, 7, 2], 'two more sets, each evicting')
-    const s3 = b.create(2, 1)
-    b.hpBuffers(s3)
-    t.throws(() => b.hpInsert(s3), { message: /need an LRU engine/ })
-    const noArea = b.create(2)
-    t.throws(() => b.hpInsert(noArea), { message: /hpBuffers first/ })
-    for (const o of [h, s3, noArea]) b.close(o)
-    t.throws(() => b.hpInsert(h), { message: /not open/ })
-  })
-
-  test('the engine clock is monotonic and used when no time is passed', (t) => {
-    const a = b.nativeNowMs()
-    const h = b.create(2)
-    t.is(b.set(h, 'k', 60_000), 0)
-    t.is(b.get(h, 'k'), 0)
-    t.is(b.peek(h, 'k'), 0)
-    t.is(b.remove(h, 'k'), 0)
-    t.true(b.nativeNowMs() >= a)
-    b.close(h)
   })
 
   test('NativeEngine: close is idempotent and later use throws', (t) => {
@@ -439,4 +327,21 @@ test('auto falls back to js with exactly one warning; native then throws with th
   t.is(out.error.code, 'ERR_CACHE_NATIVE_UNAVAILABLE')
   t.regex(out.error.message, /engine: 'native'.*simulated: no binary.*npm run build:native/)
   t.regex(out.error.cause, /simulated: no binary/)
+})
+
+test('an auto cache that falls back to the JS engine refuses a maxsize beyond the JS limit at construction', (t) => {
+  const r = runWithoutBinary(`
+    const { InMemoryLRUCache } = require(${JSON.stringify(join(__dirname, '..', 'src', 'memory', 'memory-cache.ts'))})
+    process.on('warning', () => {})
+    let error: any
+    try { new InMemoryLRUCache({ maxsize: 2 ** 24 + 1 }) } catch (e) { error = e }
+    const ok = new InMemoryLRUCache({ maxsize: 2 ** 24 })
+    console.log(JSON.stringify({ engine: ok.engine, error: error && { name: error.name, code: error.code, message: error.message } }))
+  `)
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string)
+  t.is(out.engine, 'js')
+  t.is(out.error.name, 'CacheOptionError')
+  t.is(out.error.code, 'ERR_CACHE_INVALID_OPTION')
+  t.regex(out.error.message, /maxsize 16777217 is more than the JS engine holds \(16777216/)
 })

@@ -1,18 +1,21 @@
 /**
  * Property test: for each eviction policy, the native engine and the JS engine (same hash
- * seed) agree op for op on every returned value, every counter and the resident keys in
- * the policy's order, over random sequences with TTLs, deletes, clears and clock advances.
+ * seed) agree op for op on every returned value, every counter and every removal (the
+ * onRemove hook: the same victims in the same order), over random sequences with TTLs,
+ * deletes, clears and clock advances; each run ends with a clear, whose removals list the
+ * resident keys in the policy's order.
  * Without the native engine (not under CI), the JS engine is checked against its own
  * invariants only.
  */
 import test from 'ava'
 import fc from 'fast-check'
-import type { Engine } from '../src/memory/engine'
+import type { Engine, EngineOptions } from '../src/memory/engine'
 import { createEngine } from '../src/memory/engine-choice'
 import type { EnginePolicy } from '../src/memory/policies/policy'
 import type { TinyLfuPolicy } from '../src/memory/policies/tinylfu'
 import { enginesUnderTest } from './helpers/engines'
 import { FakeClock } from './helpers/fake-clock'
+import { recordRemovals } from './helpers/removals'
 
 type Op =
   | { op: 'get' | 'peek' | 'has' | 'delete'; key: string }
@@ -37,8 +40,16 @@ const POLICIES: EnginePolicy[] = ['s3fifo', 'tinylfu', 'tinylfu-fixed']
 const RUNS = 150
 const OPS_PER_RUN = 400
 
-function residentKeys(e: Engine<number>): string[] {
-  return (e as unknown as { keysMruToLru(): string[] }).keysMruToLru()
+/** Engines of each name, each with a hook recording its removals. */
+function enginesWithLogs(names: readonly ('js' | 'native')[], options: Omit<EngineOptions<number>, 'onRemove'>): { engine: Engine<number>; log: string[] }[] {
+  return names.map((n) => {
+    const r = recordRemovals<number>()
+    return { engine: createEngine<number>(n, { ...options, onRemove: r.hook }), log: r.log }
+  })
+}
+
+function sameLogs(logs: { log: string[] }[]): boolean {
+  return logs.every((l) => l.log.length === logs[0].log.length && l.log.every((x, i) => x === logs[0].log[i]))
 }
 
 for (const policy of POLICIES) {
@@ -53,9 +64,10 @@ for (const policy of POLICIES) {
         fc.array(opArb, { minLength: OPS_PER_RUN, maxLength: OPS_PER_RUN }),
         (capacity, seed, ops) => {
           const clock = new FakeClock()
-          const engines = names.map((n) => createEngine<number>(n, { capacity, clock: clock.now, policy, policySeed: seed }))
+          const logged = enginesWithLogs(names, { capacity, clock: clock.now, policy, policySeed: seed })
+          const engines = logged.map((l) => l.engine)
           try {
-            for (const [i, o] of ops.entries()) {
+            for (const [i, o] of [...ops, { op: 'clear' } as Op].entries()) {
               total++
               const where = () => `op ${i} ${JSON.stringify(o)} (capacity ${capacity}, seed ${seed})`
               switch (o.op) {
@@ -75,11 +87,9 @@ for (const policy of POLICIES) {
               }
               const counters = engines.map((e) => JSON.stringify(e.counters()))
               if (counters.some((c) => c !== counters[0])) throw new Error(`${where()}: counters differ ${counters.join(' vs ')}`)
-              const keys = engines.map((e) => JSON.stringify(residentKeys(e)))
-              if (keys.some((k) => k !== keys[0])) throw new Error(`${where()}: resident keys differ ${keys.join(' vs ')}`)
+              if (!sameLogs(logged)) throw new Error(`${where()}: removals differ ${logged.map((l) => JSON.stringify(l.log.slice(-3))).join(' vs ')}`)
               const c = engines[0].counters()
               if (c.size > capacity) throw new Error(`${where()}: size ${c.size} > capacity`)
-              if (residentKeys(engines[0]).length !== c.size) throw new Error(`${where()}: order lists ${keys[0]} but size is ${c.size}`)
             }
           } finally {
             for (const e of engines) e.close()
@@ -96,7 +106,8 @@ test('tinylfu: the engines agree while the hill climber moves the window (long s
   const names = enginesUnderTest()
   const capacity = 60
   const clock = new FakeClock()
-  const engines = names.map((n) => createEngine<number>(n, { capacity, clock: clock.now, policy: 'tinylfu', policySeed: 77 }))
+  const logged = enginesWithLogs(names, { capacity, clock: clock.now, policy: 'tinylfu', policySeed: 77 })
+  const engines = logged.map((l) => l.engine)
   const js = engines.find((e) => e.kind === 'js') as unknown as { policy: { windowMax: number } }
   const windows = new Set<number>()
   let x = 12345
@@ -118,13 +129,12 @@ test('tinylfu: the engines agree while the hill climber moves the window (long s
       if (i % 97 === 0) for (const e of engines) e.delete(`f${i % 50}`)
       clock.advance(1)
       windows.add(js.policy.windowMax)
-      if (i % 1000 === 0) {
-        const keys = engines.map((e) => JSON.stringify(residentKeys(e)))
-        if (keys.some((k2) => k2 !== keys[0])) throw new Error(`resident keys differ at ${i}`)
-      }
+      if (i % 1000 === 0 && !sameLogs(logged)) throw new Error(`removals differ at ${i}`)
     }
     const counters = engines.map((e) => JSON.stringify(e.counters()))
     t.true(counters.every((c) => c === counters[0]), counters.join(' vs '))
+    for (const e of engines) e.clear()
+    t.true(sameLogs(logged), 'the same resident keys in the same order')
     t.true(windows.size > 1, `the window took sizes ${[...windows].join(", ")}`)
   } finally {
     for (const e of engines) e.close()
@@ -135,7 +145,8 @@ test('tinylfu: the engines agree while the LRU guard grows the window, with dele
   const names = enginesUnderTest()
   const capacity = 200
   const clock = new FakeClock()
-  const engines = names.map((n) => createEngine<number>(n, { capacity, clock: clock.now, policy: 'tinylfu', policySeed: 5 }))
+  const logged = enginesWithLogs(names, { capacity, clock: clock.now, policy: 'tinylfu', policySeed: 5 })
+  const engines = logged.map((l) => l.engine)
   const js = engines.find((e) => e.kind === 'js') as unknown as { policy: TinyLfuPolicy }
   let guardSteps = 0
   let shrinks = 0
@@ -169,13 +180,12 @@ test('tinylfu: the engines agree while the LRU guard grows the window, with dele
       }
       if (i % 61 === 0) for (const e of engines) e.delete(`r${newest - 3}`)
       clock.advance(1)
-      if (i % 5000 === 0) {
-        const keys = engines.map((e) => JSON.stringify(residentKeys(e)))
-        if (keys.some((k2) => k2 !== keys[0])) throw new Error(`resident keys differ at ${i}`)
-      }
+      if (i % 5000 === 0 && !sameLogs(logged)) throw new Error(`removals differ at ${i}`)
     }
     const counters = engines.map((e) => JSON.stringify(e.counters()))
     t.true(counters.every((c) => c === counters[0]), counters.join(' vs '))
+    for (const e of engines) e.clear()
+    t.true(sameLogs(logged), 'the same resident keys in the same order')
     t.true(guardSteps > 0, 'the guard stepped in')
     t.true(shrinks > 0, 'density shrank the window again')
     t.log(`guard steps ${guardSteps}, shrinking samples ${shrinks}`)

@@ -5,7 +5,9 @@ import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { JsEngine } from '../src/memory/js-engine'
 import { SerializedEngine, serializedBinding } from '../src/memory/serialized-engine'
 import { jsonSerializer, msgpackSerializer } from '../src/serializer'
+import { LAYOUT } from '../src/memory/native-layout'
 import { contractSuite } from './contract/suite'
+import { recordRemovals } from './helpers/removals'
 import { FakeClock } from './helpers/fake-clock'
 
 const serialized = (opts: Record<string, unknown> = {}) =>
@@ -100,27 +102,59 @@ test('pluggable serializer: msgpack carries what JSON cannot; string output reac
   await Promise.all([c.close(), upper.close()])
 })
 
-test('maxBytes evicts least recently used entries by bytes, counted as evictions; stats report bytes', async (t) => {
-  const c = serialized({ maxsize: 100, maxBytes: 35 })
-  // 'x'.repeat(9) is stored as 10 bytes (1 type byte + 9)
+/** What one entry costs (stats().bytes): its record in its size class plus the per-entry bytes. */
+function entryCost(key: string, value: string): number {
+  const record = 1 + (1 + key.length) + 1 + (1 + value.length) // header, key, value length, value (1-byte tags)
+  return Math.ceil(record / 8) * 8 + LAYOUT.ENTRY_BYTES
+}
+
+test('maxBytes evicts least recently used entries by what they cost, counted as evictions; stats report bytes', async (t) => {
+  const cost = entryCost('a', 'x'.repeat(9))
+  const c = serialized({ maxsize: 100, maxBytes: 3 * cost + 5 })
   for (const k of ['a', 'b', 'c']) await c.set(k, 'x'.repeat(9))
-  t.is(c.stats().bytes, 30)
+  t.is(c.stats().bytes, 3 * cost)
   await c.get('a') // b becomes the least recently used
-  await c.set('d', 'y'.repeat(9)) // 40 > 35: b goes
+  await c.set('d', 'y'.repeat(9)) // four entries do not fit: b goes
   t.is(await c.get('b'), undefined)
   t.is(await c.get('a'), 'x'.repeat(9))
   const s = c.stats()
   t.is(s.evictions, 1)
-  t.is(s.bytes, 30)
+  t.is(s.bytes, 3 * cost)
   t.is(s.size, 3)
+  t.true(s.arenaBytes! >= s.bytes! - 3 * LAYOUT.ENTRY_BYTES, 'the arena holds at least the records')
+  t.true(s.fragmentation! >= 0 && s.fragmentation! < 1)
   // A value larger than the whole budget is not stored, and does not flush the others.
-  await c.set('huge', 'z'.repeat(100))
+  await c.set('huge', 'z'.repeat(200))
   t.is(await c.get('huge'), undefined)
   t.is(c.stats().size, 3)
   t.is(c.stats().evictions, 2)
   await c.clear()
   t.is(c.stats().bytes, 0)
   await c.close()
+})
+
+test('the onRemove hook gets every removed value, deserialized, in order (budget evictions and refusals included)', (t) => {
+  const binding = serializedBinding('native')
+  const clock = new FakeClock()
+  const seen: string[] = []
+  const cost = entryCost('k1', '{"n":1}')
+  const e = new SerializedEngine<unknown>(binding, {
+    capacity: 3,
+    clock: clock.now,
+    maxBytes: 2 * cost,
+    serializer: jsonSerializer,
+    onRemove: (key, value, reason) => seen.push(`${reason}:${key}=${JSON.stringify(value)}`),
+  })
+  e.set('k1', { n: 1 }, 0)
+  e.set('k2', 'two', 0) // the same size class: the budget holds exactly these two
+  e.set('k1', { n: 3 }, 0) // replaced
+  e.set('k3', { n: 4 }, 0) // over the byte budget: k2, the least recently used, goes
+  e.set('k4', 'x'.repeat(500), 0) // larger than the whole budget: not stored
+  t.true(e.delete('k1'))
+  e.set('k6', { n: 6 }, 0)
+  e.clear()
+  t.deepEqual(seen, ['set:k1={"n":1}', 'evict:k2="two"', `evict:k4="${'x'.repeat(500)}"`, 'delete:k1={"n":3}', 'clear:k6={"n":6}', 'clear:k3={"n":4}'])
+  e.close()
 })
 
 test('option errors name the option and the value', (t) => {
@@ -162,10 +196,12 @@ for (const policy of ENGINE_POLICIES) test(`serialized native engine agrees op f
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 0xffffffff }), fc.array(opArb, { maxLength: 400 }), (capacity, policySeed, ops) => {
       const clock = new FakeClock()
-      const a = new SerializedEngine<unknown>(binding, { capacity, clock: clock.now, maxBytes: 0, serializer: jsonSerializer, policy, policySeed })
-      const b = new JsEngine<unknown>({ capacity, clock: clock.now, policy, policySeed })
+      const ra = recordRemovals<unknown>()
+      const rb = recordRemovals<unknown>()
+      const a = new SerializedEngine<unknown>(binding, { capacity, clock: clock.now, maxBytes: 0, serializer: jsonSerializer, policy, policySeed, onRemove: ra.hook })
+      const b = new JsEngine<unknown>({ capacity, clock: clock.now, policy, policySeed, onRemove: rb.hook })
       try {
-        for (const o of ops) {
+        for (const o of [...ops, { op: 'clear' } as Op]) {
           const k = `k${o.op === 'clear' || o.op === 'advance' ? '' : o.key}`
           switch (o.op) {
             case 'get':
@@ -193,11 +229,11 @@ for (const policy of ENGINE_POLICIES) test(`serialized native engine agrees op f
             case 'advance':
               clock.advance(o.ms)
           }
-          const { bytes, ...ca } = a.counters()
+          const { bytes, arenaBytes, fragmentation, ...ca } = a.counters()
           t.deepEqual(ca, b.counters())
-          t.true(bytes >= ca.size)
+          t.true(bytes >= ca.size * LAYOUT.ENTRY_BYTES && arenaBytes >= 0 && fragmentation >= 0)
+          t.deepEqual(ra.log, rb.log, 'the same removals, values included, in the same order')
         }
-        t.deepEqual(a.keysMruToLru(), b.keysMruToLru())
       } finally {
         a.close()
       }
@@ -208,47 +244,48 @@ for (const policy of ENGINE_POLICIES) test(`serialized native engine agrees op f
 
 test('bad arguments to the serialized binding throw coded errors, never crash', (t) => {
   const b = serializedBinding('native') as unknown as Record<string, (...args: unknown[]) => unknown>
-  const h = b.sCreate(4, 0) as number
+  const h = b.sCreate(4, 0, 0, 0, 0) as number
   const junk = [undefined, null, NaN, -1, 2 ** 40, 'x', {}, [], Symbol('s'), () => 1, new Float64Array(1), Buffer.alloc(1)]
   fc.assert(
-    fc.property(fc.constantFrom('sCreate', 'sOpen', 'sClose', 'sGet', 'sPeek', 'sHas', 'sSet', 'sRemove', 'sClear', 'sCounters', 'sKeys', 'sPolicy'), fc.array(fc.constantFrom(h, ...junk), { maxLength: 7 }), (fn, args) => {
-      if (fn === 'sClose' || fn === 'sClear') return // would close/clear the shared handle
+    fc.property(fc.constantFrom('sCreate', 'sOpen', 'sGet', 'sPeek', 'sHas', 'sSet', 'sRemove', 'sPolicy', 'counters', 'size', 'takeRemovals'), fc.array(fc.constantFrom(h, ...junk), { maxLength: 8 }), (fn, args) => {
       try {
         const out = b[fn](...args)
-        if ((fn === 'sCreate' || fn === 'sOpen') && typeof out === 'number') b.sClose(out)
+        if ((fn === 'sCreate' || fn === 'sOpen') && typeof out === 'number') b.close(out)
       } catch (e) {
         t.truthy((e as { code?: string }).code, String(e))
       }
     }),
     { numRuns: 2000 },
   )
-  b.sClose(h)
-  t.throws(() => b.sGet(h, 'k', 0, new Int32Array(1)), { code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
+  b.close(h)
+  t.throws(() => b.sGet(h, 'k'), { code: 'ERR_ASTRA_NATIVE_HANDLE' } as never)
 })
 
 test('maxBytes under every policy: bytes stay within the budget, evictions are counted, lookups and sets add up', async (t) => {
   for (const policy of ['lru', 's3fifo', 'tinylfu'] as const) {
-    const c = serialized({ maxsize: 1000, maxBytes: 200, policy })
+    const perEntry = entryCost('k10', 'k10:xxxxxx') + (policy === 'lru' ? 0 : LAYOUT.POLICY_ENTRY_BYTES)
+    const budget = 18 * perEntry + 7
+    const c = serialized({ maxsize: 1000, maxBytes: budget, policy })
     t.is(c.policy, policy)
     let gets = 0
     let hits = 0
     for (let i = 0; i < 3000; i++) {
-      const k = `k${(i * 7919) % 97}`
+      const k = `k${String((i * 7919) % 97).padStart(2, '0')}` // one length: every record in one size class
       gets++
       const v = await c.get(k)
       if (v !== undefined) {
         hits++
         t.is(v, `${k}:${'x'.repeat(9 - k.length)}`, 'a value is the one written for its key')
-      } else await c.set(k, `${k}:${'x'.repeat(9 - k.length)}`) // 11 stored bytes each
+      } else await c.set(k, `${k}:${'x'.repeat(9 - k.length)}`) // records of one size class
       const s = c.stats()
-      t.true(s.bytes! <= 200, `${policy}: ${s.bytes} bytes`)
+      t.true(s.bytes! <= budget, `${policy}: ${s.bytes} bytes`)
     }
     const s = c.stats()
     t.is(s.hits, hits, policy)
     t.is(s.hits + s.misses, gets, policy)
     t.true(s.evictions > 0, `${policy}: the byte budget evicted`)
-    t.true(s.size <= 18, `${policy}: ${s.size} entries of 11 bytes in 200`)
-    t.is(s.bytes, s.size * 11, policy)
+    t.true(s.size <= 18, `${policy}: ${s.size} entries, 18 fit`)
+    t.is(s.bytes, s.size * perEntry, policy)
     await c.close()
   }
 })
@@ -257,8 +294,8 @@ test('the policy reaches the serialized binding', async (t) => {
   const binding = serializedBinding('native')
   for (const [policy, code] of [['lru', 0], ['s3fifo', 1], ['tinylfu', 2]] as const) {
     const c = serialized({ policy })
-    t.is(binding.sPolicy!((c as unknown as { impl: { handle: number } }).impl.handle), code, policy)
+    t.is(binding.sPolicy((c as unknown as { impl: { handle: number } }).impl.handle), code, policy)
     await c.close()
   }
-  t.throws(() => binding.sCreate(4, 0, 9, 0), { message: /policy must be 0, 1, 2 or 3, got 9/ })
+  t.throws(() => binding.sCreate(4, 0, 9, 0, 0), { message: /policy must be 0, 1, 2 or 3, got 9/ })
 })

@@ -22,7 +22,7 @@ export const USAGE = `npm run bench -- [options]
   --quick             small sizes, a few seconds per suite (what CI runs)
   --traces DIR        directory with the *.keys.gz traces (also ASTRA_TRACES_DIR);
                       default ../shared/traces, then __test__/fixtures/traces
-  --only LIST         comma-separated suites or scenarios: throughput, api, memory,
+  --only LIST         comma-separated suites or scenarios: throughput, api, memory, scale,
                       hit-ratio, policies, redis, extras, get-hit-k16, get-hit-k128, get-hit-ttl,
                       get-miss, set-evict, zipf
   --no-lru-native2    do not install/build lru-native2 (installed outside the repo otherwise)

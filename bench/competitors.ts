@@ -186,8 +186,8 @@ export async function loadLineup(opts: { lruNative2: boolean; quick: boolean; qu
       await probe.close()
       serialized = {
         name: 'astra native serialized (Cache API)',
-        create: (capacity, ttlMs) =>
-          new InMemoryLRUCache({ maxsize: capacity, defaultTtl: ttlMs / 1000, engine: 'native', storage: 'serialized' }),
+        create: (capacity, ttlMs, extra) =>
+          new InMemoryLRUCache({ maxsize: capacity, defaultTtl: ttlMs / 1000, engine: 'native', storage: 'serialized', ...extra }),
       }
     } catch (e) {
       missing.push({ name: 'astra native serialized (Cache API)', reason: errorText(e) })

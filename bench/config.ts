@@ -14,6 +14,8 @@ export interface BenchConfig {
   zipf: { capacity: number; universe: number; stream: number; s: number; writeShare: number }
   batch: number
   memory: { entries: number; churnOps: number }
+  /** scale scenario: sizes (with the value kinds tried at each), request-loop seconds, child timeout */
+  scale: { sizes: { entries: number; values: ('string100' | 'object')[] }[]; seconds: number; timeoutSeconds: number }
   /** trace names replayed in this mode */
   traces: string[]
   tracesDir?: string
@@ -44,6 +46,7 @@ export function makeConfig(o: {
       capacity: 10_000,
       zipf: { capacity: 10_000, universe: 100_000, stream: 200_000, s: 0.99, writeShare: 0.1 },
       memory: { entries: 100_000, churnOps: 200_000 },
+      scale: { sizes: [{ entries: 100_000, values: ['string100', 'object'] }], seconds: 1, timeoutSeconds: 120 },
       traces: ['gli', 'web12'],
     }
   }
@@ -56,6 +59,15 @@ export function makeConfig(o: {
     capacity: 100_000,
     zipf: { capacity: 100_000, universe: 1_000_000, stream: 2_000_000, s: 0.99, writeShare: 0.1 },
     memory: { entries: 1_000_000, churnOps: 2_000_000 },
+    scale: {
+      sizes: [
+        { entries: 1_000_000, values: ['string100', 'object'] },
+        { entries: 10_000_000, values: ['string100', 'object'] },
+        { entries: 20_000_000, values: ['string100'] },
+      ],
+      seconds: 8,
+      timeoutSeconds: 900,
+    },
     traces: ['gli', 'web12', 'oltp', 'orm-busy'],
   }
 }

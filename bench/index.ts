@@ -14,6 +14,7 @@ import { runExtras } from './suites/extras'
 import { runHitRatio } from './suites/hit-ratio'
 import { runMemory } from './suites/memory'
 import { runPolicies } from './suites/policies'
+import { runScale } from './suites/scale'
 import { runRedisSection } from './suites/redis-section'
 import { runThroughput } from './suites/throughput'
 import { renderText, type Section } from './table'
@@ -70,6 +71,12 @@ async function main(): Promise<void> {
     const r = await timed('memory', () => runMemory(cfg, lineup, log))
     sections.push(r.section)
     results.memory = r.rows
+    printSection(r.section, mline)
+  }
+  if (wants('scale')) {
+    const r = await timed('scale', () => runScale(cfg, log))
+    sections.push(r.section)
+    results.scale = r.runs
     printSection(r.section, mline)
   }
   if (wants('hit-ratio')) {

@@ -82,3 +82,71 @@ function flatten(s: string): string {
   void Number(s)
   return s
 }
+
+/**
+ * Zipf(s) ranks in [0, n) in O(1) memory and time per draw (rejection-inversion, Hörmann
+ * and Derflinger 1996, as Apache Commons' RejectionInversionZipfSampler): for key spaces
+ * too big for a CDF table (the scale scenario draws from tens of millions of keys). Map a
+ * rank onto a key index with `scatter`, so the popular keys are not neighbours.
+ */
+export class ZipfSampler {
+  private readonly hX1: number
+  private readonly hN: number
+  private readonly sBound: number
+
+  constructor(
+    private readonly n: number,
+    private readonly exponent: number,
+    private readonly rand: () => number,
+  ) {
+    this.hX1 = this.hIntegral(1.5) - 1
+    this.hN = this.hIntegral(n + 0.5)
+    this.sBound = 2 - this.hIntegralInverse(this.hIntegral(2.5) - this.h(2))
+  }
+
+  /** A rank in [0, n): 0 is the most popular. */
+  next(): number {
+    for (;;) {
+      const u = this.hN + this.rand() * (this.hX1 - this.hN)
+      const x = this.hIntegralInverse(u)
+      let k = Math.floor(x + 0.5)
+      if (k < 1) k = 1
+      else if (k > this.n) k = this.n
+      if (k - x <= this.sBound || u >= this.hIntegral(k + 0.5) - this.h(k)) return k - 1
+    }
+  }
+
+  private h(x: number): number {
+    return Math.exp(-this.exponent * Math.log(x))
+  }
+
+  private hIntegral(x: number): number {
+    const logX = Math.log(x)
+    return helper2((1 - this.exponent) * logX) * logX
+  }
+
+  private hIntegralInverse(x: number): number {
+    let t = x * (1 - this.exponent)
+    if (t < -1) t = -1
+    return Math.exp(helper1(t) * x)
+  }
+}
+
+/** log1p(x) / x, accurate near 0. */
+function helper1(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.log1p(x) / x : 1 - x * (0.5 - x * (1 / 3 - x * 0.25))
+}
+
+/** expm1(x) / x, accurate near 0. */
+function helper2(x: number): number {
+  return Math.abs(x) > 1e-8 ? Math.expm1(x) / x : 1 + x * 0.5 * (1 + (x / 3) * (1 + x * 0.25))
+}
+
+/**
+ * A bijection of [0, n) that spreads neighbouring ranks across the key space, for n whose
+ * only prime factors are 2 and 5 (round sizes): an affine map modulo n with a multiplier
+ * coprime to n, small enough that the product stays exact in a double.
+ */
+export function scatter(rank: number, n: number): number {
+  return (rank * 40503 + 12345) % n
+}

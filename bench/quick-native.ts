@@ -9,13 +9,15 @@ import { coarseClock } from '../src/memory/clock'
 import type { Engine } from '../src/memory/engine'
 import { JsEngine } from '../src/memory/js-engine'
 import { NativeEngine } from '../src/memory/native-engine'
-import { loadNative } from '../src/native'
+import { loadNative, nativeArea } from '../src/native'
 
 const N = 10_000
 const TTL_MS = 60_000
 const ROUNDS = 15
-const keys = Array.from({ length: N }, (_, i) => `key:${String(i).padStart(12, '0')}`) // 16 chars
-const missKeys = Array.from({ length: N }, (_, i) => `new:${String(i).padStart(12, '0')}`)
+/** A flat (sequential) string, as one read from a socket would be: not a rope. */
+const flat = (s: string) => Buffer.from(s, 'latin1').toString('latin1')
+const keys = Array.from({ length: N }, (_, i) => flat(`key:${String(i).padStart(12, '0')}`)) // 16 chars
+const missKeys = Array.from({ length: N }, (_, i) => flat(`new:${String(i).padStart(12, '0')}`))
 
 interface Subject {
   name: string
@@ -78,11 +80,12 @@ const rows: Record<string, string>[] = subjects.map((make) => {
 // The boundary's share: the raw binding without the adapter, and the bare call floor.
 const b = loadNative()
 if (b) {
-  const h = b.create(N)
-  for (const k of keys) b.setAt(h, k, 0, 1)
+  const h = b.create(N, 0, 0, 0)
+  nativeArea(b).now[0] = 1
+  for (const k of keys) b.set(h, k, 0)
   let sink = 0
   const rawGet = measure(N * 10, () => {
-    for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += b.getAt(h, keys[i], 1)
+    for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += b.get(h, keys[i])
   })
   const floor = measure(N * 10, () => {
     for (let j = 0; j < 10; j++) for (let i = 0; i < N; i++) sink += b.size(h)
@@ -93,7 +96,7 @@ if (b) {
   })
   if (sink === -1) console.log(sink)
   b.close(h)
-  rows.push({ subject: 'binding getAt (no adapter)', 'get hit ns': rawGet.toFixed(1), 'set+evict ns': '' })
+  rows.push({ subject: 'binding get (no adapter)', 'get hit ns': rawGet.toFixed(1), 'set+evict ns': '' })
   rows.push({ subject: 'binding size(h): call floor', 'get hit ns': floor.toFixed(1), 'set+evict ns': '' })
   rows.push({ subject: 'JS Map.get', 'get hit ns': mapGet.toFixed(1), 'set+evict ns': '' })
 }

@@ -10,8 +10,8 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * Version of the calling convention above; src/native.ts refuses a binary whose version
- * differs (a stale build). Bump it whenever a function's arguments or results change.
- * (Also the one `#[napi]` function, so that `napi build` generates `native/index.js`.)
+ * The calling convention's version (layout.rs); src/native.ts refuses a binary whose
+ * version differs (a stale build). (Also the one `#[napi]` function, so that `napi build`
+ * generates `native/index.js`.)
  */
 export declare function bindingVersion(): number

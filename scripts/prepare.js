@@ -52,7 +52,7 @@ function newestRustSource() {
 function loadableBinary() {
   const probe = spawnSync(
     process.execPath,
-    ['-e', "const b = require('./native/index.js'); if (typeof b.bindingVersion !== 'function' || typeof b.getAt !== 'function') process.exit(3)"],
+    ['-e', "const b = require('./native/index.js'); if (typeof b.bindingVersion !== 'function' || typeof b.layout !== 'function') process.exit(3)"],
     { cwd: root, stdio: 'ignore' },
   )
   if (probe.status !== 0) return null

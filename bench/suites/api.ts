@@ -1,6 +1,7 @@
 /**
  * What the public API costs on top of the engine: sync engine get vs `await cache.get`, and
- * the batch calls getMany/setMany(100) against 100 single calls. ns are per key throughout.
+ * the batch calls getMany/setMany(100) against 100 single calls, and what a dispose option costs
+ * on a set that evicts. ns are per key throughout.
  */
 import type { Cache } from '../../src/contract/cache'
 import type { BenchConfig } from '../config'
@@ -11,6 +12,7 @@ import { makeKeys } from '../prng'
 import type { Section, Table } from '../table'
 
 const VALUE = { id: 1, name: 'value' }
+const STRING_VALUE = JSON.stringify(VALUE)
 
 export interface ApiRow {
   scenario: string
@@ -84,6 +86,23 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
       const loop = compileAsyncGetLoop()
       const cur: Cursor = { pos: 0 }
       cases.push({ name: `${name} await get`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
+    }
+    if (lineup.serialized) {
+      // Serialized storage with string values: stored as they are, one copy out per hit.
+      const cache = lineup.serialized.create(C, 0)
+      for (const b of batches) await cache.setMany(b.map((k) => [k, STRING_VALUE] as [string, unknown]))
+      closers.push(() => cache.close())
+      const loop = compileAsyncGetLoop()
+      const cur: Cursor = { pos: 0 }
+      const name = lineup.serialized.name
+      cases.push({ name: `${name} await get (string values)`, opsPerCall: N, run: async () => { const x = await loop(cache, keys, N, cur); check(name, x, N); return x } })
+    }
+    {
+      // The peer awaited too: the public-API ratio compares like with like.
+      const loop = compileAsyncGetLoop()
+      const cur: Cursor = { pos: 0 }
+      const target = syncInst.get(lru.name)!.target
+      cases.push({ name: `${lru.name} await get`, opsPerCall: N, run: async () => { const x = await loop(target, keys, N, cur); check(lru.name, x, N); return x } })
     }
     const res = await measure(cases, h)
     rows.push(...toRows('get-hit-sync-vs-async', res))
@@ -168,6 +187,40 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
     const res = await measure(cases, h)
     rows.push(...toRows('setMany', res))
     tables.push(table(`setMany(${B}) per key vs ${B} single sets`, 'ns per key; keys already present (update path, no eviction).', toRows('', res)))
+  }
+  // 4. dispose: what the option costs where removals happen (every set evicts), unused and used
+  log('  dispose: unused vs used')
+  {
+    const cases: Case[] = []
+    const fresh = makeKeys(4 * C, 16, cfg.seed + 1, 'd')
+    let disposed = 0
+    const dispose = () => {
+      disposed++
+    }
+    const subjects = [...lineup.async, ...(lineup.serialized ? [lineup.serialized] : [])]
+    for (const a of subjects) {
+      for (const [label, extra] of [['no dispose', {}], ['with dispose', { dispose }]] as const) {
+        const cache = a.create(C, 0, extra)
+        for (const b of entryBatches) await cache.setMany(b)
+        closers.push(() => cache.close())
+        let pos = 0
+        cases.push({
+          name: `${a.name} await set, evicting, ${label}`,
+          opsPerCall: N,
+          run: async () => {
+            for (let i = 0; i < N; i++) {
+              await cache.set(fresh[pos], VALUE)
+              if (++pos === fresh.length) pos = 0
+            }
+            return N
+          },
+        })
+      }
+    }
+    const res = await measure(cases, h)
+    if (disposed === 0 && subjects.length > 0) throw new Error('dispose: no entry was disposed')
+    rows.push(...toRows('dispose', res))
+    tables.push(table('dispose: set with eviction, without and with a dispose option', `ns per set; every set evicts (${C.toLocaleString('en-US')} entries, new keys); "with dispose" calls a function that counts.`, toRows('', res)))
   }
   for (const close of closers) await close()
   return { section: { id: 'api', title: 'Async API overhead and batches', tables, notes }, rows }

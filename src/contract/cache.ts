@@ -49,8 +49,12 @@ export interface CacheStatsFields {
   expirations: number
   size: number
   maxsize: number
-  /** Bytes of stored values, where the backend keeps them serialized (memory cache with storage 'serialized'). */
+  /** Serialized storage: what the entries cost in native memory (keys, values and per-entry bookkeeping; what maxBytes bounds, docs/native-storage.md). */
   bytes?: number
+  /** Serialized storage: bytes its arena holds from the allocator (pages in use, free space included, and large values). */
+  arenaBytes?: number
+  /** Serialized storage: share of the arena's page bytes not holding a value (0..1; compaction keeps it near 1/8 at most). */
+  fragmentation?: number
 }
 
 /**
@@ -65,8 +69,10 @@ export class CacheStats implements CacheStatsFields {
   expirations: number
   size: number
   maxsize: number
-  /** Bytes of stored values, where the backend keeps them serialized (memory cache with storage 'serialized'). */
+  /** Serialized storage: what the entries cost in native memory (keys, values and per-entry bookkeeping; what maxBytes bounds, docs/native-storage.md). */
   bytes?: number
+  arenaBytes?: number
+  fragmentation?: number
   constructor(fields: CacheStatsFields) {
     this.hits = fields.hits
     this.misses = fields.misses
@@ -75,6 +81,8 @@ export class CacheStats implements CacheStatsFields {
     this.size = fields.size
     this.maxsize = fields.maxsize
     if (fields.bytes !== undefined) this.bytes = fields.bytes
+    if (fields.arenaBytes !== undefined) this.arenaBytes = fields.arenaBytes
+    if (fields.fragmentation !== undefined) this.fragmentation = fields.fragmentation
   }
   /** hits / (hits + misses); 0 when nothing was looked up. */
   hitRate(): number {

@@ -158,7 +158,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       expirations: s.expirations,
       size: s.size,
       maxsize: s.maxsize,
-      ...(s.bytes === undefined ? {} : { bytes: s.bytes }),
+      ...(s.bytes === undefined ? {} : { bytes: s.bytes, arenaBytes: s.arenaBytes, fragmentation: s.fragmentation }),
     })
   }
 

@@ -1,7 +1,8 @@
 /**
  * The synchronous engine behind InMemoryLRUCache. Two implementations with identical
- * behaviour, operation for operation: the Rust one (native-engine.ts, over crates/node)
- * and the pure-TS one (js-engine.ts). Inputs are validated by InMemoryLRUCache before
+ * behaviour, operation for operation: the Rust one over crates/node (native-engine.ts in
+ * reference storage, serialized-engine.ts in serialized storage) and the pure-TS one
+ * (js-engine.ts). Inputs are validated by InMemoryLRUCache before
  * they reach an engine; engines do not re-validate.
  *
  * Shared semantics (both engines, and crates/core, MUST follow these exactly so their
@@ -28,6 +29,17 @@
  * - delete(key): removes the entry; returns true if it was present AND live (an expired
  *   entry is removed, counted as an expiration, and false is returned).
  * - clear(): removes everything; counters are kept.
+ *
+ * Removal events (EngineOptions.onRemove): every entry an operation removes is reported
+ * once, synchronously, after the operation has finished (so the hook may use the engine),
+ * in the order the operation removed them: a set's sweep first (slot order of the
+ * cursor), then the entry it replaced ('set') or evicted ('evict', or 'expire' if that
+ * victim had expired). The reason follows the counter: any entry found expired is
+ * 'expire' (by get, delete, the sweep or as a victim); a live entry removed by delete is
+ * 'delete'; clear() reports every entry as 'clear', in the policy's order (LRU: most to
+ * least recently used). A serialized cache with a byte budget also reports its budget's
+ * evictions, and a value larger than the whole budget as 'evict' (after its key's previous
+ * value, as 'set').
  */
 export interface EngineCounters {
   hits: number
@@ -39,6 +51,12 @@ export interface EngineCounters {
 }
 
 export type Clock = () => number
+
+/** Why an entry left the engine (see "Removal events" above). */
+export type RemovalReason = 'evict' | 'expire' | 'delete' | 'set' | 'clear'
+
+/** Receives each removed entry's key, value and reason. */
+export type RemovalHook<V> = (key: string, value: V, reason: RemovalReason) => void
 
 export const SWEEP_PER_SET = 2
 
@@ -58,15 +76,18 @@ export interface Engine<V> {
   /** Current counters; cheap enough to call at every metrics scrape, not meant for every op. */
   counters(): EngineCounters
   readonly size: number
-  /** Releases native memory; the engine must not be used afterwards. */
+  /** Releases native memory (its entries are not reported as removed); the engine must not be used afterwards. */
   close(): void
 }
 
-export interface EngineOptions {
+export interface EngineOptions<V = unknown> {
+  /** Most entries; each engine accepts up to its own limit (see createEngine) and throws CacheOptionError beyond. */
   capacity: number
   clock: Clock
   /** Eviction policy (docs/policies.md). Default 'lru'. */
   policy?: import('./policies/policy').EnginePolicy
   /** Seed of the policy's key hash; both engines decide identically given the same seed. Default: random. */
   policySeed?: number
+  /** Called for every removed entry (see "Removal events"); no cost when absent. */
+  onRemove?: RemovalHook<V>
 }

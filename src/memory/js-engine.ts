@@ -1,9 +1,13 @@
-import { SWEEP_PER_SET, type Clock, type Engine, type EngineCounters, type EngineOptions } from './engine'
+import { CacheOptionError } from '../errors'
+import { SWEEP_PER_SET, type Clock, type Engine, type EngineCounters, type EngineOptions, type RemovalHook, type RemovalReason } from './engine'
 import { createPolicy, randomPolicySeed } from './policies/create'
 import type { EvictionPolicy } from './policies/policy'
 
 const NONE = -1
 const INITIAL_SLOTS = 16
+
+/** Most entries the JS engine holds: V8's Map holds at most 2^24 entries. */
+export const JS_ENGINE_MAX_ENTRIES = 2 ** 24
 
 /**
  * The pure-TS engine: an intrusive doubly linked LRU list over typed arrays, indexed by
@@ -34,10 +38,19 @@ export class JsEngine<V> implements Engine<V> {
   private sets = 0
   /** null for LRU (the list above); S3-FIFO / W-TinyLFU keep their queues through the same links. */
   private readonly policy: EvictionPolicy | null
+  private readonly onRemove: RemovalHook<V> | undefined
+  /** Removals of the running operation (key, value, reason, ...), reported when it ends. */
+  private readonly removed: unknown[] = []
 
-  constructor(options: EngineOptions) {
+  constructor(options: EngineOptions<V>) {
+    if (options.capacity > JS_ENGINE_MAX_ENTRIES) {
+      throw new CacheOptionError(
+        `maxsize ${options.capacity} is more than the JS engine holds (${JS_ENGINE_MAX_ENTRIES}: V8's Map limit); use the native engine, whose serialized storage holds up to 2^30 entries`,
+      )
+    }
     this.capacity = options.capacity
     this.clock = options.clock
+    this.onRemove = options.onRemove
     const n = Math.min(INITIAL_SLOTS, this.capacity)
     this.prev = new Int32Array(n)
     this.next = new Int32Array(n)
@@ -62,10 +75,11 @@ export class JsEngine<V> implements Engine<V> {
     }
     const deadline = this.deadlines[slot]
     if (deadline !== 0 && this.clock() >= deadline) {
-      this.remove(slot)
+      this.remove(slot, 'expire')
       this.expirations++
       this.misses++
       if (this.policy !== null) this.policy.miss(key)
+      if (this.onRemove !== undefined) this.report()
       return undefined
     }
     this.hits++
@@ -86,11 +100,17 @@ export class JsEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
+    this.store(key, value, ttlMs)
+    if (this.onRemove !== undefined) this.report()
+  }
+
+  private store(key: string, value: V, ttlMs: number): void {
     this.sets++
     if (this.highWater > 0) this.sweep()
     const deadline = ttlMs === 0 ? 0 : this.clock() + ttlMs
     const existing = this.index.get(key)
     if (existing !== undefined) {
+      if (this.onRemove !== undefined) this.removed.push(key, this.values[existing], 'set')
       this.values[existing] = value
       this.deadlines[existing] = deadline
       if (this.policy !== null) this.policy.touch(existing)
@@ -98,12 +118,7 @@ export class JsEngine<V> implements Engine<V> {
       return
     }
     if (this.policy !== null) return this.insertByPolicy(this.policy, key, value, deadline)
-    if (this.index.size === this.capacity) {
-      const victim = this.tail
-      if (this.isExpired(victim)) this.expirations++
-      else this.evictions++
-      this.remove(victim)
-    }
+    if (this.index.size === this.capacity) this.evict(this.tail)
     const slot = this.allocate()
     this.index.set(key, slot)
     this.keys[slot] = key
@@ -116,11 +131,7 @@ export class JsEngine<V> implements Engine<V> {
   private insertByPolicy(policy: EvictionPolicy, key: string, value: V, deadline: number): void {
     policy.place(key)
     const victim = policy.prepare(this.index.size === this.capacity)
-    if (victim !== NONE) {
-      if (this.isExpired(victim)) this.expirations++
-      else this.evictions++
-      this.remove(victim)
-    }
+    if (victim !== NONE) this.evict(victim)
     const slot = this.allocate()
     this.index.set(key, slot)
     this.keys[slot] = key
@@ -129,12 +140,24 @@ export class JsEngine<V> implements Engine<V> {
     policy.linkNew(slot)
   }
 
+  /** Removes a victim to make room: an eviction, or an expiration if it had expired. */
+  private evict(victim: number): void {
+    if (this.isExpired(victim)) {
+      this.expirations++
+      this.remove(victim, 'expire')
+    } else {
+      this.evictions++
+      this.remove(victim, 'evict')
+    }
+  }
+
   delete(key: string): boolean {
     const slot = this.index.get(key)
     if (slot === undefined) return false
     const expired = this.isExpired(slot)
-    this.remove(slot)
+    this.remove(slot, expired ? 'expire' : 'delete')
     if (expired) this.expirations++
+    if (this.onRemove !== undefined) this.report()
     return !expired
   }
 
@@ -149,6 +172,14 @@ export class JsEngine<V> implements Engine<V> {
   }
 
   clear(): void {
+    if (this.onRemove !== undefined) {
+      for (const slot of this.order()) this.removed.push(this.keys[slot], this.values[slot], 'clear')
+    }
+    this.reset()
+    if (this.onRemove !== undefined) this.report()
+  }
+
+  private reset(): void {
     this.index.clear()
     this.keys = []
     this.values = []
@@ -171,16 +202,29 @@ export class JsEngine<V> implements Engine<V> {
     }
   }
 
+  /** Releases the entries without reporting them (closing is not removing). */
   close(): void {
-    this.clear()
+    this.reset()
   }
 
-  /** Keys from most to least recently used (for tests and debugging; O(n)). */
+  /** Keys from most to least recently used, in the policy's order (tests and debugging; O(n)). */
   keysMruToLru(): string[] {
-    if (this.policy !== null) return this.policy.order().map((s) => this.keys[s] as string)
-    const out: string[] = []
-    for (let s = this.head; s !== NONE; s = this.next[s]) out.push(this.keys[s] as string)
+    return this.order().map((s) => this.keys[s] as string)
+  }
+
+  private order(): number[] {
+    if (this.policy !== null) return this.policy.order()
+    const out: number[] = []
+    for (let s = this.head; s !== NONE; s = this.next[s]) out.push(s)
     return out
+  }
+
+  /** Hands the operation's removals to the hook, in order (after the operation: the hook may use the engine). */
+  private report(): void {
+    const r = this.removed
+    if (r.length === 0) return
+    const batch = r.splice(0, r.length)
+    for (let i = 0; i < batch.length; i += 3) this.onRemove!(batch[i] as string, batch[i + 1] as V, batch[i + 2] as RemovalReason)
   }
 
   private isExpired(slot: number): boolean {
@@ -194,7 +238,7 @@ export class JsEngine<V> implements Engine<V> {
       if (this.sweepCursor >= this.highWater) this.sweepCursor = 0
       const slot = this.sweepCursor++
       if (this.keys[slot] !== undefined && this.isExpired(slot)) {
-        this.remove(slot)
+        this.remove(slot, 'expire')
         this.expirations++
       }
     }
@@ -223,8 +267,10 @@ export class JsEngine<V> implements Engine<V> {
     this.policy?.relink({ prev: this.prev, next: this.next })
   }
 
-  private remove(slot: number): void {
-    this.index.delete(this.keys[slot] as string)
+  private remove(slot: number, reason: RemovalReason): void {
+    const key = this.keys[slot] as string
+    if (this.onRemove !== undefined) this.removed.push(key, this.values[slot], reason)
+    this.index.delete(key)
     this.keys[slot] = undefined
     this.values[slot] = undefined
     if (this.policy !== null) this.policy.unlink(slot)

@@ -7,6 +7,7 @@ import type { Duration } from '../duration'
 import { checkClock, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
+import { disposeHook, type Dispose } from './dispose'
 import { createEngine, type EngineChoice } from './engine-choice'
 import { MemoryStore } from './memory-store'
 import { checkPolicy } from './policies/check'
@@ -16,7 +17,7 @@ import { createStorageEngine, SHARED_SPEC, storageOf, type StorageChoice } from 
 
 export type { EngineChoice }
 
-export interface InMemoryLRUCacheOptions {
+export interface InMemoryLRUCacheOptions<V = unknown> {
   /** Most entries held; the least recently used is evicted beyond it. Default 1024. */
   maxsize?: number
   /** Seconds (or a duration string, '5m') an entry lives when set() gets no ttl; 0 or Infinity = never expires. Default 60. */
@@ -41,9 +42,14 @@ export interface InMemoryLRUCacheOptions {
   clock?: Clock
   /** Eviction policy: 'lru', 's3fifo' or 'tinylfu' (W-TinyLFU); see docs/policies.md. Default 'lru'. */
   policy?: PolicyName
+  /**
+   * Called with each entry that leaves the cache, after the operation that removed it:
+   * reason 'evict', 'expire', 'delete', 'set' (replaced) or 'clear'; see docs/native-storage.md.
+   */
+  dispose?: Dispose<V>
 }
 
-const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy'])
+const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose'])
 
 /**
  * An LRU cache (or S3-FIFO, W-TinyLFU) with per-entry TTL, in process memory: the facade over
@@ -65,11 +71,11 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
   /** The engine behind the store, for inspection in tests and debugging (the cache itself goes through its store). */
   private readonly impl: Engine<V>
 
-  constructor(options: InMemoryLRUCacheOptions = {}) {
+  constructor(options: InMemoryLRUCacheOptions<V> = {}) {
     const o = resolveMemoryOptions(options)
     const engine =
-      createStorageEngine<V>(options, { capacity: o.maxsize, clock: o.clock, defaultTtlMs: o.defaultTtlMs, policy: o.policy }) ??
-      createEngine<V>(orDefault(options.engine, 'auto'), { capacity: o.maxsize, clock: o.clock, policy: o.policy })
+      createStorageEngine<V>(options, { capacity: o.maxsize, clock: o.clock, defaultTtlMs: o.defaultTtlMs, policy: o.policy, onRemove: o.onRemove }) ??
+      createEngine<V>(orDefault(options.engine, 'auto'), { capacity: o.maxsize, clock: o.clock, policy: o.policy, onRemove: o.onRemove })
     super(new MemoryStore<V>(engine, o.maxsize), { name: o.name, defaultTtlMs: o.defaultTtlMs, clock: o.clock, metricsSink: o.sink, warningCode: 'ASTRA_CACHE_MEMORY_ERROR' })
     this.maxsize = o.maxsize
     this.defaultTtl = o.defaultTtl
@@ -86,13 +92,13 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
    * opening an existing name with different maxsize/maxBytes/shards/defaultTtl/policy throws.
    * `close()` releases this thread's reference; the cache is freed with the last one.
    */
-  static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions & { shards?: number } = {}): InMemoryLRUCache<V> {
-    return new InMemoryLRUCache<V>(sharedConstructorOptions(name, options) as InMemoryLRUCacheOptions)
+  static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions<V> & { shards?: number } = {}): InMemoryLRUCache<V> {
+    return new InMemoryLRUCache<V>(sharedConstructorOptions(name, options) as InMemoryLRUCacheOptions<V>)
   }
 }
 
 /** The options every engine gets, validated (the storage options are checked by createStorageEngine). */
-function resolveMemoryOptions(options: InMemoryLRUCacheOptions) {
+function resolveMemoryOptions<V>(options: InMemoryLRUCacheOptions<V>) {
   checkOptionsObject(options, 'InMemoryLRUCache')
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown InMemoryLRUCache option "${key}"`)
@@ -104,5 +110,6 @@ function resolveMemoryOptions(options: InMemoryLRUCacheOptions) {
   const clock = checkClock(options.clock) ?? ((options as { [SHARED_SPEC]?: unknown })[SHARED_SPEC] ? Date.now : coarseClock)
   const sink = checkMetricsSink(options.metricsSink)
   const policy = checkPolicy(orDefault(options.policy, 'lru'))
-  return { maxsize, defaultTtl, defaultTtlMs, name, clock, sink, policy }
+  const onRemove = disposeHook<V>(options.dispose)
+  return { maxsize, defaultTtl, defaultTtlMs, name, clock, sink, policy, onRemove }
 }

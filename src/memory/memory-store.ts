@@ -1,5 +1,6 @@
 import type { StoreStats, StoreTraits, SyncStore } from '../facade/store'
-import type { Engine } from './engine'
+import type { Engine, EngineCounters } from './engine'
+import type { SerializedCounters } from './serialized-engine'
 
 const TRAITS: StoreTraits = Object.freeze({
   sync: true,
@@ -55,7 +56,7 @@ export class MemoryStore<V> implements SyncStore<V> {
   }
 
   stats(): StoreStats {
-    const c = this.engine.counters()
+    const c = this.engine.counters() as EngineCounters & Partial<SerializedCounters>
     return {
       hits: c.hits,
       misses: c.misses,
@@ -63,7 +64,7 @@ export class MemoryStore<V> implements SyncStore<V> {
       expirations: c.expirations,
       size: c.size,
       maxsize: this.maxsize,
-      ...('bytes' in c ? { bytes: c.bytes as number } : {}),
+      ...(c.bytes !== undefined ? { bytes: c.bytes, arenaBytes: c.arenaBytes, fragmentation: c.fragmentation } : {}),
     }
   }
 

@@ -1,47 +1,35 @@
 import { CacheOptionError, CacheSerializationError, NativeEngineUnavailableError, describe } from '../errors'
-import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeLoadError, selectEngine } from '../native'
+import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeArea, nativeLoadError, selectEngine, type NativeBinding } from '../native'
 import { jsonSerializer, type Serializer } from '../serializer'
-import type { Clock, Engine, EngineCounters } from './engine'
+import type { Clock, Engine, EngineCounters, RemovalHook, RemovalReason } from './engine'
+import { closeWhenCollected, forgetHandle, readCounters } from './native-engine'
+import { LAYOUT, REASONS, type AreaViews } from './native-layout'
 import { randomPolicySeed } from './policies/create'
 import { POLICY_CODES, type EnginePolicy } from './policies/policy'
 
 /**
  * Serialized storage (`storage: 'serialized'`, and every `shared()` cache): values are
- * turned into bytes and kept in Rust memory (crates/node/src/serialized.rs), so the JS
- * heap holds nothing per entry. Strings and Buffers are stored as they are (no serializer
- * round trip) and come back as the same type; anything else goes through the serializer
- * (default: JSON) at set time, so a value it cannot carry fails there, never at get.
+ * turned into bytes and kept in Rust memory, inline in the arena's pages with their keys
+ * (crates/core/src/arena), so the JS heap holds nothing per entry. Strings and Buffers are
+ * stored as they are (no serializer round trip) and come back as the same type; anything
+ * else goes through the serializer (default: JSON) at set time, so a value it cannot carry
+ * fails there, never at get. With an onRemove hook, the values of removed entries are
+ * copied out and deserialized for it; without one nothing is.
  */
 
-/** The serialized-storage functions of the binding (crates/node/src/serialized.rs). */
-export interface SerializedBinding {
-  /** policy: POLICY_CODES (default 0, lru); seed: u32 of the policy's key hash. */
-  sCreate(capacity: number, maxBytes: number, policy?: number, seed?: number): number
-  sOpen(name: string, capacity: number, maxBytes: number, shards: number, defaultTtlMs: number, policy?: number, seed?: number): number
-  /** The policy code a cache runs (absent from binaries built before policies reached serialized storage). */
-  sPolicy?(handle: number): number
-  sClose(handle: number): void
-  sGet(handle: number, key: string, now: number, meta: Int32Array): string | Buffer | undefined
-  sPeek(handle: number, key: string, now: number, meta: Int32Array): string | Buffer | undefined
-  sHas(handle: number, key: string, now: number): boolean
-  sSet(handle: number, key: string, value: string | Uint8Array, serialized: number, ttlMs: number, now: number): void
-  sRemove(handle: number, key: string, now: number): boolean
-  sClear(handle: number): void
-  sCounters(handle: number, out: Float64Array): void
-  sKeys(handle: number): string[]
-}
-
-/** Tag bit set by Rust on values that came from the serializer. */
-const SERIALIZED = 4
 /** `now` value telling Rust to read its own (process-wide) clock. */
 const ENGINE_CLOCK = -1
 
 export interface SerializedCounters extends EngineCounters {
-  /** Bytes of stored values (each value's serialized size plus a 1-byte type tag). */
+  /** What the entries cost in Rust memory: records (key + value + header, in size-class chunks) plus LAYOUT.ENTRY_BYTES each (docs/native-storage.md). The quantity maxBytes bounds. */
   bytes: number
+  /** Bytes the arena holds from the allocator: pages in use (with their free chunks) and large records. */
+  arenaBytes: number
+  /** Share of the arena's page bytes not holding a live record (0..1), kept under ~1/8 by compaction. */
+  fragmentation: number
 }
 
-export interface SerializedEngineOptions {
+export interface SerializedEngineOptions<V = unknown> {
   capacity: number
   clock: Clock
   /** 0 = no byte budget. */
@@ -53,29 +41,21 @@ export interface SerializedEngineOptions {
   policySeed?: number
   /** Open (or create) the process-wide shared cache of this name instead of a private one. */
   shared?: { name: string; shards: number; defaultTtlMs: number }
+  /** Called for every entry this cache object's operations remove (engine.ts "Removal events"). */
+  onRemove?: RemovalHook<V>
 }
 
-/** Closes caches whose owner forgot to: Rust memory is not seen by the GC otherwise. */
-const finalizer = new FinalizationRegistry<{ binding: SerializedBinding; handle: number }>(({ binding, handle }) => {
-  try {
-    binding.sClose(handle)
-  } catch {
-    // already closed
-  }
-})
-
-/** The binding, when it loads and has serialized storage; else throws the reason. */
-export function serializedBinding(engineOption: unknown): SerializedBinding {
+/** The binding, when it loads; else throws the reason. */
+export function serializedBinding(engineOption: unknown): NativeBinding {
   const forcedJs = engineFromEnv() === 'js'
   if (engineOption === 'js' || forcedJs) {
     const by = forcedJs ? `${ENGINE_ENV_VAR}=js` : `engine: 'js'`
     throw new CacheOptionError(`storage: 'serialized' keeps values in Rust memory and needs the native engine, but ${by} was requested`)
   }
   if (engineOption !== 'native' && engineOption !== 'auto') selectEngine(engineOption) // throws the standard message
-  const binding = loadNative() as unknown as (SerializedBinding & object) | null
-  if (binding === null || typeof binding.sGet !== 'function') {
-    const why = binding === null ? (nativeLoadError()?.message ?? 'unknown reason') : 'the loaded binary has no serialized storage (stale build? run npm run build:native)'
-    throw new NativeEngineUnavailableError(`storage: 'serialized' needs the native engine, which is unavailable: ${why}`, { cause: nativeLoadError() })
+  const binding = loadNative()
+  if (binding === null) {
+    throw new NativeEngineUnavailableError(`storage: 'serialized' needs the native engine, which is unavailable: ${nativeLoadError()?.message ?? 'unknown reason'}`, { cause: nativeLoadError() })
   }
   return binding
 }
@@ -83,72 +63,73 @@ export function serializedBinding(engineOption: unknown): SerializedBinding {
 export class SerializedEngine<V> implements Engine<V> {
   readonly kind = 'native' as const
   readonly capacity: number
-  private readonly binding: SerializedBinding
+  private readonly binding: NativeBinding
   private readonly clock: Clock | undefined
   private readonly serializer: Serializer
   /** The default JSON serializer reads strings directly (no Buffer in between). */
   private readonly readsStrings: boolean
   private handle: number
-  private readonly meta = new Int32Array(1)
-  private readonly counterBuffer = new Float64Array(7)
+  private readonly area: AreaViews
+  private readonly onRemove: RemovalHook<V> | undefined
 
-  constructor(binding: SerializedBinding, options: SerializedEngineOptions) {
+  constructor(binding: NativeBinding, options: SerializedEngineOptions<V>) {
     this.binding = binding
     this.capacity = options.capacity
     this.serializer = options.serializer
     this.readsStrings = options.serializer === jsonSerializer
-    const policy = options.policy ?? 'lru'
-    if (policy !== 'lru' && typeof binding.sPolicy !== 'function') {
-      throw new NativeEngineUnavailableError(`policy: '${policy}' with storage: 'serialized' needs a newer native binary (stale build? run npm run build:native)`)
-    }
-    const code = POLICY_CODES[policy]
+    this.onRemove = options.onRemove
+    this.area = nativeArea(binding)
+    const code = POLICY_CODES[options.policy ?? 'lru']
     const seed = options.policySeed ?? randomPolicySeed()
+    const flags = options.onRemove === undefined ? 0 : LAYOUT.FLAG_REPORT
     if (options.shared) {
       const s = options.shared
       try {
-        this.handle = binding.sOpen(s.name, options.capacity, options.maxBytes, s.shards, s.defaultTtlMs, code, seed)
+        this.handle = binding.sOpen(s.name, options.capacity, options.maxBytes, s.shards, s.defaultTtlMs, code, seed, flags)
       } catch (err) {
         if ((err as { code?: string }).code === 'ERR_ASTRA_NATIVE_MISMATCH') throw new CacheOptionError((err as Error).message, { cause: err })
         throw err
       }
       this.clock = undefined // one clock for every thread: Rust's
     } else {
-      this.handle = binding.sCreate(options.capacity, options.maxBytes, code, seed)
+      this.handle = binding.sCreate(options.capacity, options.maxBytes, code, seed, flags)
       this.clock = options.clock
     }
-    finalizer.register(this, { binding, handle: this.handle }, this)
+    closeWhenCollected(this, binding, this.handle)
   }
 
-  private now(): number {
-    return this.clock === undefined ? ENGINE_CLOCK : this.clock()
+  /** Writes the time Rust reads for the next call. */
+  private tick(): void {
+    this.area.now[0] = this.clock === undefined ? ENGINE_CLOCK : this.clock()
   }
 
   get size(): number {
-    return this.counters().size
+    return this.binding.size(this.handle)
   }
 
   get(key: string): V | undefined {
-    const v = this.binding.sGet(this.handle, key, this.now(), this.meta)
-    if (v === undefined) return undefined
-    return (this.meta[0] & SERIALIZED) !== 0 ? this.decode(v) : (v as V)
+    this.tick()
+    const v = this.binding.sGet(this.handle, key)
+    if (this.onRemove !== undefined) this.report()
+    return v === undefined ? undefined : this.value(v, this.area.i32[LAYOUT.STATUS_AT + 1])
   }
 
   peek(key: string): V | undefined {
-    const v = this.binding.sPeek(this.handle, key, this.now(), this.meta)
-    if (v === undefined) return undefined
-    return (this.meta[0] & SERIALIZED) !== 0 ? this.decode(v) : (v as V)
+    this.tick()
+    const v = this.binding.sPeek(this.handle, key)
+    return v === undefined ? undefined : this.value(v, this.area.i32[LAYOUT.STATUS_AT + 1])
   }
 
   has(key: string): boolean {
-    return this.binding.sHas(this.handle, key, this.now())
+    this.tick()
+    return this.binding.sHas(this.handle, key)
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    if (typeof value === 'string' || Buffer.isBuffer(value)) {
-      this.binding.sSet(this.handle, key, value, 0, ttlMs, this.now())
-      return
-    }
-    this.binding.sSet(this.handle, key, this.encode(value), 1, ttlMs, this.now())
+    const stored = typeof value === 'string' || Buffer.isBuffer(value) ? value : this.encode(value)
+    this.tick()
+    this.binding.sSet(this.handle, key, stored, stored === value ? 0 : 1, ttlMs)
+    if (this.onRemove !== undefined) this.report()
   }
 
   /** One crossing per key: serialized values are copied out one by one anyway. */
@@ -163,29 +144,44 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   delete(key: string): boolean {
-    return this.binding.sRemove(this.handle, key, this.now())
+    this.tick()
+    const removed = this.binding.sRemove(this.handle, key)
+    if (this.onRemove !== undefined) this.report()
+    return removed
   }
 
   clear(): void {
-    this.binding.sClear(this.handle)
+    this.binding.clear(this.handle)
+    if (this.onRemove !== undefined) this.report()
   }
 
   counters(): SerializedCounters {
-    const c = this.counterBuffer
-    this.binding.sCounters(this.handle, c)
-    return { hits: c[0], misses: c[1], evictions: c[2], expirations: c[3], sets: c[4], size: c[5], bytes: c[6] }
+    this.binding.counters(this.handle)
+    const c = this.area.counters
+    return { ...readCounters(this.area), bytes: c[LAYOUT.COUNTER_BYTES], arenaBytes: c[LAYOUT.COUNTER_ARENABYTES], fragmentation: c[LAYOUT.COUNTER_FRAGMENTATION] }
   }
 
-  /** Keys, most to least recently used (per shard for a shared cache); tests and debugging. */
-  keysMruToLru(): string[] {
-    return this.binding.sKeys(this.handle)
-  }
-
+  /** Releases this handle (the entries are not reported: closing is not removing). */
   close(): void {
     if (this.handle === 0) return
-    finalizer.unregister(this)
-    this.binding.sClose(this.handle)
+    forgetHandle(this)
+    this.binding.close(this.handle)
     this.handle = 0
+  }
+
+  /** Hands the last call's removals (Rust kept them: FLAG_REPORT) to the hook, in order. */
+  private report(): void {
+    if (this.area.i32[LAYOUT.STATUS_AT] === 0) return
+    const raw = this.binding.takeRemovals()
+    const events: [string, V, RemovalReason][] = []
+    for (let i = 0; i < raw.length; i += LAYOUT.REMOVAL_FIELDS) {
+      events.push([raw[i + 2] as string, this.value(raw[i + 3] as string | Buffer, raw[i + 4] as number), REASONS[raw[i + 1] as number]])
+    }
+    for (const [key, value, reason] of events) this.onRemove!(key, value, reason)
+  }
+
+  private value(stored: string | Buffer, tag: number): V {
+    return (tag & LAYOUT.TAG_SERIALIZED) !== 0 ? this.decode(stored) : (stored as V)
   }
 
   private encode(value: V): string | Uint8Array {

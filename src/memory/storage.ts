@@ -1,6 +1,6 @@
 import { CacheOptionError, describe } from '../errors'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
-import type { Clock, Engine } from './engine'
+import type { Clock, Engine, RemovalHook } from './engine'
 import type { EnginePolicy } from './policies/policy'
 import { SerializedEngine, serializedBinding } from './serialized-engine'
 
@@ -37,7 +37,7 @@ const MAX_BYTES = Number.MAX_SAFE_INTEGER
  */
 export function createStorageEngine<V>(
   options: StorageOptions,
-  base: { capacity: number; clock: Clock; defaultTtlMs: number; policy?: EnginePolicy; policySeed?: number },
+  base: { capacity: number; clock: Clock; defaultTtlMs: number; policy?: EnginePolicy; policySeed?: number; onRemove?: RemovalHook<V> },
 ): Engine<V> | undefined {
   const spec = options[SHARED_SPEC]
   const storage = options.storage === undefined ? (spec ? 'serialized' : 'reference') : options.storage
@@ -68,6 +68,7 @@ export function createStorageEngine<V>(
     serializer,
     policy: base.policy,
     policySeed: base.policySeed,
+    onRemove: base.onRemove,
     shared: spec && { name: spec.name, shards: spec.shards, defaultTtlMs: base.defaultTtlMs },
   })
 }

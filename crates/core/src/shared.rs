@@ -1,8 +1,8 @@
-//! A byte store split into shards, each behind its own lock, for one cache used from
+//! A cache of byte values split into shards, each behind its own lock, for one cache used from
 //! several threads at once (the N-API binding's `shared()` caches: worker_threads).
 //!
 //! Design:
-//! - `n` shards, each a [`ByteStore`] in a `std::sync::Mutex`. A key goes to the shard
+//! - `n` shards, each an [`Lru`] with values in a `std::sync::Mutex`. A key goes to the shard
 //!   picked by a seeded hash of its bytes (independent of the shards' own table hashes).
 //!   Threads touching different shards never wait for each other; a get must take its
 //!   shard's lock exclusively anyway, because a hit reorders the LRU list.
@@ -24,26 +24,54 @@
 //! A poisoned shard (a panic while its lock was held: a bug) is emptied, entries dropped
 //! and counters kept, and used again: one shard's data is lost, the process is not.
 
-use crate::bytes::ByteStore;
-use crate::{Counters, Now, PolicyKind};
+use crate::removal::OnRemove;
+use crate::{Counters, Get, Lru, Now, PolicyKind};
 use foldhash::fast::RandomState;
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard};
 
 pub struct Sharded {
-    shards: Box<[Mutex<ByteStore>]>,
+    shards: Box<[Mutex<Lru>]>,
     hasher: RandomState,
     capacity: u32,
     max_bytes: u64,
     policy: PolicyKind,
 }
 
-/// Counters summed over shards, plus the entry count and the stored bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Counters summed over shards, plus the entry count, the entries' bytes (as
+/// [`Lru::bytes`]) and the arena bytes held from the allocator.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Totals {
     pub counters: Counters,
     pub len: u64,
     pub bytes: u64,
+    pub arena_bytes: u64,
+    /// The share of page bytes not holding a live record, over all shards (0..1).
+    pub fragmentation: f64,
+    /// Free page bytes summed so far (fragmentation × arena bytes), until `finish`.
+    free: f64,
+}
+
+impl Totals {
+    /// The totals of one cache.
+    pub fn of(c: &Lru) -> Totals {
+        let mut t = Totals::default();
+        t.add(c);
+        t.finish()
+    }
+
+    fn add(&mut self, c: &Lru) {
+        self.counters.add(&c.counters());
+        self.len += c.len() as u64;
+        self.bytes += c.bytes();
+        self.arena_bytes += c.arena_bytes();
+        self.free += c.fragmentation() * c.arena_bytes() as f64;
+    }
+
+    fn finish(mut self) -> Totals {
+        self.fragmentation = if self.arena_bytes > 0 { self.free / self.arena_bytes as f64 } else { 0.0 };
+        self
+    }
 }
 
 impl Sharded {
@@ -66,7 +94,7 @@ impl Sharded {
                 } else {
                     (max_bytes / n as u64 + u64::from((i as u64) < max_bytes % n as u64)).max(1)
                 };
-                Mutex::new(ByteStore::with_policy(cap, bytes, kind, seed))
+                Mutex::new(Lru::with_budget(cap, bytes, kind, seed))
             })
             .collect();
         Sharded {
@@ -96,39 +124,44 @@ impl Sharded {
 
     /// Runs `f` on the shard holding `key`, under its lock.
     #[inline]
-    pub fn with_shard<R>(&self, key: &[u8], f: impl FnOnce(&mut ByteStore) -> R) -> R {
+    pub fn with_shard<R>(&self, key: &[u8], f: impl FnOnce(&mut Lru) -> R) -> R {
         let i = if self.shards.len() == 1 {
             0
         } else {
-            // The high bits: foldhash's low bits also pick the shard table's buckets.
-            ((self.hasher.hash_one(key) >> 32) % self.shards.len() as u64) as usize
+            // Each shard's index hashes with a seed of its own: no correlation with this one.
+            (self.hasher.hash_one(key) % self.shards.len() as u64) as usize
         };
         f(&mut lock(&self.shards[i]))
     }
 
     /// Looks `key` up (counting a hit or miss) and hands its value to `f` while the shard
     /// is locked, so the caller can copy it out without an intermediate allocation.
-    pub fn get_with<R>(&self, key: &[u8], now: &mut impl Now, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
-        self.with_shard(key, |s| f(s.get(key, now)))
+    pub fn get_with<R>(&self, key: &[u8], now: &mut impl Now, on: &mut impl OnRemove, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        self.with_shard(key, |s| match s.get_with(key, now, on) {
+            Get::Hit(slot) => f(Some(s.value(slot))),
+            _ => f(None),
+        })
     }
 
     pub fn peek_with<R>(&self, key: &[u8], now: &mut impl Now, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
-        self.with_shard(key, |s| f(s.peek(key, now)))
+        self.with_shard(key, |s| f(s.peek(key, now).map(|slot| s.value(slot))))
     }
 
-    pub fn set(&self, key: &[u8], value: Box<[u8]>, ttl_ms: f64, now: &mut impl Now) {
-        self.with_shard(key, |s| s.set(key, value, ttl_ms, now))
+    /// Stores `value`; false when it was not kept (see [`Lru::set_with`]).
+    pub fn set(&self, key: &[u8], value: &[u8], ttl_ms: f64, now: &mut impl Now, on: &mut impl OnRemove) -> bool {
+        self.with_shard(key, |s| s.set_with(key, value, ttl_ms, now, on).is_some())
     }
 
-    pub fn delete(&self, key: &[u8], now: &mut impl Now) -> bool {
-        self.with_shard(key, |s| s.delete(key, now))
+    /// True if a live entry was removed.
+    pub fn delete(&self, key: &[u8], now: &mut impl Now, on: &mut impl OnRemove) -> bool {
+        self.with_shard(key, |s| matches!(s.delete_with(key, now, on), crate::Delete::Removed(_)))
     }
 
     /// Empties every shard (one at a time: a concurrent set may land in a shard already
     /// cleared). Counters are kept.
-    pub fn clear(&self) {
+    pub fn clear(&self, on: &mut impl OnRemove) {
         for s in self.shards.iter() {
-            lock(s).clear();
+            lock(s).clear_with(on);
         }
     }
 
@@ -136,31 +169,20 @@ impl Sharded {
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for s in self.shards.iter() {
-            let s = lock(s);
-            let c = s.counters();
-            t.counters.hits += c.hits;
-            t.counters.misses += c.misses;
-            t.counters.evictions += c.evictions;
-            t.counters.expirations += c.expirations;
-            t.counters.sets += c.sets;
-            t.len += s.len() as u64;
-            t.bytes += s.bytes();
+            t.add(&lock(s));
         }
-        t
+        t.finish()
     }
 
-    /// Keys of every shard, each shard from most to least recently used (tests; O(n)).
+    /// Keys of every shard, each shard in its policy's order (tests; O(n)).
     pub fn keys(&self) -> Vec<Vec<u8>> {
-        self.shards
-            .iter()
-            .flat_map(|s| lock(s).lru().keys_mru_to_lru())
-            .collect()
+        self.shards.iter().flat_map(|s| lock(s).keys_mru_to_lru()).collect()
     }
 
     /// Every shard's invariants, plus size <= capacity and bytes <= max_bytes overall.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn verify(&self) -> Result<(), String> {
         for (i, s) in self.shards.iter().enumerate() {
-            lock(s).check_invariants().map_err(|e| format!("shard {i}: {e}"))?;
+            lock(s).verify().map_err(|e| format!("shard {i}: {e}"))?;
         }
         let t = self.totals();
         if t.len > self.capacity as u64 {
@@ -183,7 +205,7 @@ impl Sharded {
 
 /// Locks a shard; a poisoned one is emptied (its state may be half-updated) and reused.
 #[inline]
-fn lock(m: &Mutex<ByteStore>) -> MutexGuard<'_, ByteStore> {
+fn lock(m: &Mutex<Lru>) -> MutexGuard<'_, Lru> {
     match m.lock() {
         Ok(g) => g,
         Err(poisoned) => {

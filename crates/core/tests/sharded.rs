@@ -2,9 +2,8 @@
 //! invariants (bytes == sum of stored value sizes, size <= capacity, bytes <= max_bytes)
 //! hold while threads run and after.
 
-use astra_cache_core::bytes::ByteStore;
 use astra_cache_core::shared::Sharded;
-use astra_cache_core::PolicyKind;
+use astra_cache_core::{Get, Lru, PolicyKind};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -40,7 +39,7 @@ fn run(store: &Sharded, ops: &[Op], clock: &dyn Fn() -> f64) -> Issued {
         match *op {
             Op::Get(k) => {
                 issued.gets += 1;
-                store.get_with(&k.to_le_bytes(), &mut now, |v| {
+                store.get_with(&k.to_le_bytes(), &mut now, &mut (), |v| {
                     if let Some(v) = v {
                         // A value is always the one written for its key: its first byte.
                         assert!(v.is_empty() || v[0] == k as u8, "value of another key");
@@ -52,10 +51,10 @@ fn run(store: &Sharded, ops: &[Op], clock: &dyn Fn() -> f64) -> Issued {
                 issued.sets += 1;
                 let v: Vec<u8> = std::iter::repeat_n(k as u8, n as usize).collect();
                 let ttl = [0.0, 0.5, 5.0][t as usize];
-                store.set(&k.to_le_bytes(), v.into(), ttl, &mut now);
+                store.set(&k.to_le_bytes(), &v, ttl, &mut now, &mut ());
             }
             Op::Delete(k) => {
-                store.delete(&k.to_le_bytes(), &mut now);
+                store.delete(&k.to_le_bytes(), &mut now, &mut ());
             }
         }
     }
@@ -70,7 +69,7 @@ fn hammer(store: Arc<Sharded>, lists: Vec<Vec<Op>>) -> Issued {
         let (store, done) = (store.clone(), done.clone());
         thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                store.check_invariants().unwrap();
+                store.verify().unwrap();
                 thread::yield_now();
             }
         })
@@ -110,57 +109,65 @@ proptest! {
         prop_assert_eq!(t.counters.hits + t.counters.misses, issued.gets);
         prop_assert_eq!(t.counters.sets, issued.sets);
         prop_assert!(t.len <= capacity as u64);
-        if let Err(e) = store.check_invariants() {
+        if let Err(e) = store.verify() {
             prop_assert!(false, "{}", e);
         }
     }
 
-    /// One shard is exactly the single-threaded byte store (same ops, same results), under
+    /// One shard is exactly the single-threaded cache (same ops, same results), under
     /// every policy.
     #[test]
-    fn one_shard_is_the_byte_store(
+    fn one_shard_is_the_single_cache(
         kind in proptest::sample::select(vec![PolicyKind::Lru, PolicyKind::S3Fifo, PolicyKind::TinyLfu]),
         seed in any::<u32>(),
         capacity in 1u32..8,
         ops in proptest::collection::vec(op(12), 0..500),
     ) {
         let sharded = Sharded::with_policy(capacity, 0, 1, kind, seed);
-        let mut single = ByteStore::with_policy(capacity, 0, kind, seed);
+        let mut single = Lru::with_policy(capacity, kind, seed);
         let mut now = 0.0;
         for op in ops {
             now += 0.25;
             match op {
                 Op::Get(k) => {
-                    let a = sharded.get_with(&k.to_le_bytes(), &mut now.clone(), |v| v.map(<[u8]>::to_vec));
-                    prop_assert_eq!(a, single.get(&k.to_le_bytes(), &mut now.clone()).map(<[u8]>::to_vec));
+                    let a = sharded.get_with(&k.to_le_bytes(), &mut now.clone(), &mut (), |v| v.map(<[u8]>::to_vec));
+                    let b = match single.get(&k.to_le_bytes(), &mut now.clone()) {
+                        Get::Hit(slot) => Some(single.value(slot).to_vec()),
+                        _ => None,
+                    };
+                    prop_assert_eq!(a, b);
                 }
                 Op::Peek(_) => {}
                 Op::Set(k, n, t) => {
-                    let v: Box<[u8]> = vec![k as u8; n as usize].into();
+                    let v = vec![k as u8; n as usize];
                     let ttl = [0.0, 0.5, 5.0][t as usize];
-                    sharded.set(&k.to_le_bytes(), v.clone(), ttl, &mut now.clone());
-                    single.set(&k.to_le_bytes(), v, ttl, &mut now.clone());
+                    sharded.set(&k.to_le_bytes(), &v, ttl, &mut now.clone(), &mut ());
+                    single.set_with(&k.to_le_bytes(), &v, ttl, &mut now.clone(), &mut ());
                 }
-                Op::Delete(k) => prop_assert_eq!(sharded.delete(&k.to_le_bytes(), &mut now.clone()), single.delete(&k.to_le_bytes(), &mut now.clone())),
+                Op::Delete(k) => prop_assert_eq!(
+                    sharded.delete(&k.to_le_bytes(), &mut now.clone(), &mut ()),
+                    matches!(single.delete(&k.to_le_bytes(), &mut now.clone()), astra_cache_core::Delete::Removed(_))
+                ),
             }
             let t = sharded.totals();
             prop_assert_eq!(t.counters, single.counters());
             prop_assert_eq!((t.len, t.bytes), (single.len() as u64, single.bytes()));
-            prop_assert_eq!(sharded.keys(), single.lru().keys_mru_to_lru());
+            prop_assert_eq!(sharded.keys(), single.keys_mru_to_lru());
         }
     }
 }
 
 #[test]
 fn capacity_and_bytes_are_split_without_exceeding_the_totals() {
-    let s = Sharded::new(10, 100, 4);
+    let budget = 10 * Lru::new(1).entry_cost(4, 7, false);
+    let s = Sharded::new(10, budget, 4);
     assert_eq!(s.shard_count(), 4);
     for k in 0u32..1000 {
-        s.set(&k.to_le_bytes(), vec![0; 7].into(), 0.0, &mut 0.0);
+        s.set(&k.to_le_bytes(), &[0; 7], 0.0, &mut 0.0, &mut ());
     }
     let t = s.totals();
-    assert!(t.len <= 10 && t.bytes <= 100, "{t:?}");
-    s.check_invariants().unwrap();
+    assert!(t.len <= 10 && t.bytes <= budget, "{t:?}");
+    s.verify().unwrap();
     // More shards than entries: clamped so every shard holds one.
     assert_eq!(Sharded::new(3, 0, 16).shard_count(), 3);
 }
@@ -168,13 +175,13 @@ fn capacity_and_bytes_are_split_without_exceeding_the_totals() {
 #[test]
 fn a_poisoned_shard_is_emptied_and_reused() {
     let s = Sharded::new(16, 0, 1);
-    s.set(b"a", vec![1].into(), 0.0, &mut 0.0);
-    s.get_with(b"a", &mut 0.0, |v| assert!(v.is_some()));
+    s.set(b"a", &[1], 0.0, &mut 0.0, &mut ());
+    s.get_with(b"a", &mut 0.0, &mut (), |v| assert!(v.is_some()));
     s.poison_for_test(b"a");
     // The next lock recovers: entries dropped, counters kept, the store usable.
-    s.get_with(b"a", &mut 0.0, |v| assert!(v.is_none()));
-    s.set(b"b", vec![2].into(), 0.0, &mut 0.0);
+    s.get_with(b"a", &mut 0.0, &mut (), |v| assert!(v.is_none()));
+    s.set(b"b", &[2], 0.0, &mut 0.0, &mut ());
     let t = s.totals();
     assert_eq!((t.counters.hits, t.counters.misses, t.counters.sets, t.len), (1, 1, 2, 1));
-    s.check_invariants().unwrap();
+    s.verify().unwrap();
 }

@@ -13,28 +13,26 @@ pub type Value = sys::napi_value;
 pub type Env = sys::napi_env;
 
 /// A mistake by the caller, thrown into JS as an Error or TypeError with a stable code.
-pub struct Fail {
-    pub type_error: bool,
-    pub code: &'static str,
-    pub message: String,
+/// Boxed: a `Res<i32>` then stays two words, which the hot calls pass around in registers
+/// (an unboxed one made them copy it through the stack).
+pub struct Fail(Box<FailInfo>);
+
+pub struct FailInfo {
+    type_error: bool,
+    code: &'static str,
+    message: String,
 }
 
 pub type Res<T> = Result<T, Fail>;
 
+#[cold]
 pub fn type_error(message: impl Into<String>) -> Fail {
-    Fail {
-        type_error: true,
-        code: "ERR_ASTRA_NATIVE_ARG",
-        message: message.into(),
-    }
+    Fail(Box::new(FailInfo { type_error: true, code: "ERR_ASTRA_NATIVE_ARG", message: message.into() }))
 }
 
+#[cold]
 pub fn error(code: &'static str, message: impl Into<String>) -> Fail {
-    Fail {
-        type_error: false,
-        code,
-        message: message.into(),
-    }
+    Fail(Box::new(FailInfo { type_error: false, code, message: message.into() }))
 }
 
 /// Runs a callback body: a `Fail` becomes a thrown JS error, and a panic (a bug: the
@@ -57,6 +55,7 @@ pub fn call(env: Env, body: impl FnOnce() -> Res<Value>) -> Value {
 
 #[cold]
 fn throw(env: Env, fail: Fail) -> Value {
+    let fail = *fail.0;
     let code = CString::new(fail.code).unwrap_or_default();
     let message = CString::new(fail.message).unwrap_or_default();
     // SAFETY: env is the live env of the current callback; both strings are NUL-terminated
@@ -159,96 +158,89 @@ pub fn undefined(env: Env) -> Res<Value> {
     Ok(out)
 }
 
-/// Writes `values` into the Float64Array `v` (at least `values.len()` elements long).
-pub fn write_f64s(env: Env, v: Value, values: &[f64]) -> Res<()> {
-    let mut kind = 0;
-    let mut len = 0usize;
-    let mut data: *mut std::ffi::c_void = ptr::null_mut();
-    let mut buffer = ptr::null_mut();
-    let mut offset = 0usize;
-    // SAFETY: all outputs are valid locations; a non-typed-array yields an error status.
-    let status = unsafe {
-        sys::napi_get_typedarray_info(
-            env,
-            v,
-            &mut kind,
-            &mut len,
-            &mut data,
-            &mut buffer,
-            &mut offset,
-        )
-    };
-    if status != sys::Status::napi_ok || kind != sys::TypedarrayType::float64_array {
-        return Err(type_error(
-            "astra-cache native: counters() needs a Float64Array",
-        ));
+/// A status check: Ok, or an error saying what could not be done.
+#[inline(always)]
+pub fn check(status: sys::napi_status, what: &str) -> Res<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(fail_call(what))
     }
-    if len < values.len() || data.is_null() {
-        return Err(type_error(format!(
-            "astra-cache native: counters() needs a Float64Array of at least {} elements, got {len}",
-            values.len()
-        )));
-    }
-    // SAFETY: `data` points at `len` >= values.len() f64 elements of the typed array's
-    // backing store (N-API applies the byte offset; Float64Array data is 8-byte aligned),
-    // which stays alive for this call because the array is one of its arguments. No JS
-    // runs on this thread meanwhile; on a SharedArrayBuffer another thread could race,
-    // but Rust only writes plain f64 values here and reads nothing back.
-    unsafe { ptr::copy_nonoverlapping(values.as_ptr(), data.cast::<f64>(), values.len()) };
-    Ok(())
 }
 
-/// A JS array of strings, each given as UTF-16 units.
-pub fn string_array(env: Env, strings: impl ExactSizeIterator<Item = Vec<u16>>) -> Res<Value> {
-    let fail = || {
-        error(
-            "ERR_ASTRA_NATIVE_CALL",
-            "astra-cache native: could not build an array",
-        )
-    };
-    let mut array = ptr::null_mut();
-    // SAFETY: env is live; array receives a new handle in the current scope.
-    if unsafe { sys::napi_create_array_with_length(env, strings.len(), &mut array) }
-        != sys::Status::napi_ok
-    {
-        return Err(fail());
-    }
-    for (i, units) in strings.enumerate() {
-        let mut s = ptr::null_mut();
-        // SAFETY: `units` is valid for units.len() u16 reads; N-API copies them.
-        let ok = unsafe {
-            sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut s)
-                == sys::Status::napi_ok
-                && sys::napi_set_element(env, array, i as u32, s) == sys::Status::napi_ok
-        };
-        if !ok {
-            return Err(fail());
-        }
-    }
-    Ok(array)
+#[cold]
+pub fn fail_call(what: &str) -> Fail {
+    error("ERR_ASTRA_NATIVE_CALL", format!("astra-cache native: could not {what}"))
 }
 
-/// Adds a raw function to `exports` under `name`.
-pub fn export(env: Env, exports: Value, name: &str, cb: sys::napi_callback) -> napi::Result<()> {
-    let cname = CString::new(name).map_err(|_| napi::Error::from_reason("bad export name"))?;
-    let mut f = ptr::null_mut();
-    // SAFETY: called during module init with the module's env and exports object.
-    unsafe {
-        let s = sys::napi_create_function(
-            env,
-            cname.as_ptr(),
-            name.len() as isize,
-            cb,
-            ptr::null_mut(),
-            &mut f,
-        );
-        if s != sys::Status::napi_ok {
-            return Err(napi::Error::from_reason(format!(
-                "could not create function {name}"
-            )));
-        }
-        if sys::napi_set_named_property(env, exports, cname.as_ptr(), f) != sys::Status::napi_ok {
-            return Err(napi::Error::from_reason(format!("could not export {name}")));
+pub fn boolean(env: Env, b: bool) -> Res<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: env is live; out receives a handle in the current scope.
+    check(unsafe { sys::napi_get_boolean(env, b, &mut out) }, "create a boolean")?;
+    Ok(out)
+}
+
+/// A JS string of UTF-16 units.
+pub fn string(env: Env, units: &[u16]) -> Res<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: `units` is valid for units.len() u16 reads; N-API copies them.
+    check(unsafe { sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut out) }, "create a string")?;
+    Ok(out)
+}
+
+/// A JS array of the given values, in order.
+pub fn array(env: Env, values: &[Value]) -> Res<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: env is live; out receives a new handle in the current scope.
+    check(unsafe { sys::napi_create_array_with_length(env, values.len(), &mut out) }, "build an array")?;
+    for (i, &v) in values.iter().enumerate() {
+        // SAFETY: out and v are live handles of the current scope.
+        check(unsafe { sys::napi_set_element(env, out, i as u32, v) }, "build an array")?;
+    }
+    Ok(out)
+}
+
+/// A plain object whose properties are the given numbers.
+pub fn object_of_numbers(env: Env, fields: &[(String, f64)]) -> Res<Value> {
+    let mut out = ptr::null_mut();
+    // SAFETY: env is live; out receives a new handle in the current scope.
+    check(unsafe { sys::napi_create_object(env, &mut out) }, "build an object")?;
+    for (name, value) in fields {
+        let cname = CString::new(name.as_str()).map_err(|_| fail_call("name a property"))?;
+        let v = double(env, *value)?;
+        // SAFETY: out and v are live handles; cname is NUL-terminated and outlives the call.
+        check(unsafe { sys::napi_set_named_property(env, out, cname.as_ptr(), v) }, "build an object")?;
+    }
+    Ok(out)
+}
+
+/// A u32 argument that may be left out (undefined reads as 0).
+pub fn optional_u32(env: Env, v: Value, what: &str) -> Res<u32> {
+    let mut t = sys::ValueType::napi_undefined;
+    // SAFETY: v is an argument of the current callback (N-API fills missing ones with undefined).
+    check(unsafe { sys::napi_typeof(env, v, &mut t) }, "read an argument's type")?;
+    if t == sys::ValueType::napi_undefined {
+        return Ok(0);
+    }
+    u32_arg(env, v, what)
+}
+
+/// A raw callback and the name it is exported under.
+pub type Export = (&'static str, sys::napi_callback);
+
+/// Adds raw functions to `exports`.
+pub fn export_all(env: Env, exports: Value, functions: &[Export]) -> napi::Result<()> {
+    for &(name, cb) in functions {
+        let cname = CString::new(name).map_err(|_| napi::Error::from_reason("bad export name"))?;
+        let mut f = ptr::null_mut();
+        // SAFETY: called during module init with the module's env and exports object.
+        unsafe {
+            if sys::napi_create_function(env, cname.as_ptr(), name.len() as isize, cb, ptr::null_mut(), &mut f) != sys::Status::napi_ok {
+                return Err(napi::Error::from_reason(format!("could not create function {name}")));
+            }
+            if sys::napi_set_named_property(env, exports, cname.as_ptr(), f) != sys::Status::napi_ok {
+                return Err(napi::Error::from_reason(format!("could not export {name}")));
+            }
         }
     }
     Ok(())
