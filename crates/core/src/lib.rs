@@ -16,6 +16,7 @@ mod access;
 pub mod bytes;
 mod evict;
 mod keyless;
+pub mod machine;
 pub mod shared;
 pub use evict::Evicted;
 pub use access::BadSlot;
