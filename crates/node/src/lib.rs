@@ -33,6 +33,7 @@ mod batch;
 mod clock;
 mod hotpath;
 mod key;
+mod machine;
 mod raw;
 mod registry;
 mod serialized;
@@ -328,6 +329,9 @@ pub fn register(exports: Object) -> napi::Result<()> {
     }
     hotpath::register(env, exports)?;
     for (name, cb) in serialized::FUNCTIONS {
+        raw::export(env, exports, name, cb)?;
+    }
+    for (name, cb) in machine::FUNCTIONS {
         raw::export(env, exports, name, cb)?;
     }
     Ok(())

@@ -74,7 +74,7 @@ fn ok(status: sys::napi_status, what: &str) -> Res<()> {
 // ---- JS values <-> stored bytes ----
 
 /// The stored form of a JS string or Uint8Array `v`.
-fn read_value(env: Env, v: Value, serialized: bool) -> Res<Box<[u8]>> {
+pub(crate) fn read_value(env: Env, v: Value, serialized: bool) -> Res<Box<[u8]>> {
     let flag = if serialized { SERIALIZED } else { 0 };
     let mut kind = 0;
     // SAFETY: v is an argument of the current callback; kind is a valid location.
@@ -132,7 +132,7 @@ fn too_big(n: usize) -> crate::raw::Fail {
 }
 
 /// The JS value of stored bytes `v` (a string or a Buffer), its tag written to `meta`.
-fn make_value(env: Env, v: &[u8]) -> Res<(Value, u8)> {
+pub(crate) fn make_value(env: Env, v: &[u8]) -> Res<(Value, u8)> {
     let Some((&tag, payload)) = v.split_first() else {
         return Err(fail_call("read a stored value"));
     };
@@ -166,7 +166,7 @@ fn make_value(env: Env, v: &[u8]) -> Res<(Value, u8)> {
 }
 
 /// Writes `tag` into `meta[0]` (an Int32Array of at least one element).
-fn write_tag(env: Env, meta: Value, tag: u8) -> Res<()> {
+pub(crate) fn write_tag(env: Env, meta: Value, tag: u8) -> Res<()> {
     let mut ta = 0;
     let mut len = 0usize;
     let mut data: *mut c_void = ptr::null_mut();
@@ -182,7 +182,7 @@ fn write_tag(env: Env, meta: Value, tag: u8) -> Res<()> {
     Ok(())
 }
 
-fn boolean(env: Env, b: bool) -> Res<Value> {
+pub(crate) fn boolean(env: Env, b: bool) -> Res<Value> {
     let mut out = ptr::null_mut();
     // SAFETY: env is live; out receives a handle in the current scope.
     ok(unsafe { sys::napi_get_boolean(env, b, &mut out) }, "create a boolean")?;

@@ -46,7 +46,7 @@ impl MachineError {
     pub fn code(&self) -> &'static str {
         match self {
             MachineError::Unsupported => "ERR_CACHE_UNSUPPORTED_PLATFORM",
-            MachineError::BadName(_) => "ERR_CACHE_OPTION",
+            MachineError::BadName(_) => "ERR_CACHE_INVALID_OPTION",
             MachineError::Mismatch { .. } => "ERR_CACHE_SEGMENT_MISMATCH",
             MachineError::NotASegment { .. } => "ERR_CACHE_SEGMENT_MISMATCH",
             MachineError::NotOwner { .. } => "ERR_CACHE_SEGMENT_PERMISSION",

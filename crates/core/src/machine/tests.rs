@@ -101,7 +101,7 @@ fn wrong_parameters_are_refused_naming_the_field() {
     other.shards = 4;
     assert!(MachineCache::open(&other).err().unwrap().to_string().contains("shards 2"));
     let bad = MachineOptions { name: "../x".into(), ..o.clone() };
-    assert_eq!(MachineCache::open(&bad).err().unwrap().code(), "ERR_CACHE_OPTION");
+    assert_eq!(MachineCache::open(&bad).err().unwrap().code(), "ERR_CACHE_INVALID_OPTION");
 }
 
 #[test]
