@@ -16,6 +16,8 @@ export type CacheErrorCode =
   | 'ERR_CACHE_KEY_ENCODING'
   | 'ERR_CACHE_MISSING_DEPENDENCY'
   | 'ERR_CACHE_LOADER_TIMEOUT'
+  | 'ERR_CACHE_UNSUPPORTED_PLATFORM'
+  | SegmentErrorCode
 
 export class CacheError extends Error {
   readonly code: CacheErrorCode
@@ -86,6 +88,27 @@ export class CacheSerializationError extends CacheError {
 export class NativeEngineUnavailableError extends CacheError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_CACHE_NATIVE_UNAVAILABLE', message, options)
+  }
+}
+
+/** A feature this platform cannot provide (a machine-wide cache off Linux). */
+export class CacheUnsupportedPlatformError extends CacheError {
+  constructor(message: string) {
+    super('ERR_CACHE_UNSUPPORTED_PLATFORM', message)
+  }
+}
+
+/**
+ * A machine-wide cache's segment refused or failed: made for other parameters or another
+ * layout (MISMATCH), owned by another user (PERMISSION), a shard lock not acquired in time
+ * (LOCK_TIMEOUT), or a file system error (IO). The message names the file and the field.
+ */
+export type SegmentErrorCode = 'ERR_CACHE_SEGMENT_MISMATCH' | 'ERR_CACHE_SEGMENT_PERMISSION' | 'ERR_CACHE_SEGMENT_IO' | 'ERR_CACHE_LOCK_TIMEOUT'
+
+export class CacheSegmentError extends CacheError {
+  declare readonly code: SegmentErrorCode
+  constructor(code: SegmentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
   }
 }
 

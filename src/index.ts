@@ -10,7 +10,7 @@ export { MAX_KEY_LENGTH, MAX_MAXSIZE } from './validate'
 
 // Memory cache (Rust engine with a pure-TS twin)
 export { InMemoryLRUCache } from './memory/memory-cache'
-export type { InMemoryLRUCacheOptions, EngineChoice } from './memory/memory-cache'
+export type { InMemoryLRUCacheOptions, EngineChoice, SharedScopeOptions } from './memory/memory-cache'
 export type { Clock } from './memory/engine'
 export type { Dispose, DisposeReason } from './memory/dispose'
 export type { StorageChoice, SharedSpec } from './memory/storage'

@@ -1,4 +1,4 @@
-/** Sections owned by other modules (metrics, decorators, shared workers), when they export one. */
+/** Sections owned by other modules (metrics, decorators, shared workers, machine-wide cache), when they export one. */
 import type { BenchConfig } from '../config'
 import { findExportedFunction, toSections } from '../optional-module'
 import type { Section } from '../table'
@@ -7,6 +7,7 @@ const EXTRAS = [
   { file: 'metrics.ts', id: 'metrics', title: 'Metrics cost', preferred: ['metricsSection'] },
   { file: 'decorators.ts', id: 'decorators', title: 'Decorators overhead', preferred: ['decoratorsSection', 'runDecoratorsBench'] },
   { file: 'shared-workers.ts', id: 'shared-workers', title: 'One shared cache, several worker threads', preferred: ['sharedWorkersSection'] },
+  { file: 'shared-memory.ts', id: 'shared-memory', title: 'Machine-wide cache (shared memory, several processes)', preferred: ['sharedMemorySection'] },
 ]
 
 export async function runExtras(cfg: BenchConfig, log: (s: string) => void): Promise<{ sections: Section[]; raw: Record<string, unknown> }> {

@@ -12,6 +12,8 @@ import { createEngine, type EngineChoice } from './engine-choice'
 import { MemoryStore } from './memory-store'
 import { checkPolicy } from './policies/check'
 import type { PolicyName } from './policies/policy'
+import { MachineEngine, machineBinding, removeMachineSegment } from './machine-engine'
+import { defaultMachineDir } from './machine-options'
 import { sharedConstructorOptions } from './shared-registry'
 import { createStorageEngine, SHARED_SPEC, storageOf, type StorageChoice } from './storage'
 
@@ -47,6 +49,20 @@ export interface InMemoryLRUCacheOptions<V = unknown> {
    * reason 'evict', 'expire', 'delete', 'set' (replaced) or 'clear'; see docs/native-storage.md.
    */
   dispose?: Dispose<V>
+}
+
+/** Options of shared() beyond the constructor's (docs/shared-memory.md). */
+export interface SharedScopeOptions {
+  /** Shards (each its own lock). Default: maxsize / 1024, 1 to 16. */
+  shards?: number
+  /** 'process': every thread of this process (default). 'machine': every process of the machine, in a shared-memory segment (Linux). */
+  scope?: 'process' | 'machine'
+  /** scope 'machine': directory of the segment file. Default '/dev/shm' (else the OS temp directory). */
+  dir?: string
+  /** scope 'machine': file mode of a segment this call creates. Default 0o600 (this user only). */
+  mode?: number
+  /** scope 'machine': seconds to wait for a shard lock before throwing ERR_CACHE_LOCK_TIMEOUT. Default 10. */
+  lockTimeout?: number
 }
 
 const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose'])
@@ -92,8 +108,27 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
    * opening an existing name with different maxsize/maxBytes/shards/defaultTtl/policy throws.
    * `close()` releases this thread's reference; the cache is freed with the last one.
    */
-  static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions<V> & { shards?: number } = {}): InMemoryLRUCache<V> {
+  static shared<V = unknown>(name: string, options: InMemoryLRUCacheOptions<V> & SharedScopeOptions = {}): InMemoryLRUCache<V> {
     return new InMemoryLRUCache<V>(sharedConstructorOptions(name, options) as InMemoryLRUCacheOptions<V>)
+  }
+
+  /**
+   * Removes the segment file of the machine-wide cache `name` (false if there was none).
+   * Processes still attached keep using their mapping; the next shared() creates a new one.
+   */
+  static removeShared(name: string, options: { dir?: string } = {}): boolean {
+    return removeMachineSegment(machineBinding('auto'), options.dir ?? defaultMachineDir(), name)
+  }
+
+  /** A machine-wide cache: every broken invariant of its segment (empty when sound). Other caches: []. */
+  verify(): string[] {
+    return this.impl instanceof MachineEngine ? this.impl.verify() : []
+  }
+
+  /** A machine-wide cache: its segment's size and how many times a shard was rebuilt after a process died holding its lock. */
+  segmentStats(): { segmentBytes: number; recoveries: number } | undefined {
+    if (!(this.impl instanceof MachineEngine)) return undefined
+    return { segmentBytes: this.impl.segmentBytes(), recoveries: this.impl.counters().recoveries }
   }
 }
 

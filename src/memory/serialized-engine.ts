@@ -1,9 +1,10 @@
-import { CacheOptionError, CacheSerializationError, NativeEngineUnavailableError, describe } from '../errors'
+import { CacheOptionError, NativeEngineUnavailableError } from '../errors'
 import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeArea, nativeLoadError, selectEngine, type NativeBinding } from '../native'
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, EngineCounters, RemovalHook, RemovalReason } from './engine'
 import { closeWhenCollected, forgetHandle, readCounters } from './native-engine'
 import { LAYOUT, REASONS, type AreaViews } from './native-layout'
+import { decodeValue, encodeValue } from './serialized-values'
 import { randomPolicySeed } from './policies/create'
 import { POLICY_CODES, type EnginePolicy } from './policies/policy'
 
@@ -185,21 +186,10 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   private encode(value: V): string | Uint8Array {
-    let out: unknown
-    try {
-      out = this.serializer.serialize(value)
-    } catch (err) {
-      if (err instanceof CacheSerializationError) throw err
-      throw new CacheSerializationError(`serializer could not store this value: ${(err as Error)?.message ?? String(err)}`, { cause: err })
-    }
-    if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
-      throw new CacheSerializationError(`serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
-    }
-    return out
+    return encodeValue(this.serializer, value)
   }
 
   private decode(stored: string | Buffer): V {
-    if (typeof stored === 'string' && !this.readsStrings) return this.serializer.deserialize(Buffer.from(stored, 'utf8')) as V
-    return this.serializer.deserialize(stored as Buffer) as V
+    return decodeValue<V>(this.serializer, this.readsStrings, stored)
   }
 }

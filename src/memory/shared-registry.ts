@@ -1,10 +1,13 @@
 import { CacheOptionError, describe } from '../errors'
 import { checkName, checkOptionsObject } from '../validate'
+import { machineSpec } from './machine-options'
 import { SHARED_SPEC, type SharedSpec } from './storage'
 
 /**
- * InMemoryLRUCache.shared(name, options): one cache per process, opened by name from
- * any thread (main or worker_threads). The cache itself lives in the native addon's
+ * InMemoryLRUCache.shared(name, options): with `scope: 'process'` (the default) one cache
+ * per process, opened by name from any thread (main or worker_threads); with
+ * `scope: 'machine'` one cache per machine, in a segment file every process maps
+ * (machine-engine.ts, options in machine-options.ts). The cache itself lives in the native addon's
  * process-wide registry (crates/node/src/shared.rs): one memory budget and one set of
  * counters, split into lock-protected shards. Each thread's `close()` releases only its
  * own reference; the cache is freed when the last one is closed.
@@ -20,9 +23,13 @@ export function defaultShards(maxsize: unknown): number {
   return Math.max(1, Math.min(16, Math.floor(n / 1024)))
 }
 
-/** Options of shared(): those of InMemoryLRUCache (storage must be 'serialized'), plus `shards`. */
+/** Options of shared(): those of InMemoryLRUCache (storage must be 'serialized'), plus `shards` and the machine-scope ones. */
 export interface SharedOptionsInput {
   shards?: unknown
+  scope?: unknown
+  dir?: unknown
+  mode?: unknown
+  lockTimeout?: unknown
   [key: string]: unknown
 }
 
@@ -32,7 +39,7 @@ export function sharedConstructorOptions(name: unknown, options: unknown): Recor
     throw new CacheOptionError(`shared cache name must be a non-empty string of at most 256 characters, got ${describe(name)}`)
   }
   checkOptionsObject(options, 'InMemoryLRUCache.shared')
-  const { shards: rawShards, ...rest } = (options ?? {}) as SharedOptionsInput
+  const { shards: rawShards, scope = 'process', dir, mode, lockTimeout, ...rest } = (options ?? {}) as SharedOptionsInput
   const shards = rawShards === undefined ? defaultShards(rest.maxsize) : rawShards
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
     throw new CacheOptionError(`shards must be an integer from 1 to 1024, got ${describe(shards)}`)
@@ -41,6 +48,6 @@ export function sharedConstructorOptions(name: unknown, options: unknown): Recor
     throw new CacheOptionError(`clock cannot be set on a shared cache: every thread must see the same time, so it uses the engine's process-wide clock`)
   }
   if (rest.name !== undefined) checkName(rest.name)
-  const spec: SharedSpec = { name, shards }
+  const spec: SharedSpec = { name, shards, machine: machineSpec(scope, { dir, mode, lockTimeout }) }
   return { name, ...rest, [SHARED_SPEC]: spec }
 }

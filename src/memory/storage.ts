@@ -3,6 +3,8 @@ import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, RemovalHook } from './engine'
 import type { EnginePolicy } from './policies/policy'
 import { SerializedEngine, serializedBinding } from './serialized-engine'
+import { MachineEngine, machineBinding } from './machine-engine'
+import { defaultMachineMaxBytes, type MachineSegmentOptions } from './machine-options'
 
 /**
  * The `storage`, `maxBytes` and `serializer` options of InMemoryLRUCache, and the hidden
@@ -18,6 +20,8 @@ export const SHARED_SPEC: unique symbol = Symbol('astra-cache.sharedSpec')
 export interface SharedSpec {
   name: string
   shards: number
+  /** Set for scope: 'machine'. */
+  machine?: MachineSegmentOptions
 }
 
 interface StorageOptions {
@@ -54,12 +58,19 @@ export function createStorageEngine<V>(
     if (options.serializer !== undefined) throw new CacheOptionError(`serializer needs storage: 'serialized' (reference storage keeps values as they are)`)
     return undefined
   }
-  const maxBytes = options.maxBytes === undefined ? 0 : options.maxBytes
+  const maxBytes = options.maxBytes === undefined ? (spec?.machine ? defaultMachineMaxBytes(base.capacity) : 0) : options.maxBytes
   if (typeof maxBytes !== 'number' || !Number.isInteger(maxBytes) || maxBytes < 0 || maxBytes > MAX_BYTES) {
     throw new CacheOptionError(`maxBytes must be an integer number of bytes >= 0 (0 = no byte limit), got ${describe(maxBytes)}`)
   }
   if (options.serializer !== undefined) checkSerializer(options.serializer)
   const serializer = (options.serializer ?? jsonSerializer) as Serializer
+  if (spec?.machine) {
+    if (base.policy !== undefined && base.policy !== 'lru') throw new CacheOptionError(`scope: 'machine' runs the 'lru' policy only, got policy '${base.policy}'`)
+    if (base.onRemove !== undefined) throw new CacheOptionError(`scope: 'machine' does not take a dispose option: entries leave the segment in other processes too, and a removal cannot call back into each of them`)
+    if (maxBytes === 0) throw new CacheOptionError(`scope: 'machine' needs maxBytes > 0: the segment's size is fixed when it is created`)
+    const machine = machineBinding(options.engine === undefined ? 'auto' : options.engine)
+    return new MachineEngine<V>(machine, { capacity: base.capacity, maxBytes, serializer, spec: { name: spec.name, shards: spec.shards, ...spec.machine } })
+  }
   const binding = serializedBinding(options.engine === undefined ? 'auto' : options.engine)
   return new SerializedEngine<V>(binding, {
     capacity: base.capacity,
@@ -75,5 +86,5 @@ export function createStorageEngine<V>(
 
 /** The storage an engine serves. */
 export function storageOf(engine: Engine<unknown>): StorageChoice {
-  return engine instanceof SerializedEngine ? 'serialized' : 'reference'
+  return engine instanceof SerializedEngine || engine instanceof MachineEngine ? 'serialized' : 'reference'
 }

@@ -18,6 +18,7 @@ mod cache;
 mod index;
 mod policy;
 pub mod removal;
+pub mod machine;
 pub mod shared;
 mod slots;
 mod verify;

@@ -22,6 +22,7 @@ mod clock;
 mod common;
 mod handles;
 mod layout;
+mod machine;
 mod named;
 mod raw;
 mod reference;
@@ -47,7 +48,7 @@ pub fn binding_version() -> u32 {
 pub fn register(exports: Object) -> napi::Result<()> {
     let value = exports.value();
     let (env, exports) = (value.env, value.value);
-    for functions in [common::FUNCTIONS, reference::FUNCTIONS, serialized::FUNCTIONS, removals::FUNCTIONS] {
+    for functions in [common::FUNCTIONS, reference::FUNCTIONS, serialized::FUNCTIONS, removals::FUNCTIONS, machine::FUNCTIONS] {
         raw::export_all(env, exports, functions)?;
     }
     Ok(())

@@ -1,0 +1,183 @@
+import { CacheOptionError, CacheSegmentError, CacheUnsupportedPlatformError, type SegmentErrorCode } from '../errors'
+import { jsonSerializer, type Serializer } from '../serializer'
+import type { Engine, EngineCounters } from './engine'
+import { decodeValue, encodeValue, SERIALIZED_TAG } from './serialized-values'
+import { serializedBinding } from './serialized-engine'
+
+/**
+ * The machine-wide engine (`InMemoryLRUCache.shared(name, { scope: 'machine' })`): one
+ * cache in a memory-mapped segment file shared by every process of the machine
+ * (crates/core/src/machine, bound in crates/node/src/machine.rs). Values are serialized
+ * exactly as in serialized storage; time is the kernel's CLOCK_MONOTONIC, the same for
+ * every process, so no JS clock is involved. Linux only.
+ */
+
+/** The machine-cache functions of the binding (crates/node/src/machine.rs). */
+export interface MachineBinding {
+  mSupported(): boolean
+  mOpen(dir: string, name: string, capacity: number, maxBytes: number, shards: number, mode: number, lockTimeoutMs: number): number
+  mClose(handle: number): void
+  mGet(handle: number, key: string, meta: Int32Array): string | Buffer | undefined
+  mPeek(handle: number, key: string, meta: Int32Array): string | Buffer | undefined
+  mHas(handle: number, key: string): boolean
+  /** False when key + value do not fit in one shard's region (nothing is stored). */
+  mSet(handle: number, key: string, value: string | Uint8Array, serialized: number, ttlMs: number): boolean
+  mRemove(handle: number, key: string): boolean
+  mClear(handle: number): void
+  mCounters(handle: number, out: Float64Array): void
+  mVerify(handle: number): string[]
+  mKeys(handle: number): string[]
+  mSegmentBytes(handle: number): number
+  mUnlink(dir: string, name: string): boolean
+}
+
+export interface MachineCounters extends EngineCounters {
+  bytes: number
+  /** Shard rebuilds after a process died holding a shard lock (machine-wide, since creation). */
+  recoveries: number
+}
+
+/** Where and how the segment is made (validated by shared-registry.ts). */
+export interface MachineSpec {
+  name: string
+  shards: number
+  dir: string
+  mode: number
+  lockTimeoutMs: number
+}
+
+const SEGMENT_CODES = new Set<string>(['ERR_CACHE_SEGMENT_MISMATCH', 'ERR_CACHE_SEGMENT_PERMISSION', 'ERR_CACHE_SEGMENT_IO', 'ERR_CACHE_LOCK_TIMEOUT'])
+
+/** Rust's coded errors as this library's error classes. */
+function translate(err: unknown): unknown {
+  const code = (err as { code?: string }).code
+  const message = (err as Error).message
+  if (code !== undefined && SEGMENT_CODES.has(code)) return new CacheSegmentError(code as SegmentErrorCode, message, { cause: err })
+  if (code === 'ERR_CACHE_INVALID_OPTION') return new CacheOptionError(message, { cause: err })
+  if (code === 'ERR_CACHE_UNSUPPORTED_PLATFORM') return new CacheUnsupportedPlatformError(message)
+  return err
+}
+
+function guarded<T>(run: () => T): T {
+  try {
+    return run()
+  } catch (err) {
+    throw translate(err)
+  }
+}
+
+const UNSUPPORTED = `scope: 'machine' needs Linux (robust process-shared mutexes keep the cache usable when a process dies holding a lock); this is ${process.platform}`
+
+/** The binding, on a platform that can run a machine-wide cache; else throws the coded reason. */
+export function machineBinding(engineOption: unknown): MachineBinding {
+  if (process.platform !== 'linux') throw new CacheUnsupportedPlatformError(UNSUPPORTED)
+  const binding = serializedBinding(engineOption) as unknown as MachineBinding & object
+  if (typeof binding.mOpen !== 'function') {
+    throw new CacheUnsupportedPlatformError(`scope: 'machine' needs a native binary with machine-wide caches (stale build? run npm run build:native)`)
+  }
+  if (!binding.mSupported()) throw new CacheUnsupportedPlatformError(UNSUPPORTED)
+  return binding
+}
+
+/** Removes a machine-wide cache's segment file; processes still attached keep working on their mapping. */
+export function removeMachineSegment(binding: MachineBinding, dir: string, name: string): boolean {
+  return guarded(() => binding.mUnlink(dir, name))
+}
+
+/** Closes attachments whose owner forgot to (the mapping is not seen by the GC). */
+const finalizer = new FinalizationRegistry<{ binding: MachineBinding; handle: number }>(({ binding, handle }) => binding.mClose(handle))
+
+export class MachineEngine<V> implements Engine<V> {
+  readonly kind = 'native' as const
+  readonly capacity: number
+  private readonly binding: MachineBinding
+  private readonly serializer: Serializer
+  private readonly readsStrings: boolean
+  private handle: number
+  private readonly meta = new Int32Array(1)
+  private readonly counterBuffer = new Float64Array(8)
+
+  constructor(binding: MachineBinding, options: { capacity: number; maxBytes: number; serializer: Serializer; spec: MachineSpec }) {
+    this.binding = binding
+    this.capacity = options.capacity
+    this.serializer = options.serializer
+    this.readsStrings = options.serializer === jsonSerializer
+    const s = options.spec
+    this.handle = guarded(() => binding.mOpen(s.dir, s.name, options.capacity, options.maxBytes, s.shards, s.mode, s.lockTimeoutMs))
+    finalizer.register(this, { binding, handle: this.handle }, this)
+  }
+
+  get size(): number {
+    return this.counters().size
+  }
+
+  get(key: string): V | undefined {
+    const v = guarded(() => this.binding.mGet(this.handle, key, this.meta))
+    if (v === undefined) return undefined
+    return (this.meta[0] & SERIALIZED_TAG) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, v) : (v as V)
+  }
+
+  peek(key: string): V | undefined {
+    const v = guarded(() => this.binding.mPeek(this.handle, key, this.meta))
+    if (v === undefined) return undefined
+    return (this.meta[0] & SERIALIZED_TAG) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, v) : (v as V)
+  }
+
+  has(key: string): boolean {
+    return guarded(() => this.binding.mHas(this.handle, key))
+  }
+
+  set(key: string, value: V, ttlMs: number): void {
+    if (typeof value === 'string' || Buffer.isBuffer(value)) {
+      guarded(() => this.binding.mSet(this.handle, key, value, 0, ttlMs))
+      return
+    }
+    const bytes = encodeValue(this.serializer, value)
+    guarded(() => this.binding.mSet(this.handle, key, bytes, 1, ttlMs))
+  }
+
+  getMany(keys: readonly string[]): (V | undefined)[] {
+    return keys.map((k) => this.get(k))
+  }
+
+  setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
+    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
+  }
+
+  delete(key: string): boolean {
+    return guarded(() => this.binding.mRemove(this.handle, key))
+  }
+
+  clear(): void {
+    guarded(() => this.binding.mClear(this.handle))
+  }
+
+  counters(): MachineCounters {
+    const c = this.counterBuffer
+    guarded(() => this.binding.mCounters(this.handle, c))
+    return { hits: c[0], misses: c[1], evictions: c[2], expirations: c[3], sets: c[4], size: c[5], bytes: c[6], recoveries: c[7] }
+  }
+
+  /** Every broken invariant of the segment (empty when sound); takes each shard's lock in turn. */
+  verify(): string[] {
+    return guarded(() => this.binding.mVerify(this.handle))
+  }
+
+  /** Bytes of the mapped segment (the same memory in every attached process). */
+  segmentBytes(): number {
+    return this.binding.mSegmentBytes(this.handle)
+  }
+
+  /** Keys per shard, most to least recently used; tests and debugging. */
+  keysMruToLru(): string[] {
+    return this.binding.mKeys(this.handle)
+  }
+
+  /** Detaches this process (unmaps); the segment and its entries stay for the others. */
+  close(): void {
+    if (this.handle === 0) return
+    finalizer.unregister(this)
+    this.binding.mClose(this.handle)
+    this.handle = 0
+  }
+}

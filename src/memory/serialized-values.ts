@@ -1,0 +1,31 @@
+import { CacheSerializationError, describe } from '../errors'
+import type { Serializer } from '../serializer'
+
+/**
+ * How serialized storage (in-process and machine-wide) turns a value that is neither a
+ * string nor a Buffer into bytes and back: through the serializer, at set time, so a value
+ * it cannot carry fails there, never at get.
+ */
+
+/** Tag bit set by Rust on values that came from the serializer. */
+export const SERIALIZED_TAG = 4
+
+export function encodeValue(serializer: Serializer, value: unknown): string | Uint8Array {
+  let out: unknown
+  try {
+    out = serializer.serialize(value)
+  } catch (err) {
+    if (err instanceof CacheSerializationError) throw err
+    throw new CacheSerializationError(`serializer could not store this value: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  }
+  if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
+    throw new CacheSerializationError(`serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
+  }
+  return out
+}
+
+/** `readsStrings`: the serializer accepts a string directly (the default JSON one), no Buffer in between. */
+export function decodeValue<V>(serializer: Serializer, readsStrings: boolean, stored: string | Buffer): V {
+  if (typeof stored === 'string' && !readsStrings) return serializer.deserialize(Buffer.from(stored, 'utf8')) as V
+  return serializer.deserialize(stored as Buffer) as V
+}
