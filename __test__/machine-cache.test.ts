@@ -140,8 +140,9 @@ if (process.platform !== 'linux') {
     const exited = (c: ReturnType<typeof spawn>) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('close', () => r())))
     // Wait until a child has written (it started), then kill it at a random moment.
     const live = [start(), start()]
-    const kills = 30
-    const deadline = Date.now() + 45_000
+    // 30 kills in the everyday suite; ASTRA_TORTURE_KILLS=300 for a longer run (docs/shared-memory.md).
+    const kills = Number(process.env.ASTRA_TORTURE_KILLS ?? 30)
+    const deadline = Date.now() + Math.max(45_000, kills * 1500)
     let done = 0
     while (done < kills && Date.now() < deadline) {
       const i = done % live.length
@@ -156,7 +157,7 @@ if (process.platform !== 'linux') {
     }
     live.forEach((c) => c.kill('SIGKILL'))
     await Promise.all(live.map(exited))
-    t.true(done >= 20, `only ${done} kills in the time allowed`)
+    t.true(done >= Math.min(20, kills), `only ${done} kills in the time allowed`)
     const c = open(name, { maxsize: 40_000, maxBytes: 32 << 20, shards: 4 })
     t.teardown(() => c.close())
     t.deepEqual(c.verify(), [])
