@@ -1,7 +1,9 @@
 import { CacheOptionError, CacheSegmentError, CacheUnsupportedPlatformError, type SegmentErrorCode } from '../errors'
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Engine, EngineCounters } from './engine'
-import { decodeValue, encodeValue, SERIALIZED_TAG } from './serialized-values'
+import { nativeArea, type NativeBinding } from '../native'
+import { LAYOUT, type AreaViews } from './native-layout'
+import { decodeValue, encodeValue } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
 
 /**
@@ -17,8 +19,9 @@ export interface MachineBinding {
   mSupported(): boolean
   mOpen(dir: string, name: string, capacity: number, maxBytes: number, shards: number, mode: number, lockTimeoutMs: number): number
   mClose(handle: number): void
-  mGet(handle: number, key: string, meta: Int32Array): string | Buffer | undefined
-  mPeek(handle: number, key: string, meta: Int32Array): string | Buffer | undefined
+  /** On a hit the value's tag is in the thread's shared area, as for sGet. */
+  mGet(handle: number, key: string): string | Buffer | undefined
+  mPeek(handle: number, key: string): string | Buffer | undefined
   mHas(handle: number, key: string): boolean
   /** False when key + value do not fit in one shard's region (nothing is stored). */
   mSet(handle: number, key: string, value: string | Uint8Array, serialized: number, ttlMs: number): boolean
@@ -94,7 +97,7 @@ export class MachineEngine<V> implements Engine<V> {
   private readonly serializer: Serializer
   private readonly readsStrings: boolean
   private handle: number
-  private readonly meta = new Int32Array(1)
+  private readonly area: AreaViews
   private readonly counterBuffer = new Float64Array(8)
 
   constructor(binding: MachineBinding, options: { capacity: number; maxBytes: number; serializer: Serializer; spec: MachineSpec }) {
@@ -102,6 +105,7 @@ export class MachineEngine<V> implements Engine<V> {
     this.capacity = options.capacity
     this.serializer = options.serializer
     this.readsStrings = options.serializer === jsonSerializer
+    this.area = nativeArea(binding as unknown as NativeBinding)
     const s = options.spec
     this.handle = guarded(() => binding.mOpen(s.dir, s.name, options.capacity, options.maxBytes, s.shards, s.mode, s.lockTimeoutMs))
     finalizer.register(this, { binding, handle: this.handle }, this)
@@ -112,15 +116,18 @@ export class MachineEngine<V> implements Engine<V> {
   }
 
   get(key: string): V | undefined {
-    const v = guarded(() => this.binding.mGet(this.handle, key, this.meta))
-    if (v === undefined) return undefined
-    return (this.meta[0] & SERIALIZED_TAG) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, v) : (v as V)
+    return this.value(guarded(() => this.binding.mGet(this.handle, key)))
   }
 
   peek(key: string): V | undefined {
-    const v = guarded(() => this.binding.mPeek(this.handle, key, this.meta))
-    if (v === undefined) return undefined
-    return (this.meta[0] & SERIALIZED_TAG) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, v) : (v as V)
+    return this.value(guarded(() => this.binding.mPeek(this.handle, key)))
+  }
+
+  /** A stored value as the caller's: its tag (written to the area by the read) says whether the serializer made it. */
+  private value(stored: string | Buffer | undefined): V | undefined {
+    if (stored === undefined) return undefined
+    const tag = this.area.i32[LAYOUT.STATUS_AT + 1]
+    return (tag & LAYOUT.TAG_SERIALIZED) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, stored) : (stored as V)
   }
 
   has(key: string): boolean {

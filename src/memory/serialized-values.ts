@@ -7,9 +7,6 @@ import type { Serializer } from '../serializer'
  * it cannot carry fails there, never at get.
  */
 
-/** Tag bit set by Rust on values that came from the serializer. */
-export const SERIALIZED_TAG = 4
-
 export function encodeValue(serializer: Serializer, value: unknown): string | Uint8Array {
   let out: unknown
   try {

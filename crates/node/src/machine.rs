@@ -1,19 +1,20 @@
 //! Raw N-API callbacks for the machine-wide cache (astra_cache_core::machine): a segment
 //! shared by every process of the machine. Values are stored in serialized storage's form
 //! (serialized.rs: a tag byte then the payload), so strings and Buffers round-trip as the
-//! same type and `meta[0]` receives the tag as for `sGet`.
+//! same type and the thread's shared area receives the tag as for `sGet` (area.rs).
 //!
 //! Functions (errors carry the core's stable codes, e.g. ERR_CACHE_SEGMENT_MISMATCH):
 //! - `mSupported()`: whether this platform can run one at all.
 //! - `mOpen(dir, name, capacity, maxBytes, shards, mode, lockTimeoutMs)`: a handle;
 //!   creates the segment `<dir>/astra-cache-<name>` unless it exists.
-//! - `mGet(h, key, meta)`, `mPeek(h, key, meta)`: the value or undefined.
+//! - `mGet(h, key)`, `mPeek(h, key)`: the value or undefined (its tag in the area).
 //! - `mHas(h, key)`, `mRemove(h, key)`: booleans. `mSet(h, key, value, serialized, ttlMs)`:
 //!   true if stored, false if key + value exceed a shard's region.
 //! - `mCounters(h, out: Float64Array)`: [hits, misses, evictions, expirations, sets, size,
 //!   bytes, recoveries]. `mVerify(h)`: broken invariants (strings). `mKeys(h)` (tests).
 //! - `mSegmentBytes(h)`, `mClear(h)`, `mClose(h)`, `mUnlink(dir, name)`.
 
+use crate::area;
 use crate::raw::{args, boolean, call, double, error, f64_arg, string, array, type_error, u32_arg, undefined, Env, Export, Fail, Res, Value};
 use crate::text as key;
 use crate::values::{make as make_value, read as read_value};
@@ -43,14 +44,6 @@ fn cache(env: Env, h: Value) -> Res<Arc<MachineCache>> {
 
 fn string_arg(env: Env, v: Value) -> Res<String> {
     Ok(String::from_utf16_lossy(&key::with_key(env, v, key::decode)?))
-}
-
-/// Writes `tag` into `meta[0]` (an Int32Array of at least one element).
-fn write_tag(env: Env, meta: Value, tag: u8) -> Res<()> {
-    let data = typed_array(env, meta, sys::TypedarrayType::int32_array, 1, "meta must be an Int32Array of at least 1 element")?;
-    // SAFETY: data points at >= 1 aligned i32 of the array, alive for this call (an argument).
-    unsafe { data.cast::<i32>().write(tag as i32) };
-    Ok(())
 }
 
 /// Writes `values` into the Float64Array `out`.
@@ -127,13 +120,13 @@ unsafe extern "C" fn m_close(env: Env, info: Info) -> Value {
 }
 
 fn read_op(env: Env, info: Info, count: bool) -> Res<Value> {
-    let [h, k, meta] = args::<3>(env, info)?;
+    let [h, k] = args::<2>(env, info)?;
     let c = cache(env, h)?;
     let make = |_flags: u32, v: &[u8]| make_value(env, v);
     let found = key::with_key(env, k, |key| if count { c.get(key, make) } else { c.peek_at(key, machine::now_ms(), make) })?.map_err(fail)?;
     match found.transpose()? {
         Some((value, tag)) => {
-            write_tag(env, meta, tag)?;
+            area::with(|a| a.set_tag(tag));
             Ok(value)
         }
         None => undefined(env),
