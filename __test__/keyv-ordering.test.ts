@@ -7,7 +7,7 @@
  */
 import test from 'ava'
 import fc from 'fast-check'
-import type { Cache } from '../src/contract/cache'
+import type { Cache, Loader } from '../src/contract/cache'
 import { KeyvAstraStore } from '../src/keyv/index'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'
@@ -233,7 +233,7 @@ class RoundCounter implements Cache<unknown> {
   has = (k: string) => this.call(() => this.inner.has(k))
   getMany = (ks: readonly string[]) => this.call(() => this.inner.getMany(ks))
   setMany = (entries: readonly (readonly [string, unknown, number?])[]) => this.call(() => this.inner.setMany(entries))
-  getOrSet = (k: string, load: () => unknown) => this.call(() => this.inner.getOrSet(k, load))
+  getOrSet = (k: string, load: Loader<unknown>) => this.call(() => this.inner.getOrSet(k, load))
   stats = () => this.inner.stats()
   close = () => this.inner.close()
 }

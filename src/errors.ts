@@ -15,6 +15,7 @@ export type CacheErrorCode =
   | 'ERR_CACHE_NATIVE_UNAVAILABLE'
   | 'ERR_CACHE_KEY_ENCODING'
   | 'ERR_CACHE_MISSING_DEPENDENCY'
+  | 'ERR_CACHE_LOADER_TIMEOUT'
   | 'ERR_CACHE_UNSUPPORTED_PLATFORM'
   | SegmentErrorCode
 
@@ -124,6 +125,20 @@ export class CacheDependencyError extends CacheError {
   constructor(packageName: string, neededBy: string, options?: { cause?: unknown }) {
     super('ERR_CACHE_MISSING_DEPENDENCY', `${neededBy} needs the package "${packageName}", which is not installed: run \`npm install ${packageName}\``, options)
     this.packageName = packageName
+  }
+}
+
+/**
+ * A getOrSet or cached() loader that did not settle within its hard timeout (`timeouts.hard`).
+ * Every caller waiting for that load gets it; the loader's signal is aborted with it as reason.
+ */
+export class CacheLoaderTimeoutError extends CacheError {
+  readonly key: string
+  readonly timeoutMs: number
+  constructor(key: string, timeoutMs: number) {
+    super('ERR_CACHE_LOADER_TIMEOUT', `the loader of key ${describe(key)} did not settle within its hard timeout of ${timeoutMs} ms`)
+    this.key = key
+    this.timeoutMs = timeoutMs
   }
 }
 

@@ -1,7 +1,7 @@
 // Public API of astra-cache. Exports only; each module documents itself.
 
 // The contract every cache implements, and its errors
-export type { Cache, CacheStatsFields, GetOrSetOptions, TtlOrOptions, Loader } from './contract/cache'
+export type { Cache, CacheStatsFields, GetOrSetOptions, TtlOrOptions, Loader, LoaderContext, LoaderTimeouts } from './contract/cache'
 export type { SyncCache } from './contract/sync-cache'
 export type { Duration } from './duration'
 export { CacheStats } from './contract/cache'
@@ -29,7 +29,7 @@ export { NullCache } from './null/null-cache'
 export type { NullCacheOptions } from './null/null-cache'
 
 // Function wrappers and decorators; stale-while-revalidate over any Cache
-export { cached, cacheInvalidate, DEFAULT_DECORATOR_TIMEOUT_MS } from './decorators'
+export { cached, cacheInvalidate, loaderContext, DEFAULT_DECORATOR_TIMEOUT_MS } from './decorators'
 export type { CachedOptions, CacheInvalidateOptions, CacheDecorator, CachedFunction, CacheFailure, CacheFailureHandler } from './decorators'
 export { Revalidator, cacheStore } from './facade/swr'
 export type { SwrStore, RevalidatorOptions } from './facade/swr'

@@ -22,13 +22,41 @@ export interface Cache<V = unknown> {
   has(key: string): Promise<boolean>
   /**
    * Returns the cached value, or runs `load` once for concurrent callers of one key and caches
-   * its result. `ttlOrOptions`: seconds, or { ttl, staleTtl, grace }.
+   * its result. `ttlOrOptions`: seconds, or { ttl, staleTtl, grace, timeouts }. The loader gets
+   * a LoaderContext ({ signal, stale, setTtl }).
    */
   getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V>
 }
 
-/** What getOrSet (and cached()) call on a miss. Its `undefined` result is returned, never stored. */
-export type Loader<V> = () => Promise<V> | V
+/**
+ * What getOrSet calls on a miss (or to refresh a stale entry). Its `undefined` result is
+ * returned, never stored. A loader that takes no argument is one too.
+ */
+export type Loader<V> = (context: LoaderContext<V>) => Promise<V> | V
+
+/** The one argument of a loader (getOrSet's, or a cached() function's through loaderContext()). */
+export interface LoaderContext<V> {
+  /** Aborted (reason: the CacheLoaderTimeoutError) when `timeouts.hard` passes; never otherwise while a caller waits. */
+  readonly signal: AbortSignal
+  /** The old value when this load refreshes a stale or graced entry (staleTtl/grace), else undefined. */
+  readonly stale: V | undefined
+  /**
+   * The TTL of the value this load returns: seconds or a duration string, 0 or Infinity for
+   * no expiry (with staleTtl/grace: the fresh window). Call it before the loader settles.
+   */
+  setTtl(ttl: Duration): void
+}
+
+/**
+ * How long callers wait for a loader, in milliseconds or a duration string ('2s'); Infinity
+ * (or omitted) = no bound. The timeouts of the call that started a load apply to it.
+ */
+export interface LoaderTimeouts {
+  /** With a graced value at hand: after this long the callers get it while the load goes on in the background. */
+  soft?: Duration
+  /** After this long every waiting caller rejects with CacheLoaderTimeoutError, the signal aborts, and a late result is not stored. */
+  hard?: Duration
+}
 
 /** The third argument of getOrSet: a ttl (seconds or a duration string), or this object. */
 export interface GetOrSetOptions {
@@ -38,6 +66,8 @@ export interface GetOrSetOptions {
   staleTtl?: Duration
   /** Seconds (or a duration string) after `ttl` during which the old value is returned when the loader fails (its error goes to the 'error' event). */
   grace?: Duration
+  /** Bounds on the wait for the loader; each omitted one takes the cache's `timeouts` option. */
+  timeouts?: LoaderTimeouts
 }
 
 export type TtlOrOptions = Duration | GetOrSetOptions

@@ -6,11 +6,14 @@
  * returned, and the error goes to `onError`. The call never waits for the write of its result:
  * that write runs behind it (bounded by timeoutMs like every guarded call) and a failure reaches
  * onError once it happens; after a lookup that failed, the write does not try the cache's
- * backend again.
+ * backend again. On a miss the function can read its loader context (signal, stale, setTtl)
+ * through loaderContext() at its start; `timeouts` bound the wait for it as in getOrSet.
  */
 import { getDefaultCache } from '../config/default-cache'
 import { CacheKeyError, CacheOptionError, describe } from '../errors'
 import { resolveGetOrSetOptions } from '../facade/get-or-set-options'
+import { withLoaderContext } from '../facade/loader-context'
+import { timersOf } from '../facade/loader-timers'
 import { ReadThrough } from '../facade/read-through'
 import { MAX_KEY_LENGTH, ttlToMs } from '../validate'
 import { makeDecorator } from './forms'
@@ -20,11 +23,12 @@ import type { AnyKeyFn, CacheDecorator, CachedOptions, CacheInvalidateOptions } 
 
 /** Caches a function's (or method's) results. See docs/config-and-decorators.md. */
 export function cached<K extends AnyKeyFn<string> | undefined = undefined>(options: CachedOptions<K> = {}): CacheDecorator<K> {
-  const settings = commonSettings(options, 'cached', ['cache', 'keyFn', 'ttl', 'staleTtl', 'grace', 'prefix', 'timeoutMs', 'onError'])
+  const settings = commonSettings(options, 'cached', ['cache', 'keyFn', 'ttl', 'staleTtl', 'grace', 'prefix', 'timeoutMs', 'onError', 'timeouts'])
   const keyFn = options.keyFn as AnyKeyFn<unknown> | undefined
   if (keyFn !== undefined && typeof keyFn !== 'function') throw new CacheOptionError(`cached keyFn must be a function, got ${describe(keyFn)}`)
   if (options.ttl !== undefined) ttlToMs(options.ttl, 'cached ttl')
-  const ttlOptions = resolveGetOrSetOptions({ ttl: options.ttl, staleTtl: options.staleTtl, grace: options.grace }, 'cached')
+  const ttlOptions = resolveGetOrSetOptions({ ttl: options.ttl, staleTtl: options.staleTtl, grace: options.grace, timeouts: options.timeouts }, 'cached')
+  const timers = timersOf(options)
 
   return makeDecorator('cached', (fn, nameOf) => {
     const guard = new Guard(settings, nameOf)
@@ -36,11 +40,12 @@ export function cached<K extends AnyKeyFn<string> | undefined = undefined>(optio
     const reader = new ReadThrough<unknown>({
       clock: Date.now,
       onError: (error, key) => settings.onError?.(error, { op: 'get', key, cache: '', function: nameOf(undefined) }),
+      timers,
     })
     return async function cachedCall(this: unknown, ...args: unknown[]): Promise<unknown> {
       const cache = settings.cache ?? getDefaultCache()
       const key = keyFn === undefined ? boundKey(withPrefix(settings.prefix, `${nameOf(this)}(${encodeArgList(args)})`)) : userKey(settings.prefix, keyFn.apply(this, args), 'cached keyFn')
-      return reader.run(guardedStore(guard, this, cache, ttlOptions.swr), key, () => fn.apply(this, args), ttlOptions, envelopeTtlMs(cache, ttlOptions.swr))
+      return reader.run(guardedStore(guard, this, cache, ttlOptions.swr), key, (context) => withLoaderContext(context, () => fn.apply(this, args)), ttlOptions, envelopeTtlMs(cache, ttlOptions.swr))
     }
   })
 }

@@ -1,5 +1,5 @@
 /** The public types of cached() and cacheInvalidate(). */
-import type { Cache } from '../contract/cache'
+import type { Cache, LoaderTimeouts } from '../contract/cache'
 import type { Duration } from '../duration'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,6 +63,12 @@ export interface CachedOptions<K extends AnyKeyFn<string> | undefined = undefine
   staleTtl?: Duration
   /** Seconds after `ttl` during which the old result is returned when the function rejects. */
   grace?: Duration
+  /**
+   * Bounds on the wait for the function on a miss, as getOrSet's (ms or duration strings):
+   * `soft` serves a graced result and lets the call finish behind; `hard` rejects with
+   * CacheLoaderTimeoutError. The function reads its signal through loaderContext().
+   */
+  timeouts?: LoaderTimeouts
 }
 
 export interface CacheInvalidateOptions<K extends AnyKeyFn<string | readonly string[]>> extends CommonOptions {

@@ -22,7 +22,9 @@ import { failureCount, rawGet, rawGetMany, writeLoaded, type RawReads, type Read
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, ttlToMs } from '../validate'
-import { resolveGetOrSetOptions } from './get-or-set-options'
+import { NO_TIMEOUTS, resolveGetOrSetOptions, type ResolvedGetOrSetOptions, type ResolvedTimeouts } from './get-or-set-options'
+import { LoaderRun } from './loader-context'
+import { realTimers, type LoaderTimers } from './loader-timers'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
 import { ReadThrough, type LoadStore } from './read-through'
@@ -37,6 +39,10 @@ export interface FacadeSettings {
   metricsSink?: MetricsSink
   /** Code of the process warning printed for the first error nobody listens to. */
   warningCode: string
+  /** The cache's `timeouts` option: the loader timeouts of a getOrSet that gives none. */
+  timeouts?: ResolvedTimeouts
+  /** Timers of the loader timeouts (tests inject fake ones); default: real, unref'd. */
+  timers?: LoaderTimers
 }
 
 const GET_OR_SET = OP.getOrSet
@@ -64,6 +70,10 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private warned = false
   private readThrough: ReadThrough<V> | undefined
   private loadStore: LoadStore | undefined
+  private readonly timeouts: ResolvedTimeouts
+  private readonly timers: LoaderTimers
+  /** getOrSet's options when the call gives none (the cache's timeouts included), resolved once. */
+  private readonly plainOptions: ResolvedGetOrSetOptions
 
   protected constructor(store: Store<V>, settings: FacadeSettings) {
     super()
@@ -81,6 +91,9 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
     this.sampler = new LatencySampler(this.sink, this.name)
     this.timing = this.sampler.every !== 0
     this.warningCode = settings.warningCode
+    this.timeouts = settings.timeouts ?? NO_TIMEOUTS
+    this.timers = settings.timers ?? realTimers
+    this.plainOptions = Object.freeze(resolveGetOrSetOptions(undefined, 'getOrSet', this.timeouts))
     store.attach?.(this.owner())
     this.sink?.attach(this)
   }
@@ -101,14 +114,16 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
    * propagates and is not cached; an `undefined` result is returned uncached. The caller gets
    * the loaded value at once: it is written in the background (failures: the 'error' event).
    *
-   * `ttlOrOptions`: seconds, or { ttl, staleTtl, grace }: stale-while-revalidate and grace,
-   * stored as an envelope that other processes read the same way (see envelope.ts).
+   * `ttlOrOptions`: seconds, or { ttl, staleTtl, grace, timeouts }: stale-while-revalidate and
+   * grace, stored as an envelope that other processes read the same way (see envelope.ts), and
+   * the loader's soft and hard timeouts (the cache's `timeouts` for those omitted).
    */
   async getOrSet(key: string, load: Loader<V>, ttlOrOptions?: TtlOrOptions): Promise<V> {
     this.checkKey(key)
     checkLoader(load)
-    const options = resolveGetOrSetOptions(ttlOrOptions)
-    if (this.keepsNothing) return load()
+    const options = ttlOrOptions === undefined ? this.plainOptions : resolveGetOrSetOptions(ttlOrOptions, 'getOrSet', this.timeouts)
+    // Nothing is kept: every call runs its own load (its hard timeout still bounds the wait).
+    if (this.keepsNothing) return new LoaderRun<V>(undefined, false, options, this.timers).start(load, key, options.hardMs)
     if (options.swr && !this.lookups.envelopes) {
       // Only from now on can this cache hold envelopes: until then reads skip the check.
       this.lookups.envelopes = true
@@ -232,7 +247,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   }
 
   private reader(): ReadThrough<V> {
-    return (this.readThrough ??= new ReadThrough<V>({ clock: this.clock, onError: (error) => this.reportError(error) }))
+    return (this.readThrough ??= new ReadThrough<V>({ clock: this.clock, onError: (error) => this.reportError(error), timers: this.timers }))
   }
 
   /** getOrSet's view of the store: counted lookups, and writes that report instead of throwing. */

@@ -9,10 +9,18 @@
  * - The loaded value is written off the callers' path: they get it as soon as the loader
  *   resolves, and the write's failure goes to the store's own error channel. The write is told
  *   whether the lookup failed, so it does not try a failing backend again.
+ * - The loader gets a context (loader-context.ts): the old value of an envelope it refreshes,
+ *   setTtl for the value it returns, and a signal aborted by the hard timeout. The timeouts of
+ *   the call that starts a load apply to it: after `soft` ms, callers that hold a graced value
+ *   get it and the load goes on (its result is stored); after `hard` ms, the flight is released,
+ *   its callers reject with CacheLoaderTimeoutError (a graced value is served instead, as for any
+ *   failed load) and its late result is not stored. A fresh value never costs a context or a timer.
  */
 import type { Loader } from '../contract/cache'
 import { isEnvelope, makeEnvelope, phaseOf, type SwrEnvelope } from './envelope'
 import type { ResolvedGetOrSetOptions } from './get-or-set-options'
+import { LoaderRun } from './loader-context'
+import { realTimers, type LoaderTimers } from './loader-timers'
 import { SingleFlight } from './single-flight'
 import type { ReadFailure, WriteOrigin } from './store'
 
@@ -36,6 +44,8 @@ export interface ReadThroughOptions {
   clock: () => number
   /** Failures nobody awaits: a background refresh, or a load whose grace value was served instead. */
   onError: (error: unknown, key: string) => void
+  /** Timers of the loader timeouts; default: real, unref'd ones. */
+  timers?: LoaderTimers
 }
 
 /** One read of the store, shared by the callers that asked at once (and counted once). */
@@ -50,10 +60,14 @@ export class ReadThrough<V> {
   private readonly reads = new SingleFlight<Lookup>()
   private readonly clock: () => number
   private readonly onError: (error: unknown, key: string) => void
+  private readonly timers: LoaderTimers
+  /** The soft deadline of the load in flight per key, when it has one. */
+  private readonly softDeadlines = new Map<string, Promise<void>>()
 
   constructor(options: ReadThroughOptions) {
     this.clock = options.clock
     this.onError = options.onError
+    this.timers = options.timers ?? realTimers
   }
 
   /** Loads (refreshes included) running or being written now. */
@@ -90,37 +104,54 @@ export class ReadThrough<V> {
         counted(store, lookup, true)
         return raw.v as V
       }
+      const stale = raw.v as V
       if (options.swr && phase === 'stale') {
         counted(store, lookup, true)
-        this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => this.onError(err, key))
-        return raw.v as V
+        this.load(store, key, load, options, defaultTtlMs, failed, stale, false).catch((err) => this.onError(err, key))
+        return stale
       }
       if (options.swr && phase === 'grace') {
         counted(store, lookup, false)
-        return this.load(store, key, load, options, defaultTtlMs, failed).catch((err) => {
+        const loaded = this.load(store, key, load, options, defaultTtlMs, failed, stale, true).catch((err) => {
           this.onError(err, key)
-          return raw.v as V
+          return stale
         })
+        // Past the soft timeout the graced value is served; the load goes on behind.
+        const soft = this.softDeadlines.get(key)
+        return soft === undefined ? loaded : Promise.race([loaded, soft.then(() => stale)])
       }
+      counted(store, lookup, false)
+      return this.load(store, key, load, options, defaultTtlMs, failed, stale, false)
     }
     counted(store, lookup, false)
-    return this.load(store, key, load, options, defaultTtlMs, failed)
+    return this.load(store, key, load, options, defaultTtlMs, failed, undefined, false)
   }
 
-  private load(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean): Promise<V> {
+  /** `graced`: the caller may be served `stale` instead of waiting (arms the soft timeout). */
+  private load(store: LoadStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean, stale: V | undefined, graced: boolean): Promise<V> {
     return this.loads.run(key, async () => {
-      const value = await load()
-      // undefined means "absent": returned, never stored.
-      if (value !== undefined) void this.write(store, key, value, options, defaultTtlMs, failed)
-      return value
+      const run = new LoaderRun<V>(stale, graced, options, this.timers)
+      const soft = run.softPassed
+      if (soft !== undefined) this.softDeadlines.set(key, soft)
+      try {
+        // Rejects at the hard timeout: the flight ends and a late value is never written.
+        const value = await run.start(load, key, options.hardMs)
+        // undefined means "absent": returned, never stored.
+        if (value !== undefined) void this.write(store, key, value, options, defaultTtlMs, failed, run.ttlMs)
+        return value
+      } finally {
+        if (soft !== undefined && this.softDeadlines.get(key) === soft) this.softDeadlines.delete(key)
+      }
     })
   }
 
-  private write(store: LoadStore, key: string, value: V, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean): Promise<void> | void {
+  /** `setTtlMs`: what the loader's setTtl set (undefined: the call's ttl). */
+  private write(store: LoadStore, key: string, value: V, options: ResolvedGetOrSetOptions, defaultTtlMs: number, failed: boolean, setTtlMs: number | undefined): Promise<void> | void {
     const origin: WriteOrigin = failed ? 'fill-after-failure' : 'fill'
-    if (!options.swr) return store.write(key, value, options.ttlMs, origin)
-    const { envelope, ttlMs } = this.envelope(value, options, defaultTtlMs)
-    return store.write(key, envelope, ttlMs, origin)
+    const ttlMs = setTtlMs ?? options.ttlMs
+    if (!options.swr) return store.write(key, value, ttlMs, origin)
+    const { envelope, ttlMs: physicalTtlMs } = this.envelope(value, ttlMs === options.ttlMs ? options : { ...options, ttlMs }, defaultTtlMs)
+    return store.write(key, envelope, physicalTtlMs, origin)
   }
 }
 

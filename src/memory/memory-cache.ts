@@ -4,6 +4,9 @@ import { checkMetricsSink } from '../facade/latency-sampler'
 import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError } from '../errors'
 import type { Duration } from '../duration'
+import type { LoaderTimeouts } from '../contract/cache'
+import { resolveTimeouts } from '../facade/get-or-set-options'
+import { timersOf } from '../facade/loader-timers'
 import { checkClock, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
@@ -49,6 +52,8 @@ export interface InMemoryLRUCacheOptions<V = unknown> {
    * reason 'evict', 'expire', 'delete', 'set' (replaced) or 'clear'; see docs/native-storage.md.
    */
   dispose?: Dispose<V>
+  /** Loader timeouts of every getOrSet that gives none ({ soft, hard }, ms or duration strings); see docs/contract.md. Default: none. */
+  timeouts?: LoaderTimeouts
 }
 
 /** Options of shared() beyond the constructor's (docs/shared-memory.md). */
@@ -65,7 +70,7 @@ export interface SharedScopeOptions {
   lockTimeout?: number
 }
 
-const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose'])
+const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose', 'timeouts'])
 
 /**
  * An LRU cache (or S3-FIFO, W-TinyLFU) with per-entry TTL, in process memory: the facade over
@@ -92,7 +97,7 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
     const engine =
       createStorageEngine<V>(options, { capacity: o.maxsize, clock: o.clock, defaultTtlMs: o.defaultTtlMs, policy: o.policy, onRemove: o.onRemove }) ??
       createEngine<V>(orDefault(options.engine, 'auto'), { capacity: o.maxsize, clock: o.clock, policy: o.policy, onRemove: o.onRemove })
-    super(new MemoryStore<V>(engine, o.maxsize), { name: o.name, defaultTtlMs: o.defaultTtlMs, clock: o.clock, metricsSink: o.sink, warningCode: 'ASTRA_CACHE_MEMORY_ERROR' })
+    super(new MemoryStore<V>(engine, o.maxsize), { name: o.name, defaultTtlMs: o.defaultTtlMs, clock: o.clock, metricsSink: o.sink, warningCode: 'ASTRA_CACHE_MEMORY_ERROR', timeouts: o.timeouts, timers: timersOf(options) })
     this.maxsize = o.maxsize
     this.defaultTtl = o.defaultTtl
     this.policy = o.policy
@@ -146,5 +151,6 @@ function resolveMemoryOptions<V>(options: InMemoryLRUCacheOptions<V>) {
   const sink = checkMetricsSink(options.metricsSink)
   const policy = checkPolicy(orDefault(options.policy, 'lru'))
   const onRemove = disposeHook<V>(options.dispose)
-  return { maxsize, defaultTtl, defaultTtlMs, name, clock, sink, policy, onRemove }
+  const timeouts = resolveTimeouts(options.timeouts, 'InMemoryLRUCache timeouts')
+  return { maxsize, defaultTtl, defaultTtlMs, name, clock, sink, policy, onRemove, timeouts }
 }

@@ -4,6 +4,7 @@ import { hasMethods } from '../contract/capabilities'
 import type { MetricsSink } from '../contract/metrics'
 import { CacheOptionError, describe } from '../errors'
 import { checkMetricsSink } from '../facade/latency-sampler'
+import { resolveTimeouts, type ResolvedTimeouts } from '../facade/get-or-set-options'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import { withMilliseconds } from '../duration'
 import { checkClock, checkName, checkOptionsObject, ttlOption } from '../validate'
@@ -50,12 +51,13 @@ export interface ResolvedRedisCacheOptions<V> {
   batchSize: number
   redisOptions: RedisOptions
   clock: () => number
+  timeouts: ResolvedTimeouts
 }
 
 const KNOWN_OPTIONS = new Set([
   'redisUrl', 'defaultTtl', 'keyPrefix', 'client', 'serializer', 'commandTimeoutMs', 'fallback', 'fallbackMaxsize',
   'fallbackTtl', 'failOpen', 'name', 'metricsSink', 'breakerThreshold', 'breakerOpenMs', 'breakerMaxOpenMs',
-  'invalidationQueueSize', 'batchSize', 'redisOptions', 'clock',
+  'invalidationQueueSize', 'batchSize', 'redisOptions', 'clock', 'timeouts',
 ])
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 500
@@ -159,6 +161,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const redisOptions = sentinelClientOptions(sentinel, givenRedisOptions as RedisOptions, commandTimeoutMs)
 
   const clock = checkClock(options.clock) ?? Date.now
+  const timeouts = resolveTimeouts(options.timeouts, 'RedisCache timeouts')
 
   return {
     redisUrl,
@@ -184,6 +187,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     batchSize,
     redisOptions,
     clock: clock as () => number,
+    timeouts,
   }
 }
 

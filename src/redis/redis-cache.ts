@@ -6,6 +6,7 @@ import type { BreakerState } from './circuit-breaker'
 import type { RedisConnectionOptions } from './connection'
 import { resolveOptions, type RedisCacheOptions } from './options'
 import { RedisStore } from './redis-store'
+import { timersOf } from '../facade/loader-timers'
 import { checkValue, ttlToMs } from '../validate'
 
 export type { RedisCacheOptions, RedisConnectionOptions }
@@ -51,7 +52,7 @@ export class RedisCache<V = unknown> extends AsyncStoreFacade<V> {
   constructor(options: RedisCacheOptions<V> = {}) {
     const o = resolveOptions(options)
     const store = new RedisStore<V>(o)
-    super(store, { name: o.name, defaultTtlMs: o.defaultTtlMs, clock: o.clock, metricsSink: o.metricsSink, warningCode: 'ASTRA_CACHE_REDIS_ERROR' })
+    super(store, { name: o.name, defaultTtlMs: o.defaultTtlMs, clock: o.clock, metricsSink: o.metricsSink, warningCode: 'ASTRA_CACHE_REDIS_ERROR', timeouts: o.timeouts, timers: timersOf(options) })
     this.#redis = store
     this.#safeUrl = o.safeUrl
     this.keyPrefix = o.keyPrefix

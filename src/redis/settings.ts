@@ -3,7 +3,7 @@
  * options.ts adds): createCache()'s `redis` overrides are typed by this, so the types of the
  * root entry never refer to ioredis, an optional package.
  */
-import type { Cache } from '../contract/cache'
+import type { Cache, LoaderTimeouts } from '../contract/cache'
 import type { MetricsSink } from '../contract/metrics'
 import type { Duration } from '../duration'
 import type { Serializer } from '../serializer'
@@ -54,4 +54,6 @@ export interface RedisCacheSettings<V = unknown> {
    * in production; tests inject a fake one. Redis' own PX expiry always runs in real time.
    */
   clock?: () => number
+  /** Loader timeouts of every getOrSet that gives none ({ soft, hard }, ms or duration strings); see docs/contract.md. Default: none. */
+  timeouts?: LoaderTimeouts
 }

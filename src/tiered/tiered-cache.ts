@@ -1,5 +1,7 @@
 import type { RedisOptions } from 'ioredis'
-import type { Cache } from '../contract/cache'
+import type { Cache, LoaderTimeouts } from '../contract/cache'
+import { resolveTimeouts } from '../facade/get-or-set-options'
+import { timersOf } from '../facade/loader-timers'
 import { hasMethods, joinTier } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
@@ -33,9 +35,11 @@ export interface TieredCacheOptions<V> {
   clock?: () => number
   /** Close l1 and l2 in close(). Default true. */
   closeTiers?: boolean
+  /** Loader timeouts of every getOrSet that gives none ({ soft, hard }, ms or duration strings); see docs/contract.md. Default: none. */
+  timeouts?: LoaderTimeouts
 }
 
-const KNOWN = new Set(['l1', 'l2', 'l1Ttl', 'name', 'redisUrl', 'redisOptions', 'channel', 'bus', 'clock', 'closeTiers'])
+const KNOWN = new Set(['l1', 'l2', 'l1Ttl', 'name', 'redisUrl', 'redisOptions', 'channel', 'bus', 'clock', 'closeTiers', 'timeouts'])
 const TIER_METHODS = ['get', 'set', 'invalidate', 'clear', 'close', 'getMany', 'setMany', 'has', 'stats']
 
 /**
@@ -66,10 +70,11 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
     if (l1TtlMs === 0) throw new CacheOptionError(`l1Ttl must be a positive finite number of seconds, got ${describe(l1Ttl)}`)
     const name = checkName(options.name ?? 'tiered')
     const clock = checkClock(options.clock) ?? Date.now
+    const timeouts = resolveTimeouts(options.timeouts, 'TieredCache timeouts')
     const bus = options.bus === false ? undefined : (options.bus ?? defaultBus(options, l2))
     const store = new TieredStore<V>(l1, l2, l1TtlMs, bus, options.closeTiers ?? true)
     // No ttl: the L2's defaultTtl applies there, so it bounds the L1 copy too.
-    super(store, { name, defaultTtlMs: ttlToMs(defaultTtlOf(l2), 'defaultTtl'), clock, warningCode: 'ASTRA_CACHE_TIERED' })
+    super(store, { name, defaultTtlMs: ttlToMs(defaultTtlOf(l2), 'defaultTtl'), clock, warningCode: 'ASTRA_CACHE_TIERED', timeouts, timers: timersOf(options) })
     this.#tiers = store
     this.l1 = l1
     this.l2 = l2

@@ -1,0 +1,128 @@
+/**
+ * One run of a loader: the context it is given ({ signal, stale, setTtl }) and its timeouts.
+ *
+ * - `signal` is made on first read (most loaders never read it) and aborted only by the hard
+ *   timeout, with the CacheLoaderTimeoutError as its reason.
+ * - The hard timeout rejects the run's promise, so the single flight holding it is released
+ *   and its callers reject; the loader's late result lands nowhere and is never stored.
+ * - The soft timeout is only a signal (`softPassed`): read-through.ts serves a graced value to
+ *   its waiting callers when it fires, and the load goes on.
+ * Both timers are cleared as soon as the loader settles.
+ */
+import type { Loader, LoaderContext } from '../contract/cache'
+import type { Duration } from '../duration'
+import { CacheLoaderTimeoutError } from '../errors'
+import { ttlToMs } from '../validate'
+import type { ResolvedTimeouts } from './get-or-set-options'
+import type { LoaderTimers } from './loader-timers'
+
+export class LoaderRun<V> implements LoaderContext<V> {
+  readonly stale: V | undefined
+  /** What setTtl set, in ms (0 = never expires); undefined: the call's ttl applies. */
+  ttlMs: number | undefined = undefined
+  /** Resolves when the soft timeout passes; undefined when there is no graced value to serve or no soft timeout. */
+  readonly softPassed: Promise<void> | undefined
+  private controller: AbortController | undefined
+  private timedOut: CacheLoaderTimeoutError | undefined
+  private softTimer: unknown
+  private hardTimer: unknown
+  private readonly timers: LoaderTimers
+
+  /** An own property, not a method: loaders destructure it (`({ setTtl }) => ...`). */
+  readonly setTtl = (ttl: Duration): void => {
+    this.ttlMs = ttlToMs(ttl, 'setTtl')
+  }
+
+  /**
+   * @param graced a value the callers may be served instead of waiting: arms the soft timeout.
+   */
+  constructor(stale: V | undefined, graced: boolean, timeouts: ResolvedTimeouts, timers: LoaderTimers) {
+    this.stale = stale
+    this.timers = timers
+    if (graced && timeouts.softMs !== Infinity) {
+      this.softPassed = new Promise<void>((resolve) => {
+        this.softTimer = timers.start(resolve, timeouts.softMs)
+      })
+    }
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController()
+      if (this.timedOut !== undefined) this.controller.abort(this.timedOut)
+    }
+    return this.controller.signal
+  }
+
+  /**
+   * Calls `load` with this context. The promise settles as the loader does, or rejects with
+   * CacheLoaderTimeoutError once `hardMs` passes (Infinity: never).
+   */
+  start(load: Loader<V>, key: string, hardMs: number): Promise<V> {
+    let started: Promise<V>
+    try {
+      started = Promise.resolve(load(this))
+    } catch (err) {
+      this.settled()
+      return Promise.reject(err)
+    }
+    if (hardMs === Infinity) {
+      if (this.softTimer === undefined) return started
+      return started.finally(() => this.settled())
+    }
+    return new Promise<V>((resolve, reject) => {
+      this.hardTimer = this.timers.start(() => {
+        this.hardTimer = undefined
+        const error = new CacheLoaderTimeoutError(key, hardMs)
+        this.timedOut = error
+        this.settled()
+        this.controller?.abort(error)
+        reject(error)
+      }, hardMs)
+      started.then(
+        (value) => {
+          this.settled()
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.settled()
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /** The loader settled or timed out: no timer of this run may fire any more. */
+  private settled(): void {
+    if (this.softTimer !== undefined) {
+      this.timers.clear(this.softTimer)
+      this.softTimer = undefined
+    }
+    if (this.hardTimer !== undefined) {
+      this.timers.clear(this.hardTimer)
+      this.hardTimer = undefined
+    }
+  }
+}
+
+let current: LoaderContext<unknown> | undefined
+
+/**
+ * The context of the load running now, for a function that cached() calls on a miss: read it
+ * at the start of the function, before its first `await` (afterwards, and outside such a
+ * call, it is undefined).
+ */
+export function loaderContext<V = unknown>(): LoaderContext<V> | undefined {
+  return current as LoaderContext<V> | undefined
+}
+
+/** Runs `call` with `context` as loaderContext() during its synchronous part. */
+export function withLoaderContext<T>(context: LoaderContext<unknown>, call: () => T): T {
+  const previous = current
+  current = context
+  try {
+    return call()
+  } finally {
+    current = previous
+  }
+}
