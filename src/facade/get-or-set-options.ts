@@ -10,7 +10,7 @@ export interface ResolvedTimeouts {
 }
 
 /** getOrSet's third argument (or cached()'s ttl options), validated, in milliseconds. */
-export interface ResolvedGetOrSetOptions extends ResolvedTimeouts {
+export interface ResolvedGetOrSetOptions {
   /** Fresh for this long; undefined: the cache's defaultTtl. 0: never expires. */
   ttlMs: number | undefined
   /** 0 = no stale window; Infinity = endless. */
@@ -18,6 +18,9 @@ export interface ResolvedGetOrSetOptions extends ResolvedTimeouts {
   graceMs: number
   /** staleTtl or grace is set: values are stored as envelopes (see envelope.ts). */
   swr: boolean
+  /** Loader timeouts (ms); undefined or Infinity: none (a Revalidator's caller may build these options without them). */
+  softMs?: number
+  hardMs?: number
 }
 
 const KNOWN = new Set(['ttl', 'staleTtl', 'grace', 'timeouts'])

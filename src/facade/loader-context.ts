@@ -36,12 +36,13 @@ export class LoaderRun<V> implements LoaderContext<V> {
   /**
    * @param graced a value the callers may be served instead of waiting: arms the soft timeout.
    */
-  constructor(stale: V | undefined, graced: boolean, timeouts: ResolvedTimeouts, timers: LoaderTimers) {
+  constructor(stale: V | undefined, graced: boolean, timeouts: Partial<ResolvedTimeouts>, timers: LoaderTimers) {
     this.stale = stale
     this.timers = timers
-    if (graced && timeouts.softMs !== Infinity) {
+    const softMs = timeouts.softMs ?? Infinity
+    if (graced && softMs < Infinity) {
       this.softPassed = new Promise<void>((resolve) => {
-        this.softTimer = timers.start(resolve, timeouts.softMs)
+        this.softTimer = timers.start(resolve, softMs)
       })
     }
   }
@@ -58,7 +59,7 @@ export class LoaderRun<V> implements LoaderContext<V> {
    * Calls `load` with this context. The promise settles as the loader does, or rejects with
    * CacheLoaderTimeoutError once `hardMs` passes (Infinity: never).
    */
-  start(load: Loader<V>, key: string, hardMs: number): Promise<V> {
+  start(load: Loader<V>, key: string, hardMs: number = Infinity): Promise<V> {
     let started: Promise<V>
     try {
       started = Promise.resolve(load(this))
