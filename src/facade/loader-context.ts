@@ -16,8 +16,9 @@ import { ttlToMs } from '../validate'
 import type { ResolvedTimeouts } from './get-or-set-options'
 import type { LoaderTimers } from './loader-timers'
 
-export class LoaderRun<V> implements LoaderContext<V> {
-  readonly stale: V | undefined
+export class LoaderRun<V> {
+  /** What the loader is given: a plain object, so spreading or destructuring it sees every field. */
+  readonly context: LoaderContext<V>
   /** What setTtl set, in ms (0 = never expires); undefined: the call's ttl applies. */
   ttlMs: number | undefined = undefined
   /** Resolves when the soft timeout passes; undefined when there is no graced value to serve or no soft timeout. */
@@ -28,17 +29,22 @@ export class LoaderRun<V> implements LoaderContext<V> {
   private hardTimer: unknown
   private readonly timers: LoaderTimers
 
-  /** An own property, not a method: loaders destructure it (`({ setTtl }) => ...`). */
-  readonly setTtl = (ttl: Duration): void => {
-    this.ttlMs = ttlToMs(ttl, 'setTtl')
-  }
-
   /**
    * @param graced a value the callers may be served instead of waiting: arms the soft timeout.
    */
   constructor(stale: V | undefined, graced: boolean, timeouts: Partial<ResolvedTimeouts>, timers: LoaderTimers) {
-    this.stale = stale
     this.timers = timers
+    const run = this
+    this.context = {
+      stale,
+      // A function, not a method: loaders destructure it (`({ setTtl }) => ...`).
+      setTtl: (ttl: Duration): void => {
+        run.ttlMs = ttlToMs(ttl, 'setTtl')
+      },
+      get signal(): AbortSignal {
+        return run.signal()
+      },
+    }
     const softMs = timeouts.softMs ?? Infinity
     if (graced && softMs < Infinity) {
       this.softPassed = new Promise<void>((resolve) => {
@@ -47,7 +53,8 @@ export class LoaderRun<V> implements LoaderContext<V> {
     }
   }
 
-  get signal(): AbortSignal {
+  /** Made on first read: most loaders never look at it. */
+  private signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController()
       if (this.timedOut !== undefined) this.controller.abort(this.timedOut)
@@ -62,7 +69,7 @@ export class LoaderRun<V> implements LoaderContext<V> {
   start(load: Loader<V>, key: string, hardMs: number = Infinity): Promise<V> {
     let started: Promise<V>
     try {
-      started = Promise.resolve(load(this))
+      started = Promise.resolve(load(this.context))
     } catch (err) {
       this.settled()
       return Promise.reject(err)
