@@ -147,6 +147,31 @@ function loaderSuite(name: string, make: MakeBackend): void {
     t.is(timers.pending, 0)
   })
 
+  test(`[${name}] hard timeout with a graced value: the callers get it, as for a failed load, and the timeout is an 'error' event`, async (t) => {
+    const { cache, clock, timers } = await make()
+    const errors: unknown[] = []
+    ;(cache as unknown as NodeJS.EventEmitter).on('error', (error) => errors.push(error))
+    const options = { ttl: 10, grace: 600, timeouts: { hard: 100 } }
+    await cache.getOrSet('h', () => 'v1', options)
+    t.true(await eventually(async () => (await cache.get('h')) === 'v1'))
+    clock.advance(11_000)
+    const loader = gatedLoader<string>()
+    const waiter = cache.getOrSet('h', loader.load, options)
+    await loader.called()
+    timers.advance(100)
+    t.is(await waiter, 'v1')
+    t.true(loader.calls[0].context.signal.aborted)
+    t.true(errors.some((e) => e instanceof CacheLoaderTimeoutError))
+    loader.calls[0].resolve('late')
+    await flush()
+    const next = gatedLoader<string>()
+    const again = cache.getOrSet('h', next.load, options)
+    await next.called()
+    t.is(next.calls[0].context.stale, 'v1', 'the late value was not stored: still the graced one')
+    next.calls[0].resolve('v2')
+    t.is(await again, 'v2')
+  })
+
   test(`[${name}] soft timeout without a stale value: the callers wait for the load`, async (t) => {
     const { cache, timers } = await make()
     const loader = gatedLoader<string>()
