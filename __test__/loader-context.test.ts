@@ -366,6 +366,29 @@ test('cached(): the function reads its context through loaderContext(); hard tim
   t.is(contexts.length, 2)
 })
 
+test("cached(): the cache's timeouts apply; the function's own replace them one by one", async (t) => {
+  const timers = new FakeTimers()
+  const cache = new InMemoryLRUCache<unknown>({ engine: 'js', timeouts: { hard: 100 } })
+  const never = () => new Promise<string>(() => {})
+  const plain = cached({ cache, keyFn: () => 'plain', [LOADER_TIMERS]: timers } as never)(async function plain() {
+    return never()
+  })
+  const ownSoft = cached({ cache, keyFn: () => 'own-soft', timeouts: { soft: 5 }, [LOADER_TIMERS]: timers } as never)(async function ownSoft() {
+    return never()
+  })
+  const ownHard = cached({ cache, keyFn: () => 'own-hard', timeouts: { hard: 300 }, [LOADER_TIMERS]: timers } as never)(async function ownHard() {
+    return never()
+  })
+  const calls = [plain(), ownSoft(), ownHard()]
+  const watched = calls.map(watch)
+  await eventually(() => timers.pending >= 3)
+  timers.advance(100)
+  await Promise.all([t.throwsAsync(calls[0], timeoutError('plain', 100)), t.throwsAsync(calls[1], timeoutError('own-soft', 100))])
+  t.false(watched[2].settled)
+  timers.advance(200)
+  await t.throwsAsync(calls[2], timeoutError('own-hard', 300))
+})
+
 test('cached(): setTtl through loaderContext() sets the stored ttl', async (t) => {
   const clock = new FakeClock()
   const cache = new InMemoryLRUCache<unknown>({ engine: 'js', clock: clock.now })

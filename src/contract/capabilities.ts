@@ -35,6 +35,12 @@ export const writeLoaded: unique symbol = Symbol.for('astra-cache.writeLoaded')
  */
 export const failureCount: unique symbol = Symbol.for('astra-cache.failureCount')
 
+/**
+ * A getter: the cache's `timeouts` option as `{ softMs, hardMs }` (Infinity = none), always the
+ * same object. cached() applies it to a function whose options give no `timeouts`.
+ */
+export const loaderTimeouts: unique symbol = Symbol.for('astra-cache.loaderTimeouts')
+
 export interface RawReads {
   [rawGet](key: string, failure?: ReadFailure): Promise<unknown>
   [rawGetMany](keys: readonly string[]): Promise<unknown[]>

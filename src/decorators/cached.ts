@@ -7,11 +7,13 @@
  * that write runs behind it (bounded by timeoutMs like every guarded call) and a failure reaches
  * onError once it happens; after a lookup that failed, the write does not try the cache's
  * backend again. On a miss the function can read its loader context (signal, stale, setTtl)
- * through loaderContext() at its start; `timeouts` bound the wait for it as in getOrSet.
+ * through loaderContext() at its start; `timeouts` bound the wait for it as in getOrSet (without
+ * them, the cache's own `timeouts` option applies).
  */
 import { getDefaultCache } from '../config/default-cache'
 import { CacheKeyError, CacheOptionError, describe } from '../errors'
-import { resolveGetOrSetOptions } from '../facade/get-or-set-options'
+import { loaderTimeouts } from '../contract/capabilities'
+import { NO_TIMEOUTS, resolveGetOrSetOptions, type ResolvedGetOrSetOptions, type ResolvedTimeouts } from '../facade/get-or-set-options'
 import { withLoaderContext } from '../facade/loader-context'
 import { timersOf } from '../facade/loader-timers'
 import { ReadThrough } from '../facade/read-through'
@@ -27,7 +29,9 @@ export function cached<K extends AnyKeyFn<string> | undefined = undefined>(optio
   const keyFn = options.keyFn as AnyKeyFn<unknown> | undefined
   if (keyFn !== undefined && typeof keyFn !== 'function') throw new CacheOptionError(`cached keyFn must be a function, got ${describe(keyFn)}`)
   if (options.ttl !== undefined) ttlToMs(options.ttl, 'cached ttl')
-  const ttlOptions = resolveGetOrSetOptions({ ttl: options.ttl, staleTtl: options.staleTtl, grace: options.grace, timeouts: options.timeouts }, 'cached')
+  const given = { ttl: options.ttl, staleTtl: options.staleTtl, grace: options.grace, timeouts: options.timeouts }
+  const ttlOptions = resolveGetOrSetOptions(given, 'cached')
+  const optionsFor = withCacheTimeouts(ttlOptions, (defaults) => resolveGetOrSetOptions(given, 'cached', defaults))
   const timers = timersOf(options)
 
   return makeDecorator('cached', (fn, nameOf) => {
@@ -45,7 +49,7 @@ export function cached<K extends AnyKeyFn<string> | undefined = undefined>(optio
     return async function cachedCall(this: unknown, ...args: unknown[]): Promise<unknown> {
       const cache = settings.cache ?? getDefaultCache()
       const key = keyFn === undefined ? boundKey(withPrefix(settings.prefix, `${nameOf(this)}(${encodeArgList(args)})`)) : userKey(settings.prefix, keyFn.apply(this, args), 'cached keyFn')
-      return reader.run(guardedStore(guard, this, cache, ttlOptions.swr), key, (context) => withLoaderContext(context, () => fn.apply(this, args)), ttlOptions, envelopeTtlMs(cache, ttlOptions.swr))
+      return reader.run(guardedStore(guard, this, cache, ttlOptions.swr), key, (context) => withLoaderContext(context, () => fn.apply(this, args)), optionsFor(cache), envelopeTtlMs(cache, ttlOptions.swr))
     }
   })
 }
@@ -70,6 +74,30 @@ export function cacheInvalidate<K extends AnyKeyFn<string | readonly string[]>>(
       return result
     }
   })
+}
+
+/**
+ * The options of a call on `cache`: `base`, or, when the cache has loader timeouts of its own,
+ * `resolve(them)` (the function's own `timeouts` replace them one by one). Remembers the last
+ * cache's, so calls on the same cache allocate nothing.
+ */
+function withCacheTimeouts(base: ResolvedGetOrSetOptions, resolve: (defaults: ResolvedTimeouts) => ResolvedGetOrSetOptions): (cache: object) => ResolvedGetOrSetOptions {
+  let lastTimeouts: ResolvedTimeouts | undefined
+  let lastOptions = base
+  return (cache) => {
+    let timeouts: ResolvedTimeouts | undefined
+    try {
+      timeouts = (cache as { [loaderTimeouts]?: ResolvedTimeouts })[loaderTimeouts]
+    } catch {
+      timeouts = undefined // a cache whose getter throws: no timeouts rather than a failed call
+    }
+    if (timeouts === undefined || timeouts === NO_TIMEOUTS) return base
+    if (timeouts !== lastTimeouts) {
+      lastTimeouts = timeouts
+      lastOptions = resolve(timeouts)
+    }
+    return lastOptions
+  }
 }
 
 /** The ttl of an envelope written without one: the cache's defaultTtl when it tells it, else 60 s (a plain value gets the cache's own default). */

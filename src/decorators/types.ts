@@ -64,7 +64,8 @@ export interface CachedOptions<K extends AnyKeyFn<string> | undefined = undefine
   /** Seconds after `ttl` during which the old result is returned when the function rejects. */
   grace?: Duration
   /**
-   * Bounds on the wait for the function on a miss, as getOrSet's (ms or duration strings):
+   * Bounds on the wait for the function on a miss, as getOrSet's (ms or duration strings; each
+   * given one replaces the cache's `timeouts` option, which applies otherwise):
    * `soft` serves a graced result and lets the call finish behind; `hard` rejects with
    * CacheLoaderTimeoutError. The function reads its signal through loaderContext().
    */

@@ -18,7 +18,7 @@
 import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
-import { failureCount, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
+import { failureCount, loaderTimeouts, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
 import type { MetricsSink, MetricsSource } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, ttlToMs } from '../validate'
@@ -180,6 +180,11 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** Errors per operation (plus backend-specific ones, e.g. RedisCache's 'connection', 'replay'). */
   errorCounts(): Readonly<Record<string, number>> {
     return { ...this.errors }
+  }
+
+  /** The cache's `timeouts` option, resolved (see capabilities.ts). */
+  get [loaderTimeouts](): ResolvedTimeouts {
+    return this.timeouts
   }
 
   /** The total of errorCounts() (see capabilities.ts). */
