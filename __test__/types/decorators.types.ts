@@ -3,7 +3,7 @@
  * (`npx tsc -p tsconfig.json --noEmit`), and every `@ts-expect-error` line proves a wrong
  * use is rejected (tsc fails if the line below it does NOT error). Never executed.
  */
-import { cacheInvalidate, cached } from '../../src/decorators'
+import { cacheInvalidate, cached, loaderContext } from '../../src/decorators'
 import { InMemoryLRUCache } from '../../src/memory/memory-cache'
 
 interface User {
@@ -90,3 +90,14 @@ class UserService {
 const service = new UserService()
 const fromMethod: Promise<User> = service.getUser('42')
 void fromMethod
+
+// timeouts are durations; loaderContext() may be undefined (outside a load) and is typed by its argument.
+export const withContext = cached({ timeouts: { soft: '100ms', hard: 2_000 }, keyFn: () => 'k' })(async function withContext(): Promise<User> {
+  const context = loaderContext<User>()
+  // @ts-expect-error possibly undefined outside a load
+  context.setTtl(5)
+  context?.setTtl('5m')
+  return context?.stale ?? { id: '1', name: 'Ada' }
+})
+// @ts-expect-error timeouts has soft and hard only
+cached({ timeouts: { medium: 5 } })
