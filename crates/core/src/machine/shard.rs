@@ -400,12 +400,11 @@ impl Shard {
 
     fn read_racy(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, out: &mut Vec<u8>) -> Seen {
         let tag = (hash >> 32) as u32;
-        let mut j = hash;
-        for _ in 0..=self.index_mask {
+        // At most one lap of the index: a torn view may show no empty word.
+        for j in (0..=self.index_mask).map(|n| hash.wrapping_add(n)) {
             // SAFETY (all reads below): inside the mapping; values may be torn, which the
             // version check after the read rejects.
             let e = unsafe { std::ptr::read_volatile(self.index.add((j & self.index_mask) as usize)) };
-            j += 1;
             if e == 0 {
                 return Seen::Absent;
             }
