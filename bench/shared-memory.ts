@@ -121,10 +121,10 @@ export async function sharedMemorySection(opts: { quick?: boolean } = {}): Promi
     // The same loop in 1 and 2 processes with private in-process caches: nothing shared, so
     // their ratio is what this machine (cores, load) allows; the shared rows compare with it.
     const ref = [1, 2].map(() => ({ wall: 0, cpu: 0 }))
-    const best = (a: { wall: number; cpu: number }, b: { wall: number; cpu: number }) => ({ wall: Math.max(a.wall, b.wall), cpu: Math.max(a.cpu, b.cpu) })
+    const better = (a: { wall: number; cpu: number }, b: { wall: number; cpu: number }) => ({ wall: Math.max(a.wall, b.wall), cpu: Math.max(a.cpu, b.cpu) })
     for (let round = 0; round < (quick ? 2 : 3); round++) {
-      for (let i = 0; i < counts.length; i++) tput[i] = best(tput[i], await throughput(name, params, keys, gets, counts[i]))
-      for (let i = 0; i < ref.length; i++) ref[i] = best(ref[i], await throughput(name, params, keys, gets, i + 1, true))
+      for (let i = 0; i < counts.length; i++) tput[i] = better(tput[i], await throughput(name, params, keys, gets, counts[i]))
+      for (let i = 0; i < ref.length; i++) ref[i] = better(ref[i], await throughput(name, params, keys, gets, i + 1, true))
     }
     const load = loadavg()[0]
     const cores = availableParallelism()
