@@ -111,7 +111,8 @@ pub struct MachineCounters {
     pub recoveries: u64,
 }
 
-/// One process's attachment to a segment. `Send + Sync`: every access goes through a shard lock.
+/// One process's attachment to a segment. `Send + Sync`: every change goes through a shard
+/// lock, and a read without it uses only what the shard's version validated.
 pub struct MachineCache {
     map: segment::Mapping,
     lanes: *const Lane,
