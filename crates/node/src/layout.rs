@@ -22,7 +22,7 @@ pub const STATUS_WORDS: usize = 4;
 /// Removal log of a reference-storage set: pairs (slot, reason).
 pub const LOG_AT: usize = STATUS_AT + STATUS_WORDS;
 pub const LOG_PAIRS: usize = 8;
-/// counters(h), sCounters(h), mCounters(h): f64s at COUNTERS_AT (8-byte aligned), in
+/// counters(h) and mCounters(h): f64s at COUNTERS_AT (8-byte aligned), in
 /// COUNTER_NAMES order; an engine writes the ones it has (`recoveries`: machine-wide only).
 pub const COUNTERS_AT: usize = LOG_AT + 2 * LOG_PAIRS;
 pub const COUNTER_NAMES: [&str; 10] = ["hits", "misses", "evictions", "expirations", "sets", "size", "bytes", "arenaBytes", "fragmentation", "recoveries"];
