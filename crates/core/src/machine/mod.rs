@@ -36,7 +36,6 @@ pub use shard::SetOutcome;
 use layout::*;
 use lock::Taken;
 use shard::{Lookup, Seen, Shard};
-use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Why a machine-wide cache could not be opened or used. `code()` is stable.
@@ -115,7 +114,8 @@ pub struct MachineCounters {
 /// lock, and a read without it uses only what the shard's version validated.
 pub struct MachineCache {
     map: segment::Mapping,
-    lanes: *const Lane,
+    /// This attachment's hit/miss lane (each JS thread opens its own attachment).
+    lane: *const Lane,
     geo: Geometry,
     seed: u64,
     timeout_ms: u64,
@@ -162,24 +162,17 @@ impl Drop for Held<'_> {
 /// a microsecond; one that died holding it is only cleared by the next lock holder).
 const READ_ATTEMPTS: u32 = 8;
 
-thread_local! {
-    /// Where a read without the lock copies the value before it is validated.
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static LANE: Cell<u32> = const { Cell::new(u32::MAX) };
-}
-static THREADS: AtomicU32 = AtomicU32::new(0);
+/// Values up to this size are copied to the stack before validation; larger ones to the heap.
+const STACK_COPY: usize = 512;
 
-/// This thread's counter lane: from the pid and the thread's number in the process, so
-/// threads and processes spread over the lanes (two sharing one only cost speed).
-fn lane_index() -> usize {
-    LANE.with(|l| {
-        if l.get() == u32::MAX {
-            let pid = std::process::id();
-            let n = THREADS.fetch_add(1, Ordering::Relaxed);
-            l.set((pid.wrapping_mul(0x9E37_79B1) >> 8).wrapping_add(n) % LANES as u32);
-        }
-        l.get() as usize
-    })
+static OPENS: AtomicU32 = AtomicU32::new(0);
+
+/// A new attachment's counter lane: from the pid and how many attachments this process
+/// opened, so processes and their threads (each opens its own) spread over the lanes;
+/// two sharing one only cost speed.
+fn next_lane() -> usize {
+    let n = OPENS.fetch_add(1, Ordering::Relaxed);
+    ((std::process::id().wrapping_mul(0x9E37_79B1) >> 8).wrapping_add(n) % LANES as u32) as usize
 }
 
 impl MachineCache {
@@ -192,8 +185,8 @@ impl MachineCache {
             .map(|i| unsafe { Shard::at(map.ptr().add(HEADER_BYTES + i as usize * geo.shard_stride), &geo, seed) })
             .collect();
         let path = segment::segment_path(&o.dir, &o.name)?.display().to_string();
-        let lanes = unsafe { map.ptr().add(LANES_OFF) as *const Lane };
-        Ok(MachineCache { map, lanes, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created })
+        let lane = unsafe { (map.ptr().add(LANES_OFF) as *const Lane).add(next_lane()) };
+        Ok(MachineCache { map, lane, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created })
     }
 
     /// True when this call created the segment (false: attached to an existing one).
@@ -243,7 +236,7 @@ impl MachineCache {
     }
 
     fn lane(&self) -> &Lane {
-        unsafe { &*self.lanes.add(lane_index()) }
+        unsafe { &*self.lane }
     }
 
     /// A live entry's `read(flags, value)`: without the lock when no writer interferes
@@ -253,38 +246,39 @@ impl MachineCache {
         let hash = key_hash(self.seed, key);
         let i = self.shard_of(hash);
         let s = &self.shards[i];
-        let seen = SCRATCH.with(|scratch| {
-            let mut buf = scratch.borrow_mut();
-            for attempt in 0..READ_ATTEMPTS {
-                match s.read_unlocked(key, hash, now, &mut buf) {
-                    Seen::Busy => (0..1u32 << attempt).for_each(|_| std::hint::spin_loop()),
-                    Seen::Hit(slot, flags) => {
-                        if count {
-                            s.touch(slot);
-                            self.lane().hits.fetch_add(1, Ordering::Relaxed);
-                        }
-                        let r = read(flags, &buf);
-                        if buf.capacity() > 1 << 20 {
-                            *buf = Vec::new(); // one huge value must not pin its copy
-                        }
-                        return Ok(Some(r));
-                    }
-                    Seen::Absent => {
-                        if count {
-                            self.lane().misses.fetch_add(1, Ordering::Relaxed);
-                        }
-                        return Ok(None);
-                    }
-                    Seen::Expired if !count => return Ok(None),
-                    Seen::Expired => break,
+        // Where the value is copied before it is validated (no allocation for small ones).
+        let mut stack = [0u8; STACK_COPY];
+        let mut heap = Vec::new();
+        let mut len = 0;
+        for attempt in 0..READ_ATTEMPTS {
+            let copy = |v: &[u8]| {
+                len = v.len();
+                if len <= STACK_COPY {
+                    stack[..len].copy_from_slice(v);
+                } else {
+                    heap.clear();
+                    heap.extend_from_slice(v);
                 }
+            };
+            match s.read_unlocked(key, hash, now, copy) {
+                Seen::Busy => (0..1u32 << attempt).for_each(|_| std::hint::spin_loop()),
+                Seen::Hit(slot, flags) => {
+                    if count {
+                        s.touch(slot);
+                        self.lane().hits.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok(Some(read(flags, if len <= STACK_COPY { &stack[..len] } else { &heap })));
+                }
+                Seen::Absent => {
+                    if count {
+                        self.lane().misses.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok(None);
+                }
+                Seen::Expired if !count => return Ok(None),
+                Seen::Expired => break,
             }
-            Err(read)
-        });
-        let read = match seen {
-            Ok(r) => return Ok(r),
-            Err(read) => read,
-        };
+        }
         // A writer kept the shard busy (or died holding it), or the entry expired and must
         // be removed: under the lock.
         let held = self.take(i, count)?;
@@ -341,8 +335,9 @@ impl MachineCache {
 
     pub fn counters(&self) -> Result<MachineCounters, MachineError> {
         let mut c = MachineCounters::default();
+        let lanes = unsafe { self.map.ptr().add(LANES_OFF) as *const Lane };
         for l in 0..LANES {
-            let lane = unsafe { &*self.lanes.add(l) };
+            let lane = unsafe { &*lanes.add(l) };
             c.hits += lane.hits.load(Ordering::Relaxed);
             c.misses += lane.misses.load(Ordering::Relaxed);
         }

@@ -378,19 +378,20 @@ impl Shard {
         Lookup::Hit(i)
     }
 
-    /// Looks `key` up without the lock, copying a live entry's value into `out`: a
+    /// Looks `key` up without the lock, handing a live entry's value to `copy`: a
     /// seqlock read. The version is read before and after (acquire ordering around the
     /// reads); what was read counts only if it was even and unchanged, i.e. no holder
     /// could have been writing meanwhile. Until then everything read may be torn, so
     /// every offset is bounds-checked before use and every loop is bounded: a torn read
     /// gives Busy, never a fault or a wrong answer. Writes nothing shared, so a reader
     /// killed here leaves nothing behind.
-    pub fn read_unlocked(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, out: &mut Vec<u8>) -> Seen {
+    /// `copy` must only copy the bytes: they may be torn until the version is checked.
+    pub fn read_unlocked(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, copy: impl FnOnce(&[u8])) -> Seen {
         let v = self.version().load(Ordering::Acquire);
         if v & 1 != 0 {
             return Seen::Busy;
         }
-        let seen = self.read_racy(key, hash, now, out);
+        let seen = self.read_racy(key, hash, now, copy);
         fence(Ordering::Acquire);
         if self.version().load(Ordering::Relaxed) != v {
             return Seen::Busy;
@@ -398,7 +399,7 @@ impl Shard {
         seen
     }
 
-    fn read_racy(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, out: &mut Vec<u8>) -> Seen {
+    fn read_racy(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, copy: impl FnOnce(&[u8])) -> Seen {
         let tag = (hash >> 32) as u32;
         // At most one lap of the index: a torn view may show no empty word.
         for j in (0..=self.index_mask).map(|n| hash.wrapping_add(n)) {
@@ -430,8 +431,7 @@ impl Shard {
             if s.deadline != 0 && now() >= s.deadline {
                 return Seen::Expired;
             }
-            out.clear();
-            out.extend_from_slice(unsafe { std::slice::from_raw_parts(self.region.add(s.block as usize + klen), vlen) });
+            copy(unsafe { std::slice::from_raw_parts(self.region.add(s.block as usize + klen), vlen) });
             return Seen::Hit(i, s.flags);
         }
         Seen::Busy
