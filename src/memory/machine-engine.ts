@@ -176,7 +176,7 @@ export class MachineEngine<V> implements Engine<V> {
     return this.binding.mSegmentBytes(this.handle)
   }
 
-  /** Keys per shard, most to least recently used; tests and debugging. */
+  /** Keys per shard, from the eviction list's head (newest or last given a second chance) to the entry examined next; tests and debugging. */
   keysMruToLru(): string[] {
     return this.binding.mKeys(this.handle)
   }

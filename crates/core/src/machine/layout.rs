@@ -38,7 +38,8 @@ pub const NIL: u32 = u32::MAX;
 pub const FREE: u32 = 0;
 pub const COMMITTED: u32 = 0x600D_CAFE;
 
-/// Policy codes stored in the header (only LRU is built for machine-wide caches).
+/// Policy codes stored in the header (only LRU, served by second-chance eviction, is built
+/// for machine-wide caches).
 pub const POLICY_LRU: u32 = 0;
 
 #[repr(C)]

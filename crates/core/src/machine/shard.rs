@@ -1,6 +1,6 @@
 //! One shard's operations over its bytes in the segment. The caller holds the shard's lock
 //! (lock.rs) for everything but `read_unlocked` (reads validated by the shard's version,
-//! see there); nothing else here synchronises. Every derived structure (index, LRU links, slot
+//! see there); nothing else here synchronises. Every derived structure (index, list links, slot
 //! free list, buddy free lists, size and byte counts) can be rebuilt from the committed
 //! slots alone (recover.rs), so a writer that dies at any instruction loses at most the
 //! entry it was writing.
@@ -216,7 +216,7 @@ impl Shard {
         }
     }
 
-    // ---- LRU list (head = most recently used) ----
+    // ---- the eviction list (head = newest or last given a second chance) ----
 
     fn unlink(&self, i: u32) {
         let (p, n) = {
@@ -468,7 +468,7 @@ impl Shard {
         }
     }
 
-    /// Stores key -> (flags, value) with `deadline` (0 = never), evicting LRU entries when
+    /// Stores key -> (flags, value) with `deadline` (0 = never), evicting from the list's tail (second chance) when
     /// the shard is full or its region has no block big enough.
     pub fn set(&self, key: &[u8], hash: u64, flags: u32, value: &[u8], deadline: u64, now: u64) -> SetOutcome {
         self.h().sets += 1;

@@ -396,7 +396,7 @@ proptest! {
         m.c.size = m.lru.len() as u64;
         prop_assert_eq!(got, m.c);
         prop_assert_eq!(c.keys().unwrap(), m.keys());
-        // Recovery keeps every entry and the LRU order.
+        // Recovery keeps every entry and the list order.
         let s = &c.shards[0];
         s.rebuild();
         prop_assert!(s.verify().is_empty());
