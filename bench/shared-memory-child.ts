@@ -1,7 +1,7 @@
 /**
  * One process of the machine-wide cache bench (bench/shared-memory.ts), forked directly or
  * as a cluster worker. Argument (or MACHINE_BENCH env for cluster workers): JSON
- *   { mode: 'gets', name, dir, params, keys, gets }       -> waits for {go}, runs `gets` get hits, reports {ms, cpuMs, hits}
+ *   { mode: 'gets', name, dir, params, keys, gets, private? } -> waits for {go}, runs `gets` get hits, reports {ms, cpuMs, hits}
  *   { mode: 'rss', name, dir, params, keys }              -> reads every key, reports {rss, pss} in kB, waits for {exit}
  *   { mode: 'zipf', name, dir, params, private, universe, gets, seed } -> get, set on miss; reports {hits, gets}
  */
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     : InMemoryLRUCache.shared<string>(input.name, { scope: 'machine', dir: input.dir, ...input.params, defaultTtl: 0 })
   if (input.mode === 'gets') {
     const keys = Array.from({ length: input.keys }, (_, i) => keyOf(i))
+    // A private cache (the bench's reference for how far this machine lets processes scale) starts empty.
+    if (input.private) for (const k of keys) await cache.set(k, 'x'.repeat(100))
     for (let i = 0; i < 10_000; i++) await cache.get(keys[i % keys.length]) // warm up
     send({ ready: true })
     await new Promise<void>((r) => process.once('message', () => r()))

@@ -7,7 +7,8 @@
  * 'mix': `writes` sets on k0..k<keys-1> (value "<id>:<i>"), then `reads` gets of the same keys;
  *        reports {hits, misses, wrong} on IPC (process.send) or stdout, then exits.
  * 'torture': sets w<id>-<k> forever with self-checking values, printing "ACK <k> <version>"
- *        after each set returned; the parent SIGKILLs it at a random moment.
+ *        after each set returned; the parent SIGKILLs it at a random moment. Its output is
+ *        bounded: it waits while the pipe is full and exits when the reader is gone.
  * Under the cluster module a worker runs 'mix' with its cluster id.
  */
 import cluster from 'node:cluster'
@@ -51,15 +52,29 @@ async function mix(): Promise<void> {
   report({ hits, misses, wrong })
 }
 
-async function torture(): Promise<never> {
-  for (let ver = 1; ; ver++) {
+async function torture(): Promise<void> {
+  // The loop's awaits settle at once, so it never yields to the event loop: a write the pipe
+  // cannot take would wait in this process's heap, and with a slow or vanished reader (the
+  // parent timed out) the heap grew until it ran out. So: wait for 'drain' when the pipe is
+  // full, and stop when the pipe breaks.
+  let broken = false
+  const out = process.stdout
+  out.on('error', () => (broken = true))
+  out.on('close', () => (broken = true))
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => (out.off('drain', done), out.off('close', done), out.off('error', done), resolve())
+      out.on('drain', done).on('close', done).on('error', done)
+    })
+  for (let ver = 1; !broken; ver++) {
     const k = ver % 40
     const key = `w${config.id}-${k}`
     await cache.set(key, tortureValue(key, ver))
     // Printed only after set() returned: an acknowledged write (a kill may drop the line, never fake one).
-    process.stdout.write(`ACK ${k} ${ver}\n`)
+    if (!out.write(`ACK ${k} ${ver}\n`)) await drained()
     await cache.get(`w${config.id}-${(ver * 7) % 40}`)
   }
+  process.exit(0)
 }
 
 void (config.mode === 'torture' ? torture() : mix()).then(() => process.disconnect?.())

@@ -5,6 +5,7 @@ import { nativeArea, type NativeBinding } from '../native'
 import { LAYOUT, type AreaViews } from './native-layout'
 import { decodeValue, encodeValue } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
+import { readCounters } from './native-engine'
 
 /**
  * The machine-wide engine (`InMemoryLRUCache.shared(name, { scope: 'machine' })`): one
@@ -27,7 +28,8 @@ export interface MachineBinding {
   mSet(handle: number, key: string, value: string | Uint8Array, serialized: number, ttlMs: number): boolean
   mRemove(handle: number, key: string): boolean
   mClear(handle: number): void
-  mCounters(handle: number, out: Float64Array): void
+  /** Into the thread's shared area (LAYOUT.COUNTER_* places), as the other engines' counters. */
+  mCounters(handle: number): void
   mVerify(handle: number): string[]
   mKeys(handle: number): string[]
   mSegmentBytes(handle: number): number
@@ -98,7 +100,6 @@ export class MachineEngine<V> implements Engine<V> {
   private readonly readsStrings: boolean
   private handle: number
   private readonly area: AreaViews
-  private readonly counterBuffer = new Float64Array(8)
 
   constructor(binding: MachineBinding, options: { capacity: number; maxBytes: number; serializer: Serializer; spec: MachineSpec }) {
     this.binding = binding
@@ -160,9 +161,9 @@ export class MachineEngine<V> implements Engine<V> {
   }
 
   counters(): MachineCounters {
-    const c = this.counterBuffer
-    guarded(() => this.binding.mCounters(this.handle, c))
-    return { hits: c[0], misses: c[1], evictions: c[2], expirations: c[3], sets: c[4], size: c[5], bytes: c[6], recoveries: c[7] }
+    guarded(() => this.binding.mCounters(this.handle))
+    const c = this.area.counters
+    return { ...readCounters(this.area), bytes: c[LAYOUT.COUNTER_BYTES], recoveries: c[LAYOUT.COUNTER_RECOVERIES] }
   }
 
   /** Every broken invariant of the segment (empty when sound); takes each shard's lock in turn. */
@@ -175,7 +176,7 @@ export class MachineEngine<V> implements Engine<V> {
     return this.binding.mSegmentBytes(this.handle)
   }
 
-  /** Keys per shard, most to least recently used; tests and debugging. */
+  /** Keys per shard, from the eviction list's head (newest or last given a second chance) to the entry examined next; tests and debugging. */
   keysMruToLru(): string[] {
     return this.binding.mKeys(this.handle)
   }

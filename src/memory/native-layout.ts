@@ -6,14 +6,14 @@ import { SWEEP_PER_SET, type RemovalReason } from './engine'
  * binary that disagrees, so this copy cannot drift from Rust unnoticed.
  */
 export const LAYOUT = {
-  BINDING_VERSION: 3,
+  BINDING_VERSION: 4,
   MISS: -1,
   EXPIRED_BASE: -2,
   STATUS_AT: 0,
   LOG_AT: 4,
   LOG_PAIRS: 8,
   COUNTERS_AT: 20,
-  COUNTERS: 9,
+  COUNTERS: 10,
   NOW_AT: 40,
   BATCH: 256,
   ENDS_AT: 42,
@@ -39,6 +39,7 @@ export const LAYOUT = {
   COUNTER_BYTES: 6,
   COUNTER_ARENABYTES: 7,
   COUNTER_FRAGMENTATION: 8,
+  COUNTER_RECOVERIES: 9,
   REASON_EVICT: 0,
   REASON_EXPIRE: 1,
   REASON_DELETE: 2,

@@ -5,7 +5,8 @@
 use astra_cache_core::{Reason, MAX_CAPACITY, SWEEP_PER_SET};
 
 /// Version of the calling convention; bumped whenever a function's arguments or results change.
-pub const BINDING_VERSION: u32 = 3;
+/// 4: `mCounters(h)` answers in the area (no Float64Array argument).
+pub const BINDING_VERSION: u32 = 4;
 
 // ---- results of get / peek / remove / set (reference storage) ----
 /// No entry (get, peek, remove); a set whose value was not kept.
@@ -21,13 +22,14 @@ pub const STATUS_WORDS: usize = 4;
 /// Removal log of a reference-storage set: pairs (slot, reason).
 pub const LOG_AT: usize = STATUS_AT + STATUS_WORDS;
 pub const LOG_PAIRS: usize = 8;
-/// counters(h): f64s at COUNTERS_AT (8-byte aligned), in COUNTER_NAMES order.
+/// counters(h) and mCounters(h): f64s at COUNTERS_AT (8-byte aligned), in
+/// COUNTER_NAMES order; an engine writes the ones it has (`recoveries`: machine-wide only).
 pub const COUNTERS_AT: usize = LOG_AT + 2 * LOG_PAIRS;
-pub const COUNTER_NAMES: [&str; 9] = ["hits", "misses", "evictions", "expirations", "sets", "size", "bytes", "arenaBytes", "fragmentation"];
+pub const COUNTER_NAMES: [&str; 10] = ["hits", "misses", "evictions", "expirations", "sets", "size", "bytes", "arenaBytes", "fragmentation", "recoveries"];
 /// The time of the next call (f64 ms, 8-byte aligned), written by JS before each keyed
 /// call: passing it as an argument cost ~7 ns per call, a word of this area ~1 ns.
 /// Negative or NaN: the engine's own clock (clock.rs).
-pub const NOW_AT: usize = COUNTERS_AT + 2 * COUNTER_NAMES.len() + 2;
+pub const NOW_AT: usize = COUNTERS_AT + 2 * COUNTER_NAMES.len();
 /// getMany: key end offsets in, results out.
 pub const BATCH: usize = 256;
 pub const ENDS_AT: usize = NOW_AT + 2;

@@ -10,8 +10,9 @@
 //! - `mGet(h, key)`, `mPeek(h, key)`: the value or undefined (its tag in the area).
 //! - `mHas(h, key)`, `mRemove(h, key)`: booleans. `mSet(h, key, value, serialized, ttlMs)`:
 //!   true if stored, false if key + value exceed a shard's region.
-//! - `mCounters(h, out: Float64Array)`: [hits, misses, evictions, expirations, sets, size,
-//!   bytes, recoveries]. `mVerify(h)`: broken invariants (strings). `mKeys(h)` (tests).
+//! - `mCounters(h)`: into the thread's shared area, as the other engines' counters (hits,
+//!   misses, evictions, expirations, sets, size, bytes, recoveries at their COUNTER_NAMES
+//!   places). `mVerify(h)`: broken invariants (strings). `mKeys(h)` (tests).
 //! - `mSegmentBytes(h)`, `mClear(h)`, `mClose(h)`, `mUnlink(dir, name)`.
 
 use crate::area;
@@ -20,8 +21,6 @@ use crate::text as key;
 use crate::values::{make as make_value, read as read_value};
 use astra_cache_core::machine::{self, MachineCache, MachineError, MachineOptions, SetOutcome};
 use napi::sys;
-use std::ffi::c_void;
-use std::ptr;
 use std::sync::{Arc, Mutex};
 
 type Info = sys::napi_callback_info;
@@ -44,25 +43,6 @@ fn cache(env: Env, h: Value) -> Res<Arc<MachineCache>> {
 
 fn string_arg(env: Env, v: Value) -> Res<String> {
     Ok(String::from_utf16_lossy(&key::with_key(env, v, key::decode)?))
-}
-
-/// Writes `values` into the Float64Array `out`.
-fn write_f64s(env: Env, out: Value, values: &[f64]) -> Res<()> {
-    let data = typed_array(env, out, sys::TypedarrayType::float64_array, values.len(), "counters need a Float64Array of 8 elements")?;
-    // SAFETY: data points at >= values.len() aligned f64 of the array, alive for this call.
-    unsafe { ptr::copy_nonoverlapping(values.as_ptr(), data.cast::<f64>(), values.len()) };
-    Ok(())
-}
-
-/// The data pointer of a typed array argument of `kind` with at least `min` elements.
-fn typed_array(env: Env, v: Value, kind: sys::napi_typedarray_type, min: usize, what: &str) -> Res<*mut c_void> {
-    let (mut ta, mut len, mut data, mut buffer, mut offset) = (0, 0usize, ptr::null_mut(), ptr::null_mut(), 0usize);
-    // SAFETY: all outputs are valid locations; a non-typed-array yields an error status.
-    let status = unsafe { sys::napi_get_typedarray_info(env, v, &mut ta, &mut len, &mut data, &mut buffer, &mut offset) };
-    if status != sys::Status::napi_ok || ta != kind || len < min || data.is_null() {
-        return Err(type_error(format!("astra-cache native: {what}")));
-    }
-    Ok(data)
 }
 
 /// A JS array of strings.
@@ -183,10 +163,12 @@ unsafe extern "C" fn m_clear(env: Env, info: Info) -> Value {
 
 unsafe extern "C" fn m_counters(env: Env, info: Info) -> Value {
     call(env, || {
-        let [h, out] = args::<2>(env, info)?;
+        let [h] = args::<1>(env, info)?;
         let n = cache(env, h)?.counters().map_err(fail)?;
-        let values = [n.hits, n.misses, n.evictions, n.expirations, n.sets, n.size, n.bytes, n.recoveries].map(|x| x as f64);
-        write_f64s(env, out, &values)?;
+        // COUNTER_NAMES order; no arena here (arenaBytes, fragmentation: 0).
+        let values = [n.hits, n.misses, n.evictions, n.expirations, n.sets, n.size, n.bytes, 0, 0, n.recoveries].map(|x| x as f64);
+        const _: () = assert!(crate::layout::COUNTER_NAMES.len() == 10);
+        area::with(|a| a.set_counters(&values));
         undefined(env)
     })
 }

@@ -2,7 +2,7 @@
 //! so every process can map the segment at any address.
 //!
 //! ```text
-//! [Header: 4096 bytes]
+//! [Header: 4096 bytes][counter lanes: LANES x 64 bytes, to 8192]
 //! [shard 0: ShardHeader | slots | index | free map | region] [shard 1: ...] ...
 //! ```
 //! - slots: `slots_per_shard` [`Slot`] records (capacity per shard + 1 spare, so an
@@ -16,9 +16,15 @@
 use std::mem::size_of;
 
 pub const MAGIC: u64 = u64::from_le_bytes(*b"ASTRASHM");
-/// Bumped whenever anything in this file changes meaning.
-pub const LAYOUT_VERSION: u32 = 1;
-pub const HEADER_BYTES: usize = 4096;
+/// Bumped whenever anything in this file changes meaning. 2: reads without the lock
+/// (shard version counter), hit/miss counter lanes, second-chance eviction (`accessed`).
+pub const LAYOUT_VERSION: u32 = 2;
+/// The header page, then the counter lanes; the shards start here.
+pub const HEADER_BYTES: usize = 8192;
+/// Hit and miss counters, one 64-byte lane per thread (chosen from its pid and thread
+/// number), so a read adds to a line no other process writes; stats sum the lanes.
+pub const LANES_OFF: usize = 4096;
+pub const LANES: usize = 64;
 /// Smallest buddy block: 64 bytes (order 0).
 pub const MIN_SHIFT: u32 = 6;
 pub const MIN_BLOCK: usize = 1 << MIN_SHIFT;
@@ -32,7 +38,8 @@ pub const NIL: u32 = u32::MAX;
 pub const FREE: u32 = 0;
 pub const COMMITTED: u32 = 0x600D_CAFE;
 
-/// Policy codes stored in the header (only LRU is built for machine-wide caches).
+/// Policy codes stored in the header (only LRU, served by second-chance eviction, is built
+/// for machine-wide caches).
 pub const POLICY_LRU: u32 = 0;
 
 #[repr(C)]
@@ -53,22 +60,34 @@ pub struct Header {
     pub seed: u64,
 }
 
+/// One thread's hit and miss counts (atomic adds: exact, and a process killed mid-add
+/// either counted or not).
+#[repr(C)]
+pub struct Lane {
+    pub hits: std::sync::atomic::AtomicU64,
+    pub misses: std::sync::atomic::AtomicU64,
+    pub _pad: [u64; 6],
+}
+
 /// Per-shard state, guarded by `mutex` (a robust process-shared pthread mutex).
 #[repr(C)]
 pub struct ShardHeader {
     pub mutex: [u64; 8],
-    /// Set while a mutation is in progress: a holder that unwound (panic) leaves it set and
-    /// the next one rebuilds the shard, as after a dead owner.
-    pub dirty: u32,
+    /// Odd while a lock holder may be changing the shard, even otherwise; every holder
+    /// that may write makes it odd on taking the lock and the next even on release. A
+    /// reader without the lock accepts what it read only if the version was even and
+    /// unchanged around the read. A holder that died or unwound leaves it odd: the next
+    /// holder rebuilds the shard. Alone on its cache line, which only writers write.
+    pub version: std::sync::atomic::AtomicU64,
+    pub _version_line: [u64; 7],
     pub lru_head: u32,
     pub lru_tail: u32,
     pub free_slot: u32,
     pub size: u32,
     pub sweep: u32,
+    pub _pad: u32,
     pub seq: u64,
     pub bytes: u64,
-    pub hits: u64,
-    pub misses: u64,
     pub evictions: u64,
     pub expirations: u64,
     pub sets: u64,
@@ -91,14 +110,19 @@ pub struct Slot {
     pub next: u32,
     /// CLOCK_MONOTONIC milliseconds; 0 = never expires.
     pub deadline: u64,
-    /// Last access (per-shard sequence): recovery rebuilds the LRU order by sorting on it.
+    /// When the entry was stored or last given a second chance (per-shard sequence):
+    /// recovery rebuilds the list order by sorting on it.
     pub stamp: u64,
     pub checksum: u64,
-    pub _pad: u64,
+    /// Set (1) by a read hit without the lock, cleared when eviction gives the entry its
+    /// second chance. Not covered by the checksum; only ever accessed atomically.
+    pub accessed: u32,
+    pub _pad: u32,
 }
 
 const _: () = assert!(size_of::<Slot>() == 64);
-const _: () = assert!(size_of::<Header>() <= HEADER_BYTES);
+const _: () = assert!(size_of::<Header>() <= LANES_OFF);
+const _: () = assert!(size_of::<Lane>() == 64 && LANES_OFF + LANES * 64 == HEADER_BYTES);
 #[cfg(target_os = "linux")]
 const _: () = assert!(size_of::<libc::pthread_mutex_t>() <= 64);
 

@@ -1,6 +1,13 @@
-//! A cache shared by every process of a machine: an LRU + TTL store in a memory-mapped
-//! file (default under /dev/shm), sharded, each shard behind a robust process-shared mutex.
-//! Linux only (robust mutexes); elsewhere `open` returns [`MachineError::Unsupported`].
+//! A cache shared by every process of a machine: a TTL store with second-chance (CLOCK)
+//! eviction in a memory-mapped file (default under /dev/shm), sharded, each shard behind
+//! a robust process-shared mutex. Linux only (robust mutexes); elsewhere `open` returns
+//! [`MachineError::Unsupported`].
+//!
+//! Reads take no lock: they run optimistically against the shard's version counter
+//! (shard.rs `read_unlocked`) and write nothing another process writes on a hit (the
+//! entry's `accessed` word only when it is clear, the hit count in this thread's own
+//! lane), so readers in several processes do not serialise. A read that keeps finding a
+//! writer at work falls back to the lock.
 //!
 //! Crash safety: a process killed at any point (even holding a shard lock, half-way through
 //! a write) leaves the cache usable: the next process to take that lock rebuilds the shard
@@ -10,6 +17,9 @@
 //! Time: TTL deadlines are CLOCK_MONOTONIC milliseconds, one clock for every process of
 //! the machine (not across containers in different time namespaces, nor across reboots,
 //! which do not keep /dev/shm anyway).
+
+// Off Linux `open` only refuses: the segment code is compiled (one code base) but unused.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
 
 mod layout;
 mod lock;
@@ -25,7 +35,8 @@ pub use shard::SetOutcome;
 
 use layout::*;
 use lock::Taken;
-use shard::Shard;
+use shard::{Lookup, Seen, Shard};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Why a machine-wide cache could not be opened or used. `code()` is stable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,9 +110,12 @@ pub struct MachineCounters {
     pub recoveries: u64,
 }
 
-/// One process's attachment to a segment. `Send + Sync`: every access goes through a shard lock.
+/// One process's attachment to a segment. `Send + Sync`: every change goes through a shard
+/// lock, and a read without it uses only what the shard's version validated.
 pub struct MachineCache {
     map: segment::Mapping,
+    /// This attachment's hit/miss lane (each JS thread opens its own attachment).
+    lane: *const Lane,
     geo: Geometry,
     seed: u64,
     timeout_ms: u64,
@@ -127,19 +141,38 @@ pub fn now_ms() -> u64 {
     }
 }
 
-/// Releases the shard lock when dropped. On unwinding the shard stays marked dirty and the
-/// next holder rebuilds it.
+/// Releases the shard lock when dropped, making the shard's version even again if this
+/// holder made it odd. On unwinding it stays odd: the next holder rebuilds the shard.
 struct Held<'a> {
     shard: &'a Shard,
+    /// The odd version this holder wrote, or 0 if it wrote none (a holder that only reads).
+    odd: u64,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
-            self.shard.h().dirty = 0;
+        if self.odd != 0 && !std::thread::panicking() {
+            self.shard.version().store(self.odd + 1, Ordering::Release);
         }
         unsafe { lock::unlock(self.shard.hdr as *mut lock::RawMutex) };
     }
+}
+
+/// Lock-free read attempts before a read takes the lock (a writer holds a shard for about
+/// a microsecond; one that died holding it is only cleared by the next lock holder).
+const READ_ATTEMPTS: u32 = 8;
+
+/// Values up to this size are copied to the stack before validation; larger ones to the heap.
+const STACK_COPY: usize = 512;
+
+static OPENS: AtomicU32 = AtomicU32::new(0);
+
+/// A new attachment's counter lane: from the pid and how many attachments this process
+/// opened, so processes and their threads (each opens its own) spread over the lanes;
+/// two sharing one only cost speed.
+fn next_lane() -> usize {
+    let n = OPENS.fetch_add(1, Ordering::Relaxed);
+    ((std::process::id().wrapping_mul(0x9E37_79B1) >> 8).wrapping_add(n) % LANES as u32) as usize
 }
 
 impl MachineCache {
@@ -152,7 +185,8 @@ impl MachineCache {
             .map(|i| unsafe { Shard::at(map.ptr().add(HEADER_BYTES + i as usize * geo.shard_stride), &geo, seed) })
             .collect();
         let path = segment::segment_path(&o.dir, &o.name)?.display().to_string();
-        Ok(MachineCache { map, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created })
+        let lane = unsafe { (map.ptr().add(LANES_OFF) as *const Lane).add(next_lane()) };
+        Ok(MachineCache { map, lane, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created })
     }
 
     /// True when this call created the segment (false: attached to an existing one).
@@ -169,52 +203,117 @@ impl MachineCache {
         self.map.len()
     }
 
-    fn take(&self, i: usize) -> Result<Held<'_>, MachineError> {
+    /// Takes shard `i`'s lock. `writes`: the holder may change the shard, so the version
+    /// goes odd until release. A shard whose last holder died or unwound (version left
+    /// odd) is rebuilt first, whatever the new holder means to do.
+    fn take(&self, i: usize, writes: bool) -> Result<Held<'_>, MachineError> {
         let s = &self.shards[i];
         let taken = unsafe { lock::lock(s.hdr as *mut lock::RawMutex, self.timeout_ms, i as u32)? };
-        let held = Held { shard: s };
-        if matches!(taken, Taken::OwnerDied) || s.h().dirty != 0 {
-            s.h().dirty = 1;
+        let v = s.version().load(Ordering::Relaxed);
+        let broken = matches!(taken, Taken::OwnerDied) || v & 1 != 0;
+        let mut held = Held { shard: s, odd: 0 };
+        if writes || broken {
+            held.odd = v | 1;
+            s.version().store(held.odd, Ordering::Relaxed);
+            std::sync::atomic::fence(Ordering::Release);
+        }
+        if broken {
             s.rebuild();
         }
-        s.h().dirty = 1;
         Ok(held)
+    }
+
+    #[inline]
+    fn shard_of(&self, hash: u64) -> usize {
+        if self.shards.len() == 1 { 0 } else { (((hash >> 32) * self.shards.len() as u64) >> 32) as usize }
     }
 
     #[inline]
     fn with_key<R>(&self, key: &[u8], f: impl FnOnce(&Shard, u64) -> R) -> Result<R, MachineError> {
         let hash = key_hash(self.seed, key);
-        let i = if self.shards.len() == 1 { 0 } else { (((hash >> 32) * self.shards.len() as u64) >> 32) as usize };
-        let held = self.take(i)?;
+        let held = self.take(self.shard_of(hash), true)?;
         Ok(f(held.shard, hash))
     }
 
-    /// Reads a live entry: `read(flags, value)` runs under the shard lock (copy out there).
-    pub fn get_at<R>(&self, key: &[u8], now: u64, read: impl FnOnce(u32, &[u8]) -> R) -> Result<Option<R>, MachineError> {
-        self.with_key(key, |s, h| {
-            s.get(key, h, &mut || now).map(|i| {
-                let slot = *s.slot(i);
+    fn lane(&self) -> &Lane {
+        unsafe { &*self.lane }
+    }
+
+    /// A live entry's `read(flags, value)`: without the lock when no writer interferes
+    /// (`read` then gets a validated copy), else under the lock. `count`: a get (counts a
+    /// hit or miss, marks the entry read) rather than a peek.
+    fn read<R>(&self, key: &[u8], now: &mut impl FnMut() -> u64, count: bool, read: impl FnOnce(u32, &[u8]) -> R) -> Result<Option<R>, MachineError> {
+        let hash = key_hash(self.seed, key);
+        let i = self.shard_of(hash);
+        let s = &self.shards[i];
+        // Where the value is copied before it is validated (no allocation for small ones).
+        let mut stack = [0u8; STACK_COPY];
+        let mut heap = Vec::new();
+        let mut len = 0;
+        for attempt in 0..READ_ATTEMPTS {
+            let copy = |v: &[u8]| {
+                len = v.len();
+                if len <= STACK_COPY {
+                    stack[..len].copy_from_slice(v);
+                } else {
+                    heap.clear();
+                    heap.extend_from_slice(v);
+                }
+            };
+            match s.read_unlocked(key, hash, now, copy) {
+                Seen::Busy => (0..1u32 << attempt).for_each(|_| std::hint::spin_loop()),
+                Seen::Hit(slot, flags) => {
+                    if count {
+                        s.touch(slot);
+                        self.lane().hits.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok(Some(read(flags, if len <= STACK_COPY { &stack[..len] } else { &heap })));
+                }
+                Seen::Absent => {
+                    if count {
+                        self.lane().misses.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return Ok(None);
+                }
+                Seen::Expired if !count => return Ok(None),
+                Seen::Expired => break,
+            }
+        }
+        // A writer kept the shard busy (or died holding it), or the entry expired and must
+        // be removed: under the lock.
+        let held = self.take(i, count)?;
+        let s = held.shard;
+        if !count {
+            return Ok(s.peek(key, hash, now).map(|j| {
+                let slot = *s.slot(j);
                 read(slot.flags, s.value_of(&slot))
-            })
-        })
+            }));
+        }
+        match s.get(key, hash, now) {
+            Lookup::Hit(j) => {
+                self.lane().hits.fetch_add(1, Ordering::Relaxed);
+                let slot = *s.slot(j);
+                Ok(Some(read(slot.flags, s.value_of(&slot))))
+            }
+            Lookup::Miss | Lookup::Expired => {
+                self.lane().misses.fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reads a live entry at time `now`: `read(flags, value)` gets the value's bytes.
+    pub fn get_at<R>(&self, key: &[u8], now: u64, read: impl FnOnce(u32, &[u8]) -> R) -> Result<Option<R>, MachineError> {
+        self.read(key, &mut || now, true, read)
     }
 
     pub fn get<R>(&self, key: &[u8], read: impl FnOnce(u32, &[u8]) -> R) -> Result<Option<R>, MachineError> {
-        self.with_key(key, |s, h| {
-            s.get(key, h, &mut now_ms).map(|i| {
-                let slot = *s.slot(i);
-                read(slot.flags, s.value_of(&slot))
-            })
-        })
+        self.read(key, &mut now_ms, true, read)
     }
 
+    /// A live entry without counting it or marking it read.
     pub fn peek_at<R>(&self, key: &[u8], now: u64, read: impl FnOnce(u32, &[u8]) -> R) -> Result<Option<R>, MachineError> {
-        self.with_key(key, |s, h| {
-            s.peek(key, h, &mut || now).map(|i| {
-                let slot = *s.slot(i);
-                read(slot.flags, s.value_of(&slot))
-            })
-        })
+        self.read(key, &mut || now, false, read)
     }
 
     /// `ttl_ms` 0 = never expires.
@@ -229,18 +328,22 @@ impl MachineCache {
 
     pub fn clear(&self) -> Result<(), MachineError> {
         for i in 0..self.shards.len() {
-            self.take(i)?.shard.clear();
+            self.take(i, true)?.shard.clear();
         }
         Ok(())
     }
 
     pub fn counters(&self) -> Result<MachineCounters, MachineError> {
         let mut c = MachineCounters::default();
+        let lanes = unsafe { self.map.ptr().add(LANES_OFF) as *const Lane };
+        for l in 0..LANES {
+            let lane = unsafe { &*lanes.add(l) };
+            c.hits += lane.hits.load(Ordering::Relaxed);
+            c.misses += lane.misses.load(Ordering::Relaxed);
+        }
         for i in 0..self.shards.len() {
-            let held = self.take(i)?;
+            let held = self.take(i, false)?;
             let h = held.shard.h();
-            c.hits += h.hits;
-            c.misses += h.misses;
             c.evictions += h.evictions;
             c.expirations += h.expirations;
             c.sets += h.sets;
@@ -256,17 +359,17 @@ impl MachineCache {
     pub fn verify(&self) -> Result<Vec<String>, MachineError> {
         let mut out = Vec::new();
         for i in 0..self.shards.len() {
-            let held = self.take(i)?;
+            let held = self.take(i, false)?;
             out.extend(held.shard.verify().into_iter().map(|m| format!("shard {i}: {m}")));
         }
         Ok(out)
     }
 
-    /// Keys per shard, MRU to LRU (tests).
+    /// Keys per shard, from the list's head (newest or last given a chance) to its tail (tests).
     pub fn keys(&self) -> Result<Vec<Vec<u8>>, MachineError> {
         let mut out = Vec::new();
         for i in 0..self.shards.len() {
-            out.extend(self.take(i)?.shard.keys());
+            out.extend(self.take(i, false)?.shard.keys());
         }
         Ok(out)
     }

@@ -161,19 +161,19 @@ impl Shard {
         if indexed != live {
             bad.push(format!("{indexed} index entries for {live} entries"));
         }
-        // LRU: forward walk reaches every live slot once, back links agree, stamps decrease.
+        // Eviction list: forward walk reaches every live slot once, back links agree, stamps decrease.
         let (mut n, mut prev, mut i) = (0u32, NIL, h.lru_head);
         let mut last_stamp = u64::MAX;
         while i != NIL && n <= self.nslots {
             if i >= self.nslots || self.slot(i).state != COMMITTED {
-                bad.push(format!("LRU list reaches slot {i}, which holds no entry"));
+                bad.push(format!("eviction list reaches slot {i}, which holds no entry"));
                 break;
             }
             if self.slot(i).prev != prev {
-                bad.push(format!("LRU slot {i}: back link {} should be {prev}", self.slot(i).prev));
+                bad.push(format!("eviction list slot {i}: back link {} should be {prev}", self.slot(i).prev));
             }
             if self.slot(i).stamp > last_stamp {
-                bad.push(format!("LRU slot {i}: stamp newer than its predecessor's"));
+                bad.push(format!("eviction list slot {i}: stamp newer than its predecessor's"));
             }
             last_stamp = self.slot(i).stamp;
             prev = i;
@@ -181,10 +181,10 @@ impl Shard {
             n += 1;
         }
         if n != live {
-            bad.push(format!("LRU list has {n} entries for {live}"));
+            bad.push(format!("eviction list has {n} entries for {live}"));
         }
         if h.lru_tail != prev {
-            bad.push(format!("LRU tail {} should be {prev}", h.lru_tail));
+            bad.push(format!("eviction list tail {} should be {prev}", h.lru_tail));
         }
         // Free slots: a chain of non-committed slots covering all of them.
         let (mut free, mut i) = (0u32, h.free_slot);

@@ -1,5 +1,6 @@
 //! One shard's operations over its bytes in the segment. The caller holds the shard's lock
-//! (lock.rs); nothing here synchronises. Every derived structure (index, LRU links, slot
+//! (lock.rs) for everything but `read_unlocked` (reads validated by the shard's version,
+//! see there); nothing else here synchronises. Every derived structure (index, list links, slot
 //! free list, buddy free lists, size and byte counts) can be rebuilt from the committed
 //! slots alone (recover.rs), so a writer that dies at any instruction loses at most the
 //! entry it was writing.
@@ -8,13 +9,20 @@
 //! its `state` word is set to COMMITTED last; an overwrite commits its new version in a
 //! fresh slot (with a newer stamp) before the old one is released; a removal clears the
 //! `state` word first.
+//!
+//! Eviction is second-chance (CLOCK over the list): a hit only sets the entry's `accessed`
+//! word (read first, written only when clear, so a hot entry's line stays shared among
+//! the readers' caches); eviction looks at the list's tail and, if the entry was accessed,
+//! clears the word and moves it to the head with a new stamp instead of removing it. New
+//! entries go to the head. So the list is ordered by insertion or last second chance, and
+//! an entry is evicted only after a whole pass of the list found it unread.
 
 // The accessors hand out `&mut` views of shared memory from `&self`: the shard lock, not
 // the borrow checker, gives exclusivity, and no two views of one field are held at once.
 #![allow(clippy::mut_from_ref)]
 
 use super::layout::*;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 
 /// Raw view of one shard. Valid while the segment is mapped; used only under the lock.
 pub struct Shard {
@@ -28,6 +36,27 @@ pub struct Shard {
     pub region_bytes: u64,
     pub max_order: u32,
     pub seed: u64,
+}
+
+/// What a locked lookup found (`get`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Lookup {
+    Hit(u32),
+    Miss,
+    /// The entry had expired: removed (and counted as an expiration); a miss for the caller.
+    Expired,
+}
+
+/// What a read without the lock saw (`read_unlocked`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Seen {
+    /// A live entry (slot, flags); its value was copied out.
+    Hit(u32, u32),
+    Absent,
+    /// Found but expired: the locked path removes and counts it.
+    Expired,
+    /// A writer was (or may have been) active: nothing read can be trusted; retry or lock.
+    Busy,
 }
 
 /// What `set` did.
@@ -86,11 +115,27 @@ impl Shard {
     pub fn state(&self, i: u32) -> &AtomicU32 {
         unsafe { AtomicU32::from_ptr(&mut (*self.slots.add(i as usize)).state) }
     }
+    /// The slot's second-chance word, written by readers without the lock.
+    pub fn accessed(&self, i: u32) -> &AtomicU32 {
+        unsafe { AtomicU32::from_ptr(&mut (*self.slots.add(i as usize)).accessed) }
+    }
+    pub fn version(&self) -> &AtomicU64 {
+        unsafe { &(*self.hdr).version }
+    }
+
+    /// Marks the entry in slot `i` as read since its last chance: a load, and a store only
+    /// when the word is clear, so repeated hits write nothing shared.
+    #[inline(always)]
+    pub fn touch(&self, i: u32) {
+        let a = self.accessed(i);
+        if a.load(Ordering::Relaxed) == 0 {
+            a.store(1, Ordering::Relaxed);
+        }
+    }
 
     /// Fresh, empty shard (the creator, before the segment is published, and clear()).
     pub fn init(&self) {
         let h = self.h();
-        h.dirty = 0;
         h.lru_head = NIL;
         h.lru_tail = NIL;
         h.size = 0;
@@ -99,7 +144,7 @@ impl Shard {
         h.free_heads = [NIL; MAX_ORDERS];
         for i in 0..self.nslots {
             let s = self.slot(i);
-            *s = Slot { state: FREE, flags: 0, block: 0, key_len: 0, val_len: 0, tag: 0, prev: NIL, next: NIL, deadline: 0, stamp: 0, checksum: 0, _pad: 0 };
+            *s = Slot { state: FREE, flags: 0, block: 0, key_len: 0, val_len: 0, tag: 0, prev: NIL, next: NIL, deadline: 0, stamp: 0, checksum: 0, accessed: 0, _pad: 0 };
         }
         self.rebuild_slot_free_list(|_| false);
         for i in 0..=self.index_mask {
@@ -171,7 +216,7 @@ impl Shard {
         }
     }
 
-    // ---- LRU list (head = most recently used) ----
+    // ---- the eviction list (head = newest or last given a second chance) ----
 
     fn unlink(&self, i: u32) {
         let (p, n) = {
@@ -284,15 +329,32 @@ impl Shard {
         self.free_block(block, order_for(need), true);
     }
 
-    /// Removes the LRU tail (an eviction, or an expiration if it had expired).
-    fn evict_tail(&self, now: u64) -> bool {
-        let t = self.h().lru_tail;
-        if t == NIL {
-            return false;
+    /// Removes one entry from the tail side (an eviction, or an expiration if it had
+    /// expired), first giving a second chance (to the head, new stamp, word cleared) to
+    /// each tail entry read since its last chance, and to `keep` (the entry a set is
+    /// replacing, NIL for none). Ends: every chance clears a word, so within one pass
+    /// the tail is an unread entry other than `keep` (the caller makes sure one exists).
+    fn evict_tail(&self, now: u64, keep: u32) -> bool {
+        loop {
+            let t = self.h().lru_tail;
+            if t == NIL {
+                return false;
+            }
+            if Self::expired(self.slot(t), now) {
+                self.h().expirations += 1;
+            } else if t == keep || self.accessed(t).load(Ordering::Relaxed) != 0 {
+                self.accessed(t).store(0, Ordering::Relaxed);
+                let stamp = self.next_stamp();
+                self.slot(t).stamp = stamp;
+                self.unlink(t);
+                self.push_head(t);
+                continue;
+            } else {
+                self.h().evictions += 1;
+            }
+            self.remove_slot(t, None);
+            return true;
         }
-        if Self::expired(self.slot(t), now) { self.h().expirations += 1 } else { self.h().evictions += 1 }
-        self.remove_slot(t, None);
-        true
     }
 
     fn next_stamp(&self) -> u64 {
@@ -301,27 +363,78 @@ impl Shard {
         h.seq
     }
 
-    /// The live entry's slot, counting like the engine's get.
-    pub fn get(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64) -> Option<u32> {
+    /// The live entry's slot, marked read; an expired one is removed. (Hits and misses
+    /// are counted by the caller, in its lane.)
+    pub fn get(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64) -> Lookup {
         let Some((pos, i)) = self.find(key, hash) else {
-            self.h().misses += 1;
-            return None;
+            return Lookup::Miss;
         };
         if self.slot(i).deadline != 0 && Self::expired(self.slot(i), now()) {
             self.remove_slot(i, Some(pos));
-            let h = self.h();
-            h.expirations += 1;
-            h.misses += 1;
-            return None;
+            self.h().expirations += 1;
+            return Lookup::Expired;
         }
-        self.h().hits += 1;
-        let stamp = self.next_stamp();
-        self.slot(i).stamp = stamp;
-        if self.h().lru_head != i {
-            self.unlink(i);
-            self.push_head(i);
+        self.touch(i);
+        Lookup::Hit(i)
+    }
+
+    /// Looks `key` up without the lock, handing a live entry's value to `copy`: a
+    /// seqlock read. The version is read before and after (acquire ordering around the
+    /// reads); what was read counts only if it was even and unchanged, i.e. no holder
+    /// could have been writing meanwhile. Until then everything read may be torn, so
+    /// every offset is bounds-checked before use and every loop is bounded: a torn read
+    /// gives Busy, never a fault or a wrong answer. Writes nothing shared, so a reader
+    /// killed here leaves nothing behind.
+    /// `copy` must only copy the bytes: they may be torn until the version is checked.
+    pub fn read_unlocked(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, copy: impl FnOnce(&[u8])) -> Seen {
+        let v = self.version().load(Ordering::Acquire);
+        if v & 1 != 0 {
+            return Seen::Busy;
         }
-        Some(i)
+        let seen = self.read_racy(key, hash, now, copy);
+        fence(Ordering::Acquire);
+        if self.version().load(Ordering::Relaxed) != v {
+            return Seen::Busy;
+        }
+        seen
+    }
+
+    fn read_racy(&self, key: &[u8], hash: u64, now: &mut impl FnMut() -> u64, copy: impl FnOnce(&[u8])) -> Seen {
+        let tag = (hash >> 32) as u32;
+        // At most one lap of the index: a torn view may show no empty word.
+        for j in (0..=self.index_mask).map(|n| hash.wrapping_add(n)) {
+            // SAFETY (all reads below): inside the mapping; values may be torn, which the
+            // version check after the read rejects.
+            let e = unsafe { std::ptr::read_volatile(self.index.add((j & self.index_mask) as usize)) };
+            if e == 0 {
+                return Seen::Absent;
+            }
+            if (e >> 32) as u32 != tag {
+                continue;
+            }
+            let i = (e as u32).wrapping_sub(1);
+            if i >= self.nslots {
+                return Seen::Busy;
+            }
+            let s = unsafe { std::ptr::read_volatile(self.slots.add(i as usize)) };
+            let (klen, vlen) = (s.key_len as usize, s.val_len as usize);
+            if s.state != COMMITTED || s.block as u64 + klen as u64 + vlen as u64 > self.region_bytes {
+                return Seen::Busy;
+            }
+            if klen != key.len() {
+                continue;
+            }
+            let stored = unsafe { std::slice::from_raw_parts(self.region.add(s.block as usize), klen) };
+            if stored != key {
+                continue;
+            }
+            if s.deadline != 0 && now() >= s.deadline {
+                return Seen::Expired;
+            }
+            copy(unsafe { std::slice::from_raw_parts(self.region.add(s.block as usize + klen), vlen) });
+            return Seen::Hit(i, s.flags);
+        }
+        Seen::Busy
     }
 
     /// The live entry's slot without counting or reordering.
@@ -355,7 +468,7 @@ impl Shard {
         }
     }
 
-    /// Stores key -> (flags, value) with `deadline` (0 = never), evicting LRU entries when
+    /// Stores key -> (flags, value) with `deadline` (0 = never), evicting from the list's tail (second chance) when
     /// the shard is full or its region has no block big enough.
     pub fn set(&self, key: &[u8], hash: u64, flags: u32, value: &[u8], deadline: u64, now: u64) -> SetOutcome {
         self.h().sets += 1;
@@ -371,7 +484,7 @@ impl Shard {
         let cap = self.nslots - 1;
         if old.is_none() {
             while self.h().size >= cap {
-                self.evict_tail(now);
+                self.evict_tail(now, NIL);
             }
         }
         let order = order_for(need);
@@ -379,18 +492,13 @@ impl Shard {
             if let Some(b) = self.alloc(order) {
                 break b;
             }
-            if self.h().lru_tail == old.unwrap_or(NIL) && self.h().lru_head == self.h().lru_tail {
+            if old.is_some() && self.h().size == 1 {
                 // Only the entry being replaced holds memory: release it first.
                 self.remove_slot(old.take().unwrap(), None);
                 continue;
             }
-            if self.h().lru_tail == old.unwrap_or(NIL) {
-                // Never evict the entry being replaced while others remain: move it up.
-                let o = old.unwrap();
-                self.unlink(o);
-                self.push_head(o);
-            }
-            self.evict_tail(now);
+            // Never evict the entry being replaced while others remain.
+            self.evict_tail(now, old.unwrap_or(NIL));
         };
         let i = self.h().free_slot;
         debug_assert!(i != NIL, "a spare slot is always free");
@@ -408,6 +516,7 @@ impl Shard {
             s.deadline = deadline;
             s.stamp = stamp;
             s.checksum = 0;
+            s.accessed = 0;
             let sum = checksum(key, value, s);
             s.checksum = sum;
         }
@@ -448,7 +557,8 @@ impl Shard {
         self.init();
     }
 
-    /// Keys MRU to LRU (tests).
+    /// Keys from the list's head (newest or last given a chance) to its tail (next
+    /// examined by eviction) (tests).
     pub fn keys(&self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut i = self.h().lru_head;
