@@ -102,3 +102,27 @@ impl Sketch {
         self.table.capacity() * 8
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_a_power_of_two_of_words_per_entry_times_capacity() {
+        let words = |capacity, per_entry| Sketch::new(capacity, per_entry).table.len();
+        assert_eq!(words(1000, 1), 1024, "Caffeine's size: ceil_pow2(capacity)");
+        assert_eq!(
+            words(1000, WIDE),
+            2048,
+            "the adaptive policy's: ceil_pow2(2 × capacity)"
+        );
+        assert_eq!(words(1024, WIDE), 2048);
+        assert_eq!(words(0, WIDE), 1, "at least one word");
+        assert_eq!(words(1 << 30, WIDE), MAX_WORDS as usize, "capped");
+        assert_eq!(
+            Sketch::new(1000, WIDE).period,
+            20_480,
+            "10 increments per word"
+        );
+    }
+}
