@@ -1,10 +1,13 @@
 /**
  * 4-bit count-min sketch with periodic halving; mirrors crates/core/src/policy/sketch.rs
- * bit for bit. A 64-bit word of sixteen counters there is two 32-bit words here:
- * counter `pos` of word `w` lives in u32 `2w + (pos >> 3)` at bit `(pos & 7) * 4`.
+ * bit for bit (see there why the adaptive policy's table has ceil_pow2(2 × capacity)
+ * words). A 64-bit word of sixteen counters there is two 32-bit words here: counter `pos`
+ * of word `w` lives in u32 `2w + (pos >> 3)` at bit `(pos & 7) * 4`.
  */
 const SEEDS = [0x97cb3127, 0xbe98f273, 0x2f90404f, 0x84222325]
 export const MAX_WORDS = 1 << 22
+/** Table words per entry of capacity for the adaptive W-TinyLFU; Caffeine's is 1. */
+export const WIDE = 2
 
 function index(item: number, i: number): number {
   const s = SEEDS[i]
@@ -24,9 +27,9 @@ export class Sketch {
   private readonly period: number
   private additions = 0
 
-  constructor(capacity: number) {
+  constructor(capacity: number, wordsPerEntry: number) {
     let words = 1
-    while (words < capacity && words < MAX_WORDS) words *= 2
+    while (words < capacity * wordsPerEntry && words < MAX_WORDS) words *= 2
     this.table = new Uint32Array(words * 2)
     this.mask = words - 1
     this.period = 10 * words

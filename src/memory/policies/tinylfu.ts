@@ -2,7 +2,7 @@ import { Access, WindowClimber } from './climber'
 import { keyHash } from './hash'
 import type { EvictionPolicy } from './policy'
 import { NONE, Queue, type Links } from './queue'
-import { Sketch } from './sketch'
+import { Sketch, WIDE } from './sketch'
 
 const WINDOW = 0
 const PROBATION = 1
@@ -43,7 +43,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.protected = new Queue(links)
     this.windowMax = capacity - Math.floor(capacity * 0.99)
     this.protectedMax = this.protectedTarget()
-    this.sketch = new Sketch(capacity)
+    this.sketch = new Sketch(capacity, adaptive ? WIDE : 1)
     this.rng = (seed ^ 0x9e3779b9) | 0
     this.climber = adaptive ? new WindowClimber(capacity) : null
   }
@@ -171,7 +171,7 @@ export class TinyLfuPolicy implements EvictionPolicy {
     this.protected.clear()
     this.windowMax = this.capacity - Math.floor(this.capacity * 0.99)
     this.protectedMax = this.protectedTarget()
-    this.sketch = new Sketch(this.capacity)
+    this.sketch = new Sketch(this.capacity, this.adaptive ? WIDE : 1)
     this.hasLastMiss = false
     this.lastMiss = 0
     this.rng = (this.seed ^ 0x9e3779b9) | 0

@@ -6,6 +6,7 @@
 //!
 //! With the climber off it takes exactly the decisions of `sim.py --policy wtinylfu`
 //! (1 % window), except for the hash functions and the admission jitter's random source.
+//! With it on, the sketch is twice as wide and remembers twice as long (sketch.rs).
 //!
 //! Access accounting (what increments the sketch): every get (hit or miss) and every set of
 //! a present key; a set of a new key too, unless the previous get missed that same key (the
@@ -19,7 +20,7 @@ mod climber;
 
 use super::hash::key_hash;
 use super::list::Queue;
-use super::sketch::Sketch;
+use super::sketch::{Sketch, WIDE};
 use crate::Entry;
 use climber::{Access, Climber};
 
@@ -66,7 +67,7 @@ impl TinyLfu {
             protected: Queue::EMPTY,
             window_max: capacity - main,
             protected_max: 0,
-            sketch: Sketch::new(capacity),
+            sketch: Sketch::new(capacity, if adaptive { WIDE } else { 1 }),
             queue: Vec::new(),
             hashes: Vec::new(),
             last_miss: None,
