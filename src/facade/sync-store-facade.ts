@@ -7,8 +7,11 @@ import { CacheFacade, type FacadeSettings } from './cache-facade'
 import { OP } from './latency-sampler'
 import type { DirectReads, SyncStore } from './store'
 
-// Module-level copies: a cross-module constant read on every call is a property load (a getter call under some loaders).
+// Module-level copies: a cross-module constant read on every call is a property load (a getter call under
+// loaders that compile ES modules to CommonJS, such as tsx and esbuild: measured ~10 ns per sync.get).
 const { get: GET, set: SET, invalidate: INVALIDATE, clear: CLEAR, has: HAS, getMany: GET_MANY, setMany: SET_MANY } = OP
+const KEY_LIMIT = MAX_KEY_LENGTH
+const validValue = checkValue
 
 /**
  * The facade over a store that answers at once (the memory engine). Each operation is an async
@@ -35,12 +38,12 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
       get: (key) => {
         // checkKey's tests inline (a memory store takes any string), the full check only to throw;
         // untimed and without envelopes, getNow is the engine's get itself.
-        if (typeof key !== 'string' || key.length > MAX_KEY_LENGTH || !this.open) this.checkKey(key)
+        if (typeof key !== 'string' || key.length > KEY_LIMIT || !this.open) this.checkKey(key)
         return this.passThrough && !this.timing ? (reader.get(key) as V | undefined) : this.getNow(key)
       },
       set: (key, value, ttl) => {
         this.checkKey(key)
-        checkValue(value)
+        validValue(value)
         this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
       },
       has: (key) => {
@@ -72,7 +75,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
 
   async set(key: string, value: V, ttl?: Duration): Promise<void> {
     this.checkKey(key)
-    checkValue(value)
+    validValue(value)
     this.setNow(key, value, ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl))
   }
 
