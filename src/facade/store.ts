@@ -85,8 +85,11 @@ type Answer<Sync extends boolean, T> = Sync extends true ? T : Promise<T>
 
 /** A store that answers at once (traits.sync true): the memory engine. */
 export interface SyncStore<V = unknown> extends StoreBase, StoreOperations<V, true> {
-  /** What answers this store's get itself (the memory store's engine): the facade's hot paths call it, one call fewer. */
-  readonly reader: DirectReads
+  /**
+   * Optional: what answers this store's get itself (the memory store's engine), which the
+   * facade's read paths then call directly, one call fewer. Default: the store.
+   */
+  readonly reader?: DirectReads
   /** The stored value (envelopes included) of a live entry, without counters or recency change (the sync face's peek). */
   peek(key: string): unknown
 }

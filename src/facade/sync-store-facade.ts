@@ -32,7 +32,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
     if (!store.traits.sync) throw new CacheOptionError(`${settings.name}: SyncStoreFacade needs a store that answers synchronously`)
     super(store, settings)
     this.now = store
-    const reader = store.reader
+    const reader = store.reader ?? store
     this.engineReads = reader
     this.sync = Object.freeze<SyncCache<V>>({
       get: (key) => {
