@@ -46,6 +46,9 @@ export interface FacadeSettings {
 }
 
 const GET_OR_SET = OP.getOrSet
+// A module-level copy: every keyed call checks its key, and a cross-module function read per call is a
+// getter call under loaders that compile ES modules to CommonJS (tsx, esbuild).
+const validKey: typeof checkKey = checkKey
 
 export abstract class CacheFacade<V = unknown> extends EventEmitter implements Cache<V>, MetricsSource, RawReads {
   readonly name: string
@@ -228,7 +231,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
 
   protected checkKey(key: string): void {
     if (this.closed) throw new CacheClosedError(this.name)
-    checkKey(key, this.wellFormedKeys)
+    validKey(key, this.wellFormedKeys)
   }
 
   protected checkKeys(keys: readonly string[]): void {

@@ -89,6 +89,11 @@ export function removeMachineSegment(binding: MachineBinding, dir: string, name:
   return guarded(() => binding.mUnlink(dir, name))
 }
 
+// Module-level copies of the layout read on every read (a cross-module read is a property load, a getter
+// call under loaders that compile ES modules to CommonJS). TAG_AT: where a read leaves its value's tag.
+const TAG_AT = LAYOUT.STATUS_AT + 1
+const { TAG_SERIALIZED } = LAYOUT
+
 /** Closes attachments whose owner forgot to (the mapping is not seen by the GC). */
 const finalizer = new FinalizationRegistry<{ binding: MachineBinding; handle: number }>(({ binding, handle }) => binding.mClose(handle))
 
@@ -100,6 +105,8 @@ export class MachineEngine<V> implements Engine<V> {
   private readonly readsStrings: boolean
   private handle: number
   private readonly area: AreaViews
+  /** The thread's shared area's words (a read leaves its value's tag there). */
+  private readonly words: Int32Array
 
   constructor(binding: MachineBinding, options: { capacity: number; maxBytes: number; serializer: Serializer; spec: MachineSpec }) {
     this.binding = binding
@@ -107,6 +114,7 @@ export class MachineEngine<V> implements Engine<V> {
     this.serializer = options.serializer
     this.readsStrings = options.serializer === jsonSerializer
     this.area = nativeArea(binding as unknown as NativeBinding)
+    this.words = this.area.i32
     const s = options.spec
     this.handle = guarded(() => binding.mOpen(s.dir, s.name, options.capacity, options.maxBytes, s.shards, s.mode, s.lockTimeoutMs))
     finalizer.register(this, { binding, handle: this.handle }, this)
@@ -127,8 +135,8 @@ export class MachineEngine<V> implements Engine<V> {
   /** A stored value as the caller's: its tag (written to the area by the read) says whether the serializer made it. */
   private value(stored: string | Buffer | undefined): V | undefined {
     if (stored === undefined) return undefined
-    const tag = this.area.i32[LAYOUT.STATUS_AT + 1]
-    return (tag & LAYOUT.TAG_SERIALIZED) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, stored) : (stored as V)
+    const tag = this.words[TAG_AT]
+    return (tag & TAG_SERIALIZED) !== 0 ? decodeValue<V>(this.serializer, this.readsStrings, stored) : (stored as V)
   }
 
   has(key: string): boolean {

@@ -17,11 +17,15 @@ const TRAITS: StoreTraits = Object.freeze({
  */
 export class MemoryStore<V> implements SyncStore<V> {
   readonly traits = TRAITS
+  /** The engine answers get itself (this class adds nothing to a read). */
+  readonly reader: Engine<V>
 
   constructor(
     readonly engine: Engine<V>,
     private readonly maxsize: number,
-  ) {}
+  ) {
+    this.reader = engine
+  }
 
   get(key: string): V | undefined {
     return this.engine.get(key)
