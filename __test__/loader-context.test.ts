@@ -18,23 +18,15 @@ import { RedisCache, type RedisCacheOptions } from '../src/redis/redis-cache'
 import { TieredCache, type TieredCacheOptions } from '../src/tiered/tiered-cache'
 import { enginesUnderTest } from './helpers/engines'
 import { FakeClock } from './helpers/fake-clock'
+import { eventually } from './helpers/eventually'
 import { FakeTimers } from './helpers/fake-timers'
-import { RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
+import { RedisServer, redisTestsOrSkip, startRedis } from './helpers/redis-server'
 
 /** Lets promise chains and (for Redis) replies run. */
 async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
 }
 
-/** Polls `check` for at most `ms` (generous: no timing assertion). */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 5_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(5)
-  }
-  return check()
-}
 
 /** A loader whose calls are recorded (with their context) and settled by hand. */
 function gatedLoader<T>() {

@@ -14,19 +14,11 @@ import { isEnvelope } from '../src/facade/envelope'
 import { cacheStore } from '../src/facade/swr'
 import { TieredCache } from '../src/tiered/tiered-cache'
 import { FakeClock } from './helpers/fake-clock'
-import { RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
+import { eventually } from './helpers/eventually'
+import { RedisServer, redisTestsOrSkip, startRedis } from './helpers/redis-server'
 
 const tick = () => new Promise((r) => setImmediate(r))
 
-/** Polls `check` every 10 ms for at most `ms` (generous: no timing assertion). */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 5_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(10)
-  }
-  return check()
-}
 
 /** A loader whose calls are counted and whose results are released by hand. */
 function gatedLoader<T>() {

@@ -13,17 +13,11 @@ import { RedisCache } from '../src/redis/redis-cache'
 import { TieredCache } from '../src/tiered/tiered-cache'
 import { contractSuite } from './contract/suite'
 import { FakeClock } from './helpers/fake-clock'
+import { eventually } from './helpers/eventually'
 import { RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
 
-/** Polls `check` every 20 ms until it returns true, for at most `ms` (generous: no timing assertion). */
-async function eventually(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(20)
-  }
-  return check()
-}
+/** This file's polls: up to 10 s, every 20 ms (generous: no timing assertion). */
+const within10s = (check: () => Promise<boolean> | boolean) => eventually(check, 10_000, 20)
 
 if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
   let server: RedisServer
@@ -149,14 +143,14 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     await Promise.all([subscribed(a), subscribed(b)])
     await a.set('k', 'v1')
     // Let a's message for that write reach b first, or it would drop the copy b is about to make.
-    t.true(await eventually(() => b.tierStats().remoteInvalidations >= 1))
+    t.true(await within10s(() => b.tierStats().remoteInvalidations >= 1))
     t.is(await b.get('k'), 'v1')
     t.is(await b.l1.get('k'), 'v1')
     await a.set('k', 'v2')
-    t.true(await eventually(async () => (await b.l1.get('k')) === undefined), 'b dropped its L1 copy')
+    t.true(await within10s(async () => (await b.l1.get('k')) === undefined), 'b dropped its L1 copy')
     t.is(await b.get('k'), 'v2')
     await a.clear()
-    t.true(await eventually(async () => (await b.l1.get('k')) === undefined))
+    t.true(await within10s(async () => (await b.l1.get('k')) === undefined))
     t.is(await b.get('k'), undefined)
   })
 
@@ -173,9 +167,9 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.is(await b.get('k'), undefined, 'a plain get does not serve stale')
     let loads = 0
     t.is(await b.getOrSet('k', () => `v${++loads + 1}`, { ttl: 10, staleTtl: 30, grace: 60 }), 'v1', 'stale served')
-    t.true(await eventually(async () => (await b.get('k')) === 'v2'))
+    t.true(await within10s(async () => (await b.get('k')) === 'v2'))
     t.is(loads, 1)
-    t.true(await eventually(async () => (await a.get('k')) === 'v2'), "b's refresh reached a's L1 through the channel")
+    t.true(await within10s(async () => (await a.get('k')) === 'v2'), "b's refresh reached a's L1 through the channel")
     clock.advance(50_000) // past stale, inside grace
     t.is(await a.getOrSet('k', () => Promise.reject(new Error('down')), { ttl: 10, staleTtl: 30, grace: 60 }), 'v2')
   })
@@ -241,14 +235,14 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.is(await a.call('get', 'k'), 'old')
 
     t.true(await b.call('invalidate', 'k'))
-    t.true(await eventually(async () => (await a.call('peekL1', 'k')) === undefined), 'A dropped k from L1 on B\'s message')
+    t.true(await within10s(async () => (await a.call('peekL1', 'k')) === undefined), 'A dropped k from L1 on B\'s message')
     t.is(await a.call('get', 'k'), undefined)
 
     // A write on B replaces A's copy too.
     await a.call('set', 'k2', 'a-version')
     t.is(await a.call('get', 'k2'), 'a-version')
     await b.call('set', 'k2', 'b-version')
-    t.true(await eventually(async () => (await a.call('get', 'k2')) === 'b-version'))
+    t.true(await within10s(async () => (await a.call('get', 'k2')) === 'b-version'))
     const stats = (await a.call('tierStats')) as { remoteInvalidations: number }
     t.true(stats.remoteInvalidations >= 2)
 
