@@ -2,7 +2,7 @@ import { CacheOptionError, CacheSegmentError, CacheUnsupportedPlatformError, typ
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Engine, EngineCounters } from './engine'
 import { nativeArea, type NativeBinding } from '../native'
-import { LAYOUT, type AreaViews } from './native-layout'
+import { LAYOUT, VALUE_TAG_AT, type AreaViews } from './native-layout'
 import { decodeValue, encodeValue } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
 import { readCounters } from './native-engine'
@@ -90,8 +90,8 @@ export function removeMachineSegment(binding: MachineBinding, dir: string, name:
 }
 
 // Module-level copies of the layout read on every read (a cross-module read is a property load, a getter
-// call under loaders that compile ES modules to CommonJS). TAG_AT: where a read leaves its value's tag.
-const TAG_AT = LAYOUT.STATUS_AT + 1
+// call under loaders that compile ES modules to CommonJS).
+const TAG_AT = VALUE_TAG_AT
 const { TAG_SERIALIZED } = LAYOUT
 
 /** Closes attachments whose owner forgot to (the mapping is not seen by the GC). */

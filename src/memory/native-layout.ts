@@ -47,6 +47,9 @@ export const LAYOUT = {
   REASON_CLEAR: 4,
 } as const
 
+/** The area word where a serialized or machine-wide read leaves its value's tag (crates/node/src/area.rs: STATUS_AT + 1). */
+export const VALUE_TAG_AT = LAYOUT.STATUS_AT + 1
+
 /** The differences between this copy and a binary's layout() (empty when they agree). */
 export function layoutDifferences(native: Record<string, number>): string[] {
   const out: string[] = []

@@ -3,7 +3,7 @@ import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeArea, nativeLoadError,
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, EngineCounters, RemovalHook, RemovalReason } from './engine'
 import { closeWhenCollected, forgetHandle, readCounters } from './native-engine'
-import { LAYOUT, REASONS, type AreaViews } from './native-layout'
+import { LAYOUT, REASONS, VALUE_TAG_AT, type AreaViews } from './native-layout'
 import { decodeValue, encodeValue } from './serialized-values'
 import { randomPolicySeed } from './policies/create'
 import { POLICY_CODES, type EnginePolicy } from './policies/policy'
@@ -23,8 +23,7 @@ const ENGINE_CLOCK = -1
 // Module-level copies of the layout read on every call (a cross-module read is a property load, a
 // getter call under loaders that compile ES modules to CommonJS).
 const { STATUS_AT, TAG_SERIALIZED, REMOVAL_FIELDS } = LAYOUT
-/** The area word where a read leaves its value's tag. */
-const TAG_AT = STATUS_AT + 1
+const TAG_AT = VALUE_TAG_AT
 
 export interface SerializedCounters extends EngineCounters {
   /** What the entries cost in Rust memory: records (key + value + header, in size-class chunks) plus LAYOUT.ENTRY_BYTES each (docs/native-storage.md). The quantity maxBytes bounds. */
