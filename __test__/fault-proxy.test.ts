@@ -107,6 +107,22 @@ if (redisTestsOrSkip(test, 'fault proxy against a real redis-server')) {
     t.is(await set, 'OK')
   })
 
+  test('heal delivers bytes still waiting out a delay at once, in order', async (t) => {
+    const proxy = await proxyFor(t)
+    const client = await connect(proxy)
+    t.teardown(() => client.disconnect())
+    proxy.delay(60_000)
+    const set = client.set('heal-delay:k', '1')
+    const get = client.get('heal-delay:k')
+    t.true(await eventually(() => proxy.delayedBytes().toServer > 0), 'the requests wait out the delay')
+    t.is(server.cli(['GET', 'heal-delay:k']), '', 'nothing was forwarded yet')
+    await proxy.heal()
+    // Without the flush the replies would come a minute later; 5 s is far above a loopback round trip.
+    t.is(await settledWithin(set, 5000), 'OK')
+    t.is(await get, '1', 'the SET went before the GET sent after it')
+    t.deepEqual(proxy.delayedBytes(), { toServer: 0, toClient: 0 })
+  })
+
   test('blackhole: calls on open and new connections hang without a close, then complete after heal', async (t) => {
     const proxy = await proxyFor(t)
     const client = await connect(proxy)

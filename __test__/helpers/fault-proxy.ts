@@ -9,10 +9,11 @@
  *   proxy.halfOpen('toClient') // requests reach Redis, replies never come back (no close either)
  *   proxy.reset()             // every open connection gets a TCP RST (client sees ECONNRESET)
  *   proxy.refuse()            // new connections are refused (ECONNREFUSED); open ones carry on
- *   proxy.heal()              // all of the above undone; held bytes are delivered in order
+ *   proxy.heal()              // all of the above undone; held and delayed bytes are delivered at once, in order
  *   await proxy.close()
  *
- * Held bytes are delivered on heal(), as TCP retransmission would once a partition ends, so
+ * Held bytes are delivered on heal(), as TCP retransmission would once a partition ends, and so
+ * are bytes still waiting out a delay (a healed network has no latency left to serve), so
  * the Redis protocol stream is never cut in the middle: a client that gave up on a call still
  * gets (and must skip) its late reply. Connections accepted during a blackhole complete the TCP
  * handshake (the kernel does that) but nothing they send is answered until heal().
@@ -75,9 +76,18 @@ class Pipe {
     if (!this.to.destroyed) this.to.write(chunk)
   }
 
-  /** The direction may flow again: deliver what was held, in order. */
+  /**
+   * The direction may flow again: deliver what was held, in order. With the delay removed, chunks
+   * still waiting out the old delay go at once: otherwise a command sent just before heal() would
+   * queue everything after it for up to the old delay, and "healed" would not mean healed.
+   */
   release(): void {
     if (this.proxy.isStopped(this.direction)) return
+    if (this.proxy.delayMs(this.direction) === 0) {
+      if (this.timer !== undefined) clearTimeout(this.timer)
+      this.timer = undefined
+      for (const { chunk } of this.delayed.splice(0)) this.write(chunk)
+    }
     const held = this.held
     this.held = []
     for (const chunk of held) this.send(chunk)
@@ -85,6 +95,10 @@ class Pipe {
 
   get heldBytes(): number {
     return this.held.reduce((n, b) => n + b.length, 0)
+  }
+
+  get delayedBytes(): number {
+    return this.delayed.reduce((n, d) => n + d.chunk.length, 0)
   }
 
   stop(): void {
@@ -182,6 +196,13 @@ export class FaultProxy {
     return out
   }
 
+  /** Bytes waiting out a delay over every open connection, per direction. */
+  delayedBytes(): Record<Direction, number> {
+    const out: Record<Direction, number> = { toServer: 0, toClient: 0 }
+    for (const connection of this.connections) for (const pipe of connection.pipes) out[pipe.direction] += pipe.delayedBytes
+    return out
+  }
+
   /** Every chunk is forwarded `ms` late in the given directions (default both); order is kept. 0 removes it. */
   delay(ms: number, directions: readonly Direction[] = BOTH): void {
     if (!Number.isFinite(ms) || ms < 0) throw new Error(`delay must be a non-negative number of ms, got ${ms}`)
@@ -216,7 +237,7 @@ export class FaultProxy {
     this.server = this.createServer()
   }
 
-  /** Back to a plain proxy: no delay, both directions flowing (held bytes delivered), listening again. */
+  /** Back to a plain proxy: no delay, both directions flowing (held and delayed bytes delivered at once), listening again. */
   async heal(): Promise<void> {
     this.delays.toServer = this.delays.toClient = 0
     this.stopped.toServer = this.stopped.toClient = false
