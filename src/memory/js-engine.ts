@@ -111,7 +111,8 @@ export class JsEngine<V> implements Engine<V> {
     const existing = this.index.get(key)
     if (existing !== undefined) {
       if (this.onRemove !== undefined) this.removed.push(key, this.values[existing], 'set')
-      this.values[existing] = value
+      // An equal string already held stays (see "Equal strings" in engine.ts): no young copy to promote.
+      if (typeof value !== 'string' || this.values[existing] !== value) this.values[existing] = value
       this.deadlines[existing] = deadline
       if (this.policy !== null) this.policy.touch(existing)
       else if (existing !== this.head) this.moveToHead(existing)

@@ -250,7 +250,8 @@ export class NativeEngine<V> implements Engine<V> {
 
   private place(slot: number, value: V): void {
     if (slot >= this.values.length) this.grow(slot)
-    this.values[slot] = value
+    // An equal string already held stays (see "Equal strings" in engine.ts): no young copy to promote.
+    if (typeof value !== 'string' || this.values[slot] !== value) this.values[slot] = value
   }
 
   /** Room for `slot`: doubles the values array (up to capacity), keeping it packed. */
