@@ -2,8 +2,10 @@
  * Writes the run: bench/results/<mode>-<timestamp>.json (everything, raw) and a Markdown
  * report (full: bench/results/README-tables.md, the file the README's Performance section
  * is pasted from; quick: bench/results/quick-tables.md) with Mermaid xychart-beta charts.
+ * A full-mode run with --only replaces just its own sections in README-tables.md (see
+ * mergeSections): every table keeps the machine line and date of the run that made it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import type { BenchConfig } from './config'
 import type { Lineup } from './competitors'
@@ -138,14 +140,42 @@ export function writeReports(r: ReportInput): string[] {
   if (summary) md.push(renderMarkdown(summary), '')
   const ch = charts(r.results)
   if (ch.length) md.push(...ch.flatMap((c) => [c, '']))
-  for (const s of r.sections) {
-    md.push(`### ${s.title}`, '')
-    for (const n of s.notes) md.push(`- ${n}`)
-    if (s.notes.length) md.push('')
-    for (const t of s.tables) md.push(renderMarkdown(t), '', `<sub>${mline}</sub>`, '')
-  }
+  const blocks = r.sections.map((s) => sectionBlock(s, mline))
+  for (const b of blocks) md.push(b)
   const mdFile = path.join(r.cfg.outDir, r.cfg.quick ? 'quick-tables.md' : 'README-tables.md')
-  writeFileSync(mdFile, md.join('\n'))
+  const partial = !r.cfg.quick && r.cfg.only !== undefined && existsSync(mdFile)
+  writeFileSync(mdFile, partial ? mergeSections(readFileSync(mdFile, 'utf8'), r.sections, blocks, `\`${command}\` on ${r.machine.date}`) : md.join('\n'))
   if (summary) process.stdout.write(`\n${renderText(summary)}\n  machine: ${mline}\n`)
   return [jsonFile, mdFile]
+}
+
+/** One section as Markdown: its title, notes, and each table with the machine line of this run. */
+function sectionBlock(s: Section, mline: string): string {
+  const md: string[] = [`### ${s.title}`, '']
+  for (const n of s.notes) md.push(`- ${n}`)
+  if (s.notes.length) md.push('')
+  for (const t of s.tables) md.push(renderMarkdown(t), '', `<sub>${mline}</sub>`, '')
+  return md.join('\n')
+}
+
+/**
+ * A partial run (--only) over the last full report: each of its sections replaces the section
+ * of the same title (from its "### " line to the next one), or is appended; the header, the
+ * summary ratios, the charts and every other section stay as the full run wrote them. One
+ * comment line under the first records what was replaced, by which command and when.
+ */
+export function mergeSections(previous: string, sections: Section[], blocks: string[], by: string): string {
+  let out = previous
+  sections.forEach((s, i) => {
+    const start = out.indexOf(`\n### ${s.title}\n`)
+    if (start < 0) {
+      out = `${out.trimEnd()}\n\n${blocks[i]}`
+      return
+    }
+    const next = out.indexOf('\n### ', start + 1)
+    out = `${out.slice(0, start + 1)}${blocks[i]}${next < 0 ? '' : out.slice(next)}`
+  })
+  const note = `<!-- sections ${sections.map((s) => JSON.stringify(s.title)).join(', ')} replaced by ${by} -->`
+  const firstLineEnd = out.indexOf('\n')
+  return `${out.slice(0, firstLineEnd + 1)}${note}\n${out.slice(firstLineEnd + 1)}`
 }

@@ -67,7 +67,9 @@ export async function runScale(cfg: BenchConfig, log: (s: string) => void): Prom
   const runs: ScaleRun[] = []
   for (const args of scalePlan(cfg)) {
     log(`  ${args.competitor}, ${N(args.entries)} entries of ${VALUE_LABEL[args.value]}`)
-    const run = await runChild(args, cfg.scale.timeoutSeconds * 1000)
+    // A cache that could not hold fewer entries of this value kind is not tried with more.
+    const smaller = runs.find((r) => r.failure && r.args.competitor === args.competitor && r.args.value === args.value && r.args.entries < args.entries)
+    const run = smaller ? { args, failure: `not tried: did not fit ${N(smaller.args.entries)}` } : await runChild(args, cfg.scale.timeoutSeconds * 1000)
     if (run.failure) log(`    did not fit: ${run.failure}`)
     runs.push(run)
   }
