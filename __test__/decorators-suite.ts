@@ -9,7 +9,7 @@ import type { Cache } from '../src/contract/cache'
 import { CacheKeyError, CacheTtlError, CacheUnavailableError } from '../src/errors'
 import { cacheInvalidate, cached, type CacheFailure } from '../src/decorators'
 import { CacheKeyEncodingError } from '../src/errors'
-import { writeLoaded } from '../src/contract/capabilities'
+import { readNow, writeLoaded } from '../src/contract/capabilities'
 import { waitFor } from './helpers/call-stream'
 
 export interface DecoratorTarget {
@@ -33,7 +33,10 @@ type Fault = 'throw' | 'reject' | 'hang'
 
 /**
  * The real cache with one operation broken in the chosen way; everything else passes through.
- * A broken set also breaks writeLoaded (how cached() stores what it loaded): both are the cache's write.
+ * A broken set also breaks writeLoaded (how cached() stores what it loaded): both are the cache's
+ * write. A broken get also breaks readNow (how cached() reads a memory cache, synchronously):
+ * it throws with the get, and is absent when the get rejects or hangs, which a synchronous read
+ * cannot do, so the get itself is called.
  */
 export function faultyCache(inner: Cache, op: 'get' | 'set' | 'invalidate', fault: Fault): Cache {
   const broken = (): Promise<never> => {
@@ -43,6 +46,7 @@ export function faultyCache(inner: Cache, op: 'get' | 'set' | 'invalidate', faul
   }
   return new Proxy(inner, {
     get(target, property, receiver) {
+      if (op === 'get' && property === readNow) return fault === 'throw' ? broken : undefined
       if (property === op || (op === 'set' && property === writeLoaded)) return broken
       const value = Reflect.get(target, property, receiver)
       return typeof value === 'function' ? value.bind(target) : value

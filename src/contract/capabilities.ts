@@ -14,6 +14,16 @@ export const rawGet: unique symbol = Symbol.for('astra-cache.rawGet')
 export const rawGetMany: unique symbol = Symbol.for('astra-cache.rawGetMany')
 
 /**
+ * A synchronous read, for caches that answer at once (the memory cache): `(key, raw) => value`,
+ * `raw` true as rawGet (envelopes as stored), false as get (unwrapped); counted as those are.
+ * Throws where they would reject (a bad key, a closed cache). cached() reads through it, so a
+ * hit costs no promise until the decorated function's own.
+ */
+export const readNow: unique symbol = Symbol.for('astra-cache.readNow')
+
+export type ReadNow = (key: string, raw: boolean) => unknown
+
+/**
  * Called by a TieredCache on its L2: the tier's L1 now covers outages, so a RedisCache stops
  * keeping the memory fallback it builds by default (one memory cache per tiered cache).
  */

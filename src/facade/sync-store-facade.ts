@@ -1,5 +1,5 @@
 import type { Duration } from '../duration'
-import { rawGet, rawGetMany } from '../contract/capabilities'
+import { rawGet, rawGetMany, readNow } from '../contract/capabilities'
 import type { SyncCache } from '../contract/sync-cache'
 import { CacheOptionError } from '../errors'
 import { checkValue, MAX_KEY_LENGTH, ttlToMs } from '../validate'
@@ -105,10 +105,16 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   }
 
   async [rawGet](key: string): Promise<unknown> {
+    return this[readNow](key, true)
+  }
+
+  /** get (raw false) or rawGet (raw true), answered at once: cached() reads a memory cache through it. */
+  [readNow](key: string, raw: boolean): unknown {
     this.checkKey(key)
-    const raw = this.now.get(key)
-    this.lookups.found(raw)
-    return raw
+    if (!raw) return this.getNow(key)
+    const stored = this.now.get(key)
+    this.lookups.found(stored)
+    return stored
   }
 
   async [rawGetMany](keys: readonly string[]): Promise<unknown[]> {
