@@ -10,6 +10,7 @@
 import net from 'node:net'
 import test from 'ava'
 import { Redis, type RedisOptions } from 'ioredis'
+import { eventually } from './helpers/eventually'
 import { FaultProxy } from './helpers/fault-proxy'
 import { redisTestsOrSkip, sleep, startRedis, type RedisServer } from './helpers/redis-server'
 
@@ -18,16 +19,6 @@ const PENDING = Symbol('pending')
 /** The promise's value, or PENDING when it has not settled within `ms`. */
 async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | typeof PENDING> {
   return Promise.race([promise, sleep(ms).then((): typeof PENDING => PENDING)])
-}
-
-/** Polls `check` until true (a loaded machine needs time, never one instant's reading). */
-async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > deadline) return false
-    await sleep(10)
-  }
-  return true
 }
 
 /** A raw ioredis client through the proxy: no retry, no reconnect, so faults show as they are. */

@@ -8,15 +8,10 @@ import test from 'ava'
 import { Redis } from 'ioredis'
 import { cached } from '../src/decorators'
 import { RedisCache } from '../src/redis/redis-cache'
+import { eventually } from './helpers/eventually'
 import { redisTestsOrSkip, sleep, startRedis, type RedisServer } from './helpers/redis-server'
 
 const TIMEOUT_MS = 150
-
-async function eventually(check: () => boolean, ms = 5_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline && !check()) await sleep(10)
-  return check()
-}
 
 if (redisTestsOrSkip(test, 'write-behind of getOrSet and cached() on a hung redis-server')) {
   let server: RedisServer

@@ -7,16 +7,11 @@ import test from 'ava'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'
 import { TieredCache } from '../src/tiered/tiered-cache'
-import { RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
+import { eventually } from './helpers/eventually'
+import { RedisServer, redisTestsOrSkip, startRedis } from './helpers/redis-server'
 
-async function eventually(check: () => Promise<boolean> | boolean, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(25)
-  }
-  return check()
-}
+/** This file's bound for a condition to come true: an outage and a reconnect take a while. */
+const WITHIN_MS = 15_000
 
 if (redisTestsOrSkip(test, 'TieredCache outage on a real redis-server')) {
   let server: RedisServer
@@ -38,11 +33,11 @@ if (redisTestsOrSkip(test, 'TieredCache outage on a real redis-server')) {
     const a = tiered(keyPrefix)
     const b = tiered(keyPrefix)
     t.teardown(() => Promise.all([a.close(), b.close()]))
-    t.true(await eventually(() => a.tierStats().resyncs > 0 && b.tierStats().resyncs > 0), 'both subscribed')
+    t.true(await eventually(() => a.tierStats().resyncs > 0 && b.tierStats().resyncs > 0, WITHIN_MS), 'both subscribed')
 
     await a.set('k', 'v1')
     await a.set('other', 'o1')
-    t.true(await eventually(() => b.tierStats().remoteInvalidations >= 2), 'b heard both of a\'s writes')
+    t.true(await eventually(() => b.tierStats().remoteInvalidations >= 2, WITHIN_MS), 'b heard both of a\'s writes')
     t.is(await b.get('k'), 'v1')
 
     await server.kill()
@@ -58,8 +53,8 @@ if (redisTestsOrSkip(test, 'TieredCache outage on a real redis-server')) {
 
     await server.restart()
     // a's subscriber reconnects: a may have missed messages, so its L1 is cleared.
-    t.true(await eventually(() => a.tierStats().resyncs >= 2), 'a resynced after the reconnect')
-    t.true(await eventually(() => b.tierStats().pendingPublishes === 0), "b published what it kept")
+    t.true(await eventually(() => a.tierStats().resyncs >= 2, WITHIN_MS), 'a resynced after the reconnect')
+    t.true(await eventually(() => b.tierStats().pendingPublishes === 0, WITHIN_MS), "b published what it kept")
     t.is(await a.l1.get('k'), undefined)
     t.is(await a.l1.get('other'), undefined, 'the whole L1 was cleared, not only the keys we know about')
     t.is(await a.get('k'), undefined, 'no stale value after recovery')
@@ -70,10 +65,10 @@ if (redisTestsOrSkip(test, 'TieredCache outage on a real redis-server')) {
       await eventually(() => {
         const h = bL2.health()
         return h.connected && h.breaker === 'closed' && h.pendingInvalidations === 0
-      }),
+      }, WITHIN_MS),
       "b's L2 is back on Redis with its invalidations replayed",
     )
     await b.set('k', 'v2')
-    t.true(await eventually(async () => (await a.get('k')) === 'v2'), 'a reads the new value from L2')
+    t.true(await eventually(async () => (await a.get('k')) === 'v2', WITHIN_MS), 'a reads the new value from L2')
   })
 }

@@ -84,8 +84,7 @@ class Pipe {
   release(): void {
     if (this.proxy.isStopped(this.direction)) return
     if (this.proxy.delayMs(this.direction) === 0) {
-      if (this.timer !== undefined) clearTimeout(this.timer)
-      this.timer = undefined
+      this.cancelTimer()
       for (const { chunk } of this.delayed.splice(0)) this.write(chunk)
     }
     const held = this.held
@@ -97,13 +96,17 @@ class Pipe {
     return this.held.reduce((n, b) => n + b.length, 0)
   }
 
+  private cancelTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
   get delayedBytes(): number {
     return this.delayed.reduce((n, d) => n + d.chunk.length, 0)
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
+    this.cancelTimer()
     this.delayed = []
     this.held = []
   }
@@ -191,15 +194,17 @@ export class FaultProxy {
 
   /** Bytes held (not yet forwarded) over every open connection, per direction. */
   heldBytes(): Record<Direction, number> {
-    const out: Record<Direction, number> = { toServer: 0, toClient: 0 }
-    for (const connection of this.connections) for (const pipe of connection.pipes) out[pipe.direction] += pipe.heldBytes
-    return out
+    return this.perDirection((pipe) => pipe.heldBytes)
   }
 
   /** Bytes waiting out a delay over every open connection, per direction. */
   delayedBytes(): Record<Direction, number> {
+    return this.perDirection((pipe) => pipe.delayedBytes)
+  }
+
+  private perDirection(bytes: (pipe: Pipe) => number): Record<Direction, number> {
     const out: Record<Direction, number> = { toServer: 0, toClient: 0 }
-    for (const connection of this.connections) for (const pipe of connection.pipes) out[pipe.direction] += pipe.delayedBytes
+    for (const connection of this.connections) for (const pipe of connection.pipes) out[pipe.direction] += bytes(pipe)
     return out
   }
 
