@@ -1,7 +1,7 @@
 /**
  * What the public API costs on top of the engine: sync engine get vs `await cache.get`, and
  * the batch calls getMany/setMany(100) against 100 single calls, and what a dispose option costs
- * on a set that evicts. ns are per key throughout.
+ * on a set that evicts, and what the synchronous face costs over the engine's get. ns are per key throughout.
  */
 import type { Cache } from '../../src/contract/cache'
 import type { BenchConfig } from '../config'
@@ -9,7 +9,8 @@ import { type Lineup, put, type SyncInstance } from '../competitors'
 import { type Case, measure } from '../harness'
 import { compileAsyncGetLoop, compileBatchGetLoop, compileBatchOfGetsLoop, compileGetLoop, type Cursor } from '../loops'
 import { makeKeys } from '../prng'
-import type { Section, Table } from '../table'
+import { measureSyncFace } from './sync-face'
+import type { Cell, Section, Table } from '../table'
 
 const VALUE = { id: 1, name: 'value' }
 const STRING_VALUE = JSON.stringify(VALUE)
@@ -221,6 +222,27 @@ export async function runApi(cfg: BenchConfig, lineup: Lineup, log: (s: string) 
     if (disposed === 0 && subjects.length > 0) throw new Error('dispose: no entry was disposed')
     rows.push(...toRows('dispose', res))
     tables.push(table('dispose: set with eviction, without and with a dispose option', `ns per set; every set evicts (${C.toLocaleString('en-US')} entries, new keys); "with dispose" calls a function that counts.`, toRows('', res)))
+  }
+  // 5. the synchronous face: cache.sync.get vs the engine's own get and lru-cache's get
+  {
+    const sizes = cfg.quick ? [C] : [10_000, 1_000_000]
+    const fmt = (x: number) => `${x.toFixed(2)}×`
+    const out: Cell[][] = []
+    for (const engine of ['native', 'js'] as const) {
+      for (const size of sizes) {
+        log(`  sync face: ${engine}, ${size.toLocaleString('en-US')} entries`)
+        const r = await measureSyncFace(engine, size, h)
+        const sync = r.ns('cache.sync.get')
+        for (const m of r.results) rows.push({ scenario: `sync-face-${engine}-${size}`, competitor: m.name, ns: m.ns, p25: m.p25, p75: m.p75, opsPerSec: m.opsPerSec })
+        out.push([`astra ${r.engine}`, size, r.ns('engine get'), sync, r.ns('lru-cache get'), fmt(sync / r.ns('engine get')), fmt(sync / r.ns('lru-cache get')), r.ns('await cache.get')])
+      }
+    }
+    tables.push({
+      title: 'get hit: `cache.sync.get` vs the engine\'s own get and lru-cache\'s get',
+      note: 'ns per get (median); 16-char keys looked up in an order unrelated to insertion; every case of one size in one process, interleaved. Target: `cache.sync.get` ≤ 1.1× the engine\'s get.',
+      columns: ['engine', 'entries', 'engine get', 'cache.sync.get', 'lru-cache get', 'sync / engine', 'sync / lru-cache', 'await cache.get'],
+      rows: out,
+    })
   }
   for (const close of closers) await close()
   return { section: { id: 'api', title: 'Async API overhead and batches', tables, notes }, rows }
