@@ -32,7 +32,7 @@ const registry = new Registry()
 const sink = new PrometheusSink({ registry, latencySampleRate: 1 })
 const cache = new InMemoryLRUCache<User | null>({ name: 'users', maxsize: 10_000, defaultTtl: 60, metricsSink: sink })
 
-/** The seed's get_user: one database call per id and TTL; concurrent misses share one call. */
+/** A cached lookup: one database call per id and TTL; concurrent misses share one call. */
 const getUser = cached({ cache, keyFn: (id: string) => `user:${id}` })(async function getUser(id: string) {
   return database.fetchUser(id)
 })
