@@ -4,6 +4,7 @@
  * naming the option and the value. A TTL above 30 days given as a bare number gives one
  * warning (once per process, so those cases run in fresh processes).
  */
+import { machineSpec } from '../src/memory/machine-options'
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
@@ -125,4 +126,15 @@ test('no long-TTL warning for duration strings, 30 days exactly, Infinity, CACHE
     await new KeyvAstraStore(cache).set('k', 1, 60 * 86400 * 1000)
     if ((await cache.get('a')) !== 1) throw new Error('not stored')`)
   t.deepEqual(seen, [])
+})
+
+test('the machine-wide lockTimeout takes seconds or a duration string; a bad one names the option', (t) => {
+  t.is(machineSpec('machine', { lockTimeout: '250ms' })!.lockTimeoutMs, 250)
+  t.is(machineSpec('machine', { lockTimeout: '2m' })!.lockTimeoutMs, 120_000)
+  t.is(machineSpec('machine', { lockTimeout: 1.5 })!.lockTimeoutMs, 1500)
+  t.is(machineSpec('machine', {})!.lockTimeoutMs, 10_000)
+  for (const bad of ['soon', '10', '2h', 0, -1]) {
+    const e = t.throws(() => machineSpec('machine', { lockTimeout: bad }), { instanceOf: CacheOptionError }, String(bad))
+    t.regex(e!.message, /lockTimeout/)
+  }
 })

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { durationStringMs } from '../duration'
 import { CacheOptionError, describe } from '../errors'
 
 /**
@@ -41,9 +42,10 @@ export function machineSpec(scope: unknown, o: { dir?: unknown; mode?: unknown; 
   if (typeof mode !== 'number' || !Number.isInteger(mode) || mode < 0o400 || mode > 0o777 || (mode & 0o600) !== 0o600) {
     throw new CacheOptionError(`mode must be a file mode from 0o600 to 0o777 that lets the owner read and write, got ${describe(mode)}`)
   }
-  const lockTimeout = o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S
+  const given = o.lockTimeout ?? DEFAULT_LOCK_TIMEOUT_S
+  const lockTimeout = typeof given === 'string' ? durationStringMs(given, 'lockTimeout') / 1000 : given
   if (typeof lockTimeout !== 'number' || !(lockTimeout > 0) || lockTimeout > 3600) {
-    throw new CacheOptionError(`lockTimeout must be a number of seconds above 0 and at most 3600, got ${describe(lockTimeout)}`)
+    throw new CacheOptionError(`lockTimeout must be a number of seconds or a duration string above 0 and at most 1 hour, got ${describe(given)}`)
   }
   return { dir, mode, lockTimeoutMs: Math.ceil(lockTimeout * 1000) }
 }

@@ -66,8 +66,8 @@ export interface SharedScopeOptions {
   dir?: string
   /** scope 'machine': file mode of a segment this call creates. Default 0o600 (this user only). */
   mode?: number
-  /** scope 'machine': seconds to wait for a shard lock before throwing ERR_CACHE_LOCK_TIMEOUT. Default 10. */
-  lockTimeout?: number
+  /** scope 'machine': seconds (or a duration string) to wait for a shard lock before throwing ERR_CACHE_LOCK_TIMEOUT. Default 10. */
+  lockTimeout?: Duration
 }
 
 const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose', 'timeouts'])
