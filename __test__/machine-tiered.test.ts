@@ -18,6 +18,7 @@ import { RedisCache } from '../src/redis/redis-cache'
 import { TieredCache } from '../src/tiered/tiered-cache'
 import { eventually } from './helpers/eventually'
 import { RedisServer, redisTestsOrSkip, startRedis } from './helpers/redis-server'
+import { subscribed } from './helpers/subscribed'
 
 const within10s = (check: () => Promise<boolean> | boolean) => eventually(check, 10_000, 20)
 
@@ -44,9 +45,6 @@ if (process.platform !== 'linux') {
     open.push(cache)
     return cache
   }
-
-  /** Resolves once the instance's subscription is live (its first subscription clears its L1). */
-  const subscribed = (cache: TieredCache<any>) => (cache.tierStats().resyncs > 0 ? Promise.resolve() : new Promise<void>((r) => cache.once('resync', () => r())))
 
   test.before(async () => {
     server = await startRedis()

@@ -15,6 +15,7 @@ import { contractSuite } from './contract/suite'
 import { FakeClock } from './helpers/fake-clock'
 import { eventually } from './helpers/eventually'
 import { RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
+import { subscribed } from './helpers/subscribed'
 
 /** This file's polls: up to 10 s, every 20 ms (generous: no timing assertion). */
 const within10s = (check: () => Promise<boolean> | boolean) => eventually(check, 10_000, 20)
@@ -37,9 +38,6 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     open.push(cache)
     return cache
   }
-
-  /** Resolves once the instance's subscription is live. */
-  const subscribed = (cache: TieredCache<any>) => (cache.tierStats().resyncs > 0 ? Promise.resolve() : new Promise<void>((r) => cache.once('resync', () => r())))
 
   test.before(async () => {
     server = await startRedis()

@@ -12,6 +12,17 @@ export function mulberry32(seed: number): () => number {
   }
 }
 
+/** A copy of `xs` in a seeded random order (Fisher-Yates): lookups unrelated to insertion order. */
+export function shuffled<T>(xs: readonly T[], seed: number): T[] {
+  const out = xs.slice()
+  const rand = mulberry32(seed)
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
 /**
  * `count` key indices in [0, n) drawn from Zipf(s): rank r has weight 1 / (r+1)^s.
  * Ranks are shuffled onto key indices so the popular keys are not simply keys 0, 1, 2...

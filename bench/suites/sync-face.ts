@@ -9,20 +9,10 @@ import { LRUCache } from 'lru-cache'
 import { InMemoryLRUCache } from '../../src'
 import { type Case, type HarnessOptions, type Measured, measure } from '../harness'
 import { compileAsyncGetLoop, compileGetLoop, type Cursor } from '../loops'
-import { makeKeys, mulberry32 } from '../prng'
+import { makeKeys, shuffled } from '../prng'
 
 const OPS = 1000
 const VALUE = { id: 1, name: 'value' }
-
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = items.slice()
-  const rand = mulberry32(seed)
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    ;[out[i], out[j]] = [out[j], out[i]]
-  }
-  return out
-}
 
 export interface SyncFaceResult {
   size: number

@@ -8,21 +8,11 @@ import type { BenchConfig } from '../config'
 import { type Lineup, put, type SyncCompetitor, type SyncInstance } from '../competitors'
 import { type Case, measure } from '../harness'
 import { compileGetLoop, compileMixedLoop, compileSetLoop, type Cursor } from '../loops'
-import { makeKeys, mulberry32, opStream, zipfStream } from '../prng'
+import { makeKeys, opStream, shuffled, zipfStream } from '../prng'
 import type { Section, Table } from '../table'
 
 const VALUE = { id: 1, name: 'value' }
 const TTL_MS = 3_600_000
-
-function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const out = xs.slice()
-  const rand = mulberry32(seed)
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    ;[out[i], out[j]] = [out[j], out[i]]
-  }
-  return out
-}
 
 function fill(inst: SyncInstance, keys: readonly string[]): void {
   for (const k of keys) put(inst, k, VALUE)
