@@ -75,6 +75,62 @@ if (process.platform !== 'linux') {
     t.deepEqual(cache.verify(), [])
   })
 
+  test('a sink label counts a segment once: two attachments, one closed, all closed and reopened, removed and made again', async (t) => {
+    const registry = new Registry()
+    const sink = new PrometheusSink({ registry, latencySampleRate: 0 })
+    const scrape = async () => exportedStats(parsePrometheusText(await registry.metrics()).samples, 'pages')
+    const name = fresh()
+    const a = open(name, { name: 'pages', defaultTtl: 0, metricsSink: sink })
+    const b = open(name, { name: 'pages', defaultTtl: 0, metricsSink: sink })
+    await a.set('k', 'parent:0')
+    await a.get('k')
+    await b.get('k')
+    await b.get('nope')
+    t.deepEqual(counters(a.stats()), { hits: 2, misses: 1, evictions: 0, expirations: 0, size: 1 })
+    t.deepEqual(counters(b.stats()), counters(a.stats()), 'both attachments report the segment')
+    t.deepEqual(await scrape(), counters(a.stats()), 'not once per attachment')
+
+    await a.close()
+    await b.get('k')
+    t.deepEqual(await scrape(), counters(b.stats()), 'the closed attachment adds nothing the open one does not report')
+    await b.close()
+    t.deepEqual(await scrape(), { hits: 3, misses: 1, evictions: 0, expirations: 0, size: undefined }, 'kept as the last attachment left them')
+
+    const c = open(name, { name: 'pages', defaultTtl: 0, metricsSink: sink })
+    await c.get('k')
+    t.is(c.stats().hits, 4, 'the reopened segment kept its counters')
+    t.deepEqual(await scrape(), counters(c.stats()), 'a reopened segment is not added to its own past')
+    await c.close()
+
+    t.true(InMemoryLRUCache.removeShared(name, { dir }))
+    const d = open(name, { name: 'pages', defaultTtl: 0, metricsSink: sink })
+    t.teardown(() => d.close())
+    await d.get('k')
+    t.deepEqual(counters(d.stats()), { hits: 0, misses: 1, evictions: 0, expirations: 0, size: 0 }, 'a new segment counts from zero')
+    t.deepEqual(await scrape(), { hits: 4, misses: 2, evictions: 0, expirations: 0, size: 0 }, 'the removed segment\'s counts stay, the new one\'s add')
+  })
+
+  test("a sink adds each attachment's own corrections: a stale value one attachment served as a miss", async (t) => {
+    const registry = new Registry()
+    const sink = new PrometheusSink({ registry, latencySampleRate: 0 })
+    const scrape = async () => exportedStats(parsePrometheusText(await registry.metrics()).samples, 'swr')
+    const name = fresh()
+    const a = open(name, { name: 'swr', metricsSink: sink })
+    const b = open(name, { name: 'swr', metricsSink: sink })
+    t.teardown(async () => {
+      await a.close()
+      await b.close()
+    })
+    t.is(await a.getOrSet('s', () => 'parent:1', { ttl: 0.05, staleTtl: 60 }), 'parent:1') // miss
+    await new Promise((resolve) => setTimeout(resolve, 120)) // past the 50 ms fresh window (wall clock)
+    t.is(await b.get('s'), undefined, 'a plain read does not serve a stale value')
+    const sa = a.stats()
+    const sb = b.stats()
+    t.deepEqual([sa.hits, sa.misses], [1, 1], "a sees the segment's lookups: b's read found the entry")
+    t.deepEqual([sb.hits, sb.misses], [0, 2], 'b counts its read as the miss it was for its caller')
+    t.like(await scrape(), { hits: 0, misses: 2 }, 'the segment once, corrected by b')
+  })
+
   test('a MetricsSink is attached with the cache, sees sampled latencies, and reads the final counters at detach', async (t) => {
     const observed: CacheOp[] = []
     const finals: CacheStats[] = []

@@ -4,6 +4,9 @@ import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
+import { Registry } from 'prom-client'
+import { PrometheusSink } from '../src/metrics/prometheus'
+import { exportedStats, parsePrometheusText } from './helpers/prometheus-text'
 import type { SharedOp, SharedWorkerInput, SharedWorkerResult } from './helpers/shared-worker'
 
 const WORKER = path.join(__dirname, 'helpers', 'shared-worker.ts')
@@ -153,3 +156,48 @@ for (const policy of ['s3fifo', 'tinylfu'] as const) {
     await main.close()
   })
 }
+
+test('a stale-while-revalidate value written by one attachment is never handed raw to another', async (t) => {
+  const name = fresh('envelopes')
+  const a = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
+  const b = InMemoryLRUCache.shared<string>(name, { maxsize: 10, defaultTtl: 0 })
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  await a.getOrSet('fresh', () => 'v1', { ttl: 60, staleTtl: 60 })
+  t.is(await b.get('fresh'), 'v1', 'b reads the value inside the envelope a wrote')
+  t.is(b.sync.get('fresh'), 'v1')
+  t.deepEqual(await b.getMany(['fresh']), ['v1'])
+  await a.getOrSet('stale', () => 'v2', { ttl: 0.05, staleTtl: 60 })
+  await new Promise((resolve) => setTimeout(resolve, 120)) // past its 50 ms fresh window
+  t.is(await b.get('stale'), undefined, 'a stale value is a miss for a plain read')
+  t.is(await b.getOrSet('stale', () => 'unused', { ttl: 60, staleTtl: 60 }), 'v2', 'getOrSet serves it stale while it reloads')
+})
+
+test('a PrometheusSink counts the attachments of one shared cache once, and a name made again anew', async (t) => {
+  const registry = new Registry()
+  const sink = new PrometheusSink({ registry, latencySampleRate: 0 })
+  const scrape = async () => exportedStats(parsePrometheusText(await registry.metrics()).samples, 'threads')
+  const name = fresh('metrics')
+  const options = { name: 'threads', maxsize: 10, defaultTtl: 0, metricsSink: sink }
+  const a = InMemoryLRUCache.shared<string>(name, options)
+  const b = InMemoryLRUCache.shared<string>(name, options)
+  await a.set('k', 'v')
+  await a.get('k')
+  await b.get('k')
+  await b.get('nope')
+  // A worker thread's lookups land on the same counters (its sink is its own).
+  await runWorker({ name, options: { maxsize: 10, defaultTtl: 0 }, ops: [['get', 1]] })
+  t.like(a.stats(), { hits: 2, misses: 2, size: 1 })
+  t.deepEqual(await scrape(), { hits: 2, misses: 2, evictions: 0, expirations: 0, size: 1 })
+  await a.close()
+  t.deepEqual(await scrape(), { hits: 2, misses: 2, evictions: 0, expirations: 0, size: 1 })
+  await b.close()
+  // Every reference closed: the name opens a new cache, whose counts add to the old one's.
+  const c = InMemoryLRUCache.shared<string>(name, options)
+  t.teardown(() => c.close())
+  await c.get('k')
+  t.like(c.stats(), { hits: 0, misses: 1 })
+  t.deepEqual(await scrape(), { hits: 2, misses: 3, evictions: 0, expirations: 0, size: 0 })
+})

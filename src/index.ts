@@ -35,4 +35,4 @@ export { Revalidator, cacheStore } from './facade/swr'
 export type { SwrStore, RevalidatorOptions } from './facade/swr'
 
 // Metrics
-export type { MetricsSink, MetricsSource, CacheOp } from './contract/metrics'
+export type { MetricsSink, MetricsSource, SharedStats, CacheOp } from './contract/metrics'

@@ -52,6 +52,8 @@ export interface NativeBinding {
   sCreate(capacity: number, maxBytes: number, policy: number, seed: number, flags: number): number
   sOpen(name: string, capacity: number, maxBytes: number, shards: number, defaultTtlMs: number, policy: number, seed: number, flags: number): number
   sPolicy(handle: number): number
+  /** A shared cache's identity, equal for every handle of it in any thread (metrics count it once); undefined for an own cache. */
+  sIdentity?(handle: number): string | undefined
   /** The value, its tag in the area's tag word; undefined when absent. */
   sGet(handle: number, key: string): string | Buffer | undefined
   sPeek(handle: number, key: string): string | Buffer | undefined

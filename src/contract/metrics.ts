@@ -12,6 +12,22 @@ export interface MetricsSource {
   stats(): CacheStats
   /** Errors seen so far, per operation (Redis timeouts, connection failures, ...). */
   errorCounts?(): Readonly<Record<string, number>>
+  /**
+   * For a cache whose counters other caches share (the attachments of one `shared()` cache,
+   * in this thread, other threads or, machine-wide, other processes): stats() split into the
+   * `shared` counters, named by `id` (the same for every attachment of that cache, new when it
+   * is made again), and this attachment's `own` corrections (stale-while-revalidate lookups it
+   * served as misses). stats() is their sum. A sink adds each `id` once and every `own`.
+   * Undefined for a cache with counters of its own.
+   */
+  sharedStats?(): SharedStats | undefined
+}
+
+/** A source's stats split for sinks (MetricsSource.sharedStats). */
+export interface SharedStats {
+  readonly id: string
+  readonly shared: CacheStats
+  readonly own: { readonly hits: number; readonly misses: number }
 }
 
 /**

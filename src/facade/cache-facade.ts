@@ -19,7 +19,7 @@ import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
 import { failureCount, loaderTimeouts, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
-import type { MetricsSink, MetricsSource } from '../contract/metrics'
+import type { MetricsSink, MetricsSource, SharedStats } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, ttlToMs } from '../validate'
 import { NO_TIMEOUTS, resolveGetOrSetOptions, type ResolvedGetOrSetOptions, type ResolvedTimeouts } from './get-or-set-options'
@@ -178,6 +178,17 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       maxsize: s.maxsize,
       ...(s.bytes === undefined ? {} : { bytes: s.bytes, arenaBytes: s.arenaBytes, fragmentation: s.fragmentation }),
     })
+  }
+
+  /** This cache's stats split for metrics sinks when its store's counters are shared (see MetricsSource). */
+  sharedStats(): SharedStats | undefined {
+    const id = this.store.countersId
+    if (id === undefined) return undefined
+    this.assertOpen()
+    const s = this.store.stats()
+    const { hits, misses } = this.lookups.totals(s)
+    const shared = new CacheStats({ hits: s.hits ?? 0, misses: s.misses ?? 0, evictions: s.evictions, expirations: s.expirations, size: s.size, maxsize: s.maxsize })
+    return { id, shared, own: { hits: hits - shared.hits, misses: misses - shared.misses } }
   }
 
   /** Errors per operation (plus backend-specific ones, e.g. RedisCache's 'connection', 'replay'). */

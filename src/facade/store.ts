@@ -57,6 +57,8 @@ export interface StoreOwner {
 interface StoreBase {
   readonly traits: StoreTraits
   stats(): StoreStats
+  /** Set when stats() are counters shared with other stores (a shared() memory cache): equal for all of them. */
+  readonly countersId?: string
   close(): MaybePromise<void>
   /** Called once by the facade that serves this store, before any other call. */
   attach?(owner: StoreOwner): void

@@ -70,6 +70,8 @@ export const SWEEP_PER_SET = 2
 export interface Engine<V> {
   readonly kind: 'native' | 'js'
   readonly capacity: number
+  /** Set when the counters are shared with other caches (a shared() cache): equal for all of them, see MetricsSource.sharedStats. */
+  readonly countersId?: string
   get(key: string): V | undefined
   peek(key: string): V | undefined
   has(key: string): boolean

@@ -34,6 +34,8 @@ export interface MachineBinding {
   mKeys(handle: number): string[]
   mSegmentBytes(handle: number): number
   mUnlink(dir: string, name: string): boolean
+  /** The segment's identity: equal for every attachment of it, new when it is made again. */
+  mIdentity(handle: number): string
 }
 
 export interface MachineCounters extends EngineCounters {
@@ -107,6 +109,8 @@ export class MachineEngine<V> implements Engine<V> {
   private readonly area: AreaViews
   /** The thread's shared area's words (a read leaves its value's tag there). */
   private readonly words: Int32Array
+  /** The segment's identity: its counters are every attached process's (metrics count them once). */
+  readonly countersId: string
 
   constructor(binding: MachineBinding, options: { capacity: number; maxBytes: number; serializer: Serializer; spec: MachineSpec }) {
     this.binding = binding
@@ -118,6 +122,7 @@ export class MachineEngine<V> implements Engine<V> {
     const s = options.spec
     this.handle = guarded(() => binding.mOpen(s.dir, s.name, options.capacity, options.maxBytes, s.shards, s.mode, s.lockTimeoutMs))
     finalizer.register(this, { binding, handle: this.handle }, this)
+    this.countersId = binding.mIdentity(this.handle)
   }
 
   get size(): number {

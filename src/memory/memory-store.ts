@@ -9,6 +9,8 @@ const TRAITS: StoreTraits = Object.freeze({
   sharedEnvelopes: false,
   wellFormedKeys: false,
 })
+/** A shared() cache: another thread or process may have written a stale-while-revalidate envelope, so reads are checked. */
+const SHARED_TRAITS: StoreTraits = Object.freeze({ ...TRAITS, sharedEnvelopes: true })
 
 /**
  * The memory cache's store: the synchronous engine (native or JS, reference or serialized
@@ -16,15 +18,19 @@ const TRAITS: StoreTraits = Object.freeze({
  * (see engine.ts for the shared semantics).
  */
 export class MemoryStore<V> implements SyncStore<V> {
-  readonly traits = TRAITS
+  readonly traits: StoreTraits
   /** The engine answers get itself (this class adds nothing to a read). */
   readonly reader: Engine<V>
+
+  readonly countersId: string | undefined
 
   constructor(
     readonly engine: Engine<V>,
     private readonly maxsize: number,
   ) {
     this.reader = engine
+    this.countersId = engine.countersId
+    this.traits = engine.countersId === undefined ? TRAITS : SHARED_TRAITS
   }
 
   get(key: string): V | undefined {

@@ -79,6 +79,8 @@ export class SerializedEngine<V> implements Engine<V> {
   private readonly words: Int32Array
   private readonly now: Float64Array
   private readonly onRemove: RemovalHook<V> | undefined
+  /** A shared cache's identity (its counters are every thread's); undefined for an own cache. */
+  readonly countersId: string | undefined
 
   constructor(binding: NativeBinding, options: SerializedEngineOptions<V>) {
     this.binding = binding
@@ -101,9 +103,11 @@ export class SerializedEngine<V> implements Engine<V> {
         throw err
       }
       this.clock = undefined // one clock for every thread: Rust's
+      this.countersId = binding.sIdentity?.(this.handle)
     } else {
       this.handle = binding.sCreate(options.capacity, options.maxBytes, code, seed, flags)
       this.clock = options.clock
+      this.countersId = undefined
     }
     closeWhenCollected(this, binding, this.handle)
   }

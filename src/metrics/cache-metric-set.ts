@@ -2,6 +2,7 @@ import type { Metric, Registry, RegistryContentType } from 'prom-client'
 import { CacheOptionError } from '../errors'
 import { LatencyHistogram } from './latency-histogram'
 import type { MetricsSource } from '../contract/metrics'
+import type { CacheStats } from '../contract/cache'
 
 /**
  * Latency buckets in milliseconds: a memory hit takes well under a microsecond, a Redis
@@ -34,8 +35,7 @@ function count(value: unknown): number {
   return typeof value === 'number' && value >= 0 && value < Infinity ? value : 0
 }
 
-function read(source: MetricsSource): Totals {
-  const s = source.stats()
+function totalsOf(s: CacheStats, errors: Readonly<Record<string, number>> | undefined): Totals {
   const totals: Totals = {
     hits: count(s.hits),
     misses: count(s.misses),
@@ -45,9 +45,28 @@ function read(source: MetricsSource): Totals {
     sized: count(s.maxsize) > 0,
     errors: new Map(),
   }
-  const errors = source.errorCounts?.()
   if (errors) for (const [op, n] of Object.entries(errors)) totals.errors.set(op, count(n))
   return totals
+}
+
+/**
+ * One read of a source: `own` is what only this source counts (everything, unless its
+ * counters are shared); `shared` the counters it shares with other sources of the same id
+ * (MetricsSource.sharedStats), which a label counts once however many sources report them.
+ */
+interface Reading {
+  own: Totals
+  shared?: { id: string; totals: Totals }
+}
+
+function read(source: MetricsSource): Reading {
+  const split = source.sharedStats?.()
+  const errors = source.errorCounts?.()
+  if (split === undefined) return { own: totalsOf(source.stats(), errors) }
+  // Own corrections are small signed adjustments of the shared counts: kept as they are.
+  const own: Totals = { ...emptyTotals(), hits: Number(split.own.hits) || 0, misses: Number(split.own.misses) || 0 }
+  if (errors) for (const [op, n] of Object.entries(errors)) own.errors.set(op, count(n))
+  return { own, shared: { id: split.id, totals: totalsOf(split.shared, undefined) } }
 }
 
 function addInto(target: Totals, add: Totals, withSize: boolean): void {
@@ -71,15 +90,20 @@ function addInto(target: Totals, add: Totals, withSize: boolean): void {
  *
  * Caches sharing a name are summed under one `cache` label. A detached (closed) cache's final
  * counts are kept in `retired`, so a counter never goes backwards when a cache closes.
+ * Attachments of one shared() cache report the same counters (sharedStats): a label counts
+ * them once, from a live attachment if there is one, else as the last one left them.
  */
 export class CacheMetricSet {
   readonly sources = new Set<MetricsSource>()
   readonly latency: LatencyHistogram
   /** Everything this set registers; the latency histogram speaks the same Registry protocol. */
   private readonly metrics: Metric[]
+  /** Per label: the own counts of detached sources. */
   private readonly retired = new Map<string, Totals>()
+  /** Per label and shared-counters id: the counts the last detached source of that id reported. */
+  private readonly retiredShared = new Map<string, Map<string, Totals>>()
   /** The last successful read of each source: used when stats() throws (e.g. after close). */
-  private readonly lastRead = new WeakMap<MetricsSource, Totals>()
+  private readonly lastRead = new WeakMap<MetricsSource, Reading>()
   private snapshotCache: Map<string, Totals & { live: boolean }> | undefined
 
   /** @param prom the prom-client module (PrometheusSink loads it). */
@@ -157,7 +181,7 @@ export class CacheMetricSet {
   /** Stops reading `source`; its final counts stay in the exported totals of its name. */
   detach(source: MetricsSource): void {
     if (!this.sources.delete(source)) return
-    let final: Totals | undefined
+    let final: Reading | undefined
     try {
       final = read(source)
     } catch {
@@ -166,8 +190,14 @@ export class CacheMetricSet {
     if (final === undefined) return
     const name = source.name
     const retired = this.retired.get(name) ?? emptyTotals()
-    addInto(retired, final, false)
+    addInto(retired, final.own, false)
     this.retired.set(name, retired)
+    if (final.shared !== undefined) {
+      // Shared counts only grow: the latest final read of an id is its best. A live source of the id outranks it (snapshot).
+      const byId = this.retiredShared.get(name) ?? new Map<string, Totals>()
+      byId.set(final.shared.id, final.shared.totals)
+      this.retiredShared.set(name, byId)
+    }
     this.snapshotCache = undefined
   }
 
@@ -175,28 +205,40 @@ export class CacheMetricSet {
   snapshot(): Map<string, Totals & { live: boolean }> {
     if (this.snapshotCache !== undefined) return this.snapshotCache
     const out = new Map<string, Totals & { live: boolean }>()
-    for (const [name, retired] of this.retired) {
-      const t = { ...emptyTotals(), live: false }
-      addInto(t, retired, false)
-      out.set(name, t)
+    const label = (name: string) => {
+      let t = out.get(name)
+      if (t === undefined) {
+        t = { ...emptyTotals(), live: false }
+        out.set(name, t)
+      }
+      return t
     }
+    for (const [name, retired] of this.retired) addInto(label(name), retired, false)
+    /** Per label, the shared counters already counted (one read per id). */
+    const counted = new Map<string, Set<string>>()
     for (const source of this.sources) {
-      let totals: Totals | undefined
+      let reading: Reading | undefined
       try {
-        totals = read(source)
-        this.lastRead.set(source, totals)
+        reading = read(source)
+        this.lastRead.set(source, reading)
       } catch {
         // A source that cannot answer (closed without detaching, broken) must not break the scrape.
-        totals = this.lastRead.get(source)
+        reading = this.lastRead.get(source)
       }
-      if (totals === undefined) continue
-      let t = out.get(source.name)
-      if (t === undefined) {
-        t = { ...emptyTotals(), live: true }
-        out.set(source.name, t)
-      }
+      if (reading === undefined) continue
+      const t = label(source.name)
       t.live = true
-      addInto(t, totals, true)
+      addInto(t, reading.own, true)
+      if (reading.shared === undefined) continue
+      const seen = counted.get(source.name) ?? new Set<string>()
+      counted.set(source.name, seen)
+      if (seen.has(reading.shared.id)) continue
+      seen.add(reading.shared.id)
+      addInto(t, reading.shared.totals, true)
+    }
+    // Shared counters no attached source reports any more: as their last attachment left them.
+    for (const [name, byId] of this.retiredShared) {
+      for (const [id, totals] of byId) if (!counted.get(name)?.has(id)) addInto(label(name), totals, false)
     }
     this.snapshotCache = out
     queueMicrotask(() => {

@@ -196,6 +196,16 @@ unsafe extern "C" fn m_segment_bytes(env: Env, info: Info) -> Value {
     })
 }
 
+/// `mIdentity(handle)`: the segment's identity (path and its creation's random seed), equal
+/// for every attachment of the same segment; a segment removed and made again differs.
+unsafe extern "C" fn m_identity(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h] = args::<1>(env, info)?;
+        let c = cache(env, h)?;
+        string(env, &format!("machine#{}#{:016x}", c.path(), c.seed()).encode_utf16().collect::<Vec<u16>>())
+    })
+}
+
 unsafe extern "C" fn m_unlink(env: Env, info: Info) -> Value {
     call(env, || {
         let [d, n] = args::<2>(env, info)?;
@@ -220,4 +230,5 @@ pub const FUNCTIONS: &[Export] = &[
     ("mKeys", Some(m_keys)),
     ("mSegmentBytes", Some(m_segment_bytes)),
     ("mUnlink", Some(m_unlink)),
+    ("mIdentity", Some(m_identity)),
 ];

@@ -13,10 +13,14 @@ use crate::raw::{error, Res};
 use astra_cache_core::shared::{Sharded, Totals};
 use astra_cache_core::{Lru, OnRemove, PolicyKind};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 pub struct Store {
     pub cache: Sharded,
+    /// Distinct for every shared cache this process creates (a name closed by all and reopened
+    /// is a new cache with new counters): metrics sinks count each one once.
+    pub serial: u64,
     /// What a shared cache was opened with; a later open must ask for the same.
     pub default_ttl_ms: f64,
 }
@@ -74,7 +78,9 @@ pub fn open(name: &str, capacity: u32, max_bytes: u64, shards: u32, default_ttl_
         check_same(name, &existing, capacity, max_bytes, shards, default_ttl_ms, policy)?;
         return Ok(existing);
     }
-    let store = Arc::new(Store { cache: Sharded::with_policy(capacity, max_bytes, shards, policy, seed), default_ttl_ms });
+    static SERIAL: AtomicU64 = AtomicU64::new(1);
+    let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+    let store = Arc::new(Store { cache: Sharded::with_policy(capacity, max_bytes, shards, policy, seed), serial, default_ttl_ms });
     map.insert(name.to_owned(), Arc::downgrade(&store));
     Ok(store)
 }

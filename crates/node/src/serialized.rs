@@ -23,7 +23,7 @@ use crate::clock::{when, When};
 use crate::handles::{self, Cache};
 use crate::layout::FLAG_REPORT;
 use crate::named::{self, Stored};
-use crate::raw::{args, boolean, call, double, f64_arg, optional_u32, type_error, u32_arg, undefined, Env, Export, Res, Value};
+use crate::raw::{args, boolean, call, double, f64_arg, optional_u32, string, type_error, u32_arg, undefined, Env, Export, Res, Value};
 use crate::removals::SerializedSink;
 use crate::{common, text, values};
 use astra_cache_core::{Delete, Get, Lru, OnRemove, PolicyKind};
@@ -186,7 +186,21 @@ unsafe extern "C" fn s_policy(env: Env, info: Info) -> Value {
     })
 }
 
+/// `sIdentity(handle)`: a shared cache's identity ("process#<serial>"), equal for every handle
+/// of the same cache in any thread; undefined for a cache of the thread's own.
+unsafe extern "C" fn s_identity(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h] = args::<1>(env, info)?;
+        let serial = with_store(env, h, |store, _| Ok(if let Stored::Shared(s) = store { Some(s.serial) } else { None }))?;
+        match serial {
+            Some(n) => string(env, &format!("process#{n}").encode_utf16().collect::<Vec<u16>>()),
+            None => undefined(env),
+        }
+    })
+}
+
 pub const FUNCTIONS: &[Export] = &[
+    ("sIdentity", Some(s_identity)),
     ("sCreate", Some(s_create)),
     ("sOpen", Some(s_open)),
     ("sGet", Some(s_get)),

@@ -374,7 +374,7 @@ impl MachineCache {
         Ok(out)
     }
 
-    /// The segment's key-hash seed (tests).
+    /// The segment's key-hash seed, random per creation (also the segment's identity for metrics).
     pub fn seed(&self) -> u64 {
         self.seed
     }
