@@ -36,11 +36,11 @@ if (process.platform !== 'linux') {
   const open: TieredCache<any>[] = []
 
   /** A TieredCache whose L1 is the machine-wide cache `segment`, over Redis keys under `keyPrefix`. */
-  function tiered(segment: string, keyPrefix: string) {
+  function tiered(segment: string, keyPrefix: string, channel?: string) {
     const l1 = InMemoryLRUCache.shared<any>(segment, { scope: 'machine', dir, maxsize: 100, maxBytes: 1 << 20 })
     const l2 = new RedisCache<any>({ redisUrl: server.url, keyPrefix, defaultTtl: 60, commandTimeoutMs: 5000 })
     l2.on('error', () => {})
-    const cache = new TieredCache<any>({ l1, l2, l1Ttl: 30 })
+    const cache = new TieredCache<any>({ l1, l2, l1Ttl: 30, ...(channel === undefined ? {} : { channel }) })
     cache.on('error', () => {})
     open.push(cache)
     return cache
@@ -107,12 +107,60 @@ if (process.platform !== 'linux') {
     t.is(await a.get('k'), undefined)
   })
 
+  /** Client ids of the subscriber connections Redis has now. */
+  async function subscriberIds(): Promise<string[]> {
+    const list = (await raw.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string
+    return [...list.matchAll(/^id=(\d+) /gm)].map((m) => m[1])
+  }
+  const resyncs = (c: TieredCache<any>) => [c.tierStats().resyncs, c.tierStats().resyncsVouched]
+
+  test.serial('a process (re)subscribing keeps the machine-wide L1 another stayed subscribed to; with nobody listening throughout it clears it', async (t) => {
+    const prefix = fresh('astra:mtiered:')
+    const segment = fresh('watched')
+    const a = tiered(segment, prefix)
+    await subscribed(a)
+    t.deepEqual(resyncs(a), [1, 0], 'alone: the first subscription clears L1')
+    await a.set('k', 'v1')
+
+    const before = await subscriberIds()
+    const b = tiered(segment, prefix)
+    await subscribed(b)
+    t.deepEqual(resyncs(b), [0, 1], 'a vouches for the segment')
+    t.is(await a.l1.get('k'), 'v1', "b's start did not empty the machine's L1")
+
+    // b alone loses its subscription: a heard every message meanwhile.
+    const bSubscriber = (await subscriberIds()).filter((id) => !before.includes(id))
+    t.is(bSubscriber.length, 1)
+    await raw.call('CLIENT', 'KILL', 'ID', bSubscriber[0])
+    t.true(await within10s(() => b.tierStats().resyncsVouched === 2), 'b resubscribed, vouched for by a')
+    t.deepEqual(resyncs(b), [0, 2])
+    t.is(await b.l1.get('k'), 'v1')
+
+    // Both lose it: whoever is back first was vouched for by nobody, and clears.
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    t.true(await within10s(() => resyncs(a)[0] + resyncs(a)[1] === 2 && resyncs(b)[0] + resyncs(b)[1] === 3), 'both resubscribed')
+    t.true(resyncs(a)[0] + resyncs(b)[0] >= 2, 'at least one of them cleared the L1 after the outage')
+    t.is(await a.l1.get('k'), undefined)
+
+    // Another channel is another topic: its instance clears, though a and b listen.
+    const other = tiered(segment, prefix, fresh('other-channel'))
+    await subscribed(other)
+    t.deepEqual(resyncs(other), [1, 0])
+
+    // Nobody listening: closed instances gave up their leases at once.
+    await Promise.all([a.close(), b.close(), other.close()])
+    const c = tiered(segment, prefix)
+    await subscribed(c)
+    t.deepEqual(resyncs(c), [1, 0], 'nobody vouches: c clears')
+    t.deepEqual((c.l1 as InMemoryLRUCache<any>).verify(), [])
+  })
+
   test('two processes of one machine (one segment): a write by one is in the other L1 at once; an invalidation removes it for both', async (t) => {
     const prefix = fresh('astra:mtiered:')
     const segment = fresh('oneMachine')
     const a = tiered(segment, prefix)
     const b = tiered(segment, prefix)
-    // Both first subscriptions clear the (shared) L1: wait for them before filling it.
+    // Wait for both subscriptions (the first clears the shared L1, the other is vouched for) before filling it.
     await Promise.all([subscribed(a), subscribed(b)])
     await a.set('k', 'v1')
     t.is(await b.l1.get('k'), 'v1', "B's L1 is A's segment: no Redis read needed")

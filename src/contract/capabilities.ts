@@ -51,6 +51,20 @@ export const failureCount: unique symbol = Symbol.for('astra-cache.failureCount'
  */
 export const loaderTimeouts: unique symbol = Symbol.for('astra-cache.loaderTimeouts')
 
+/**
+ * A machine-wide memory cache's watcher lease (crates/core/src/machine/watch.rs), used by a
+ * TieredCache whose L1 it is: `(op, topic) => number | undefined`. 'start' answers how many
+ * other processes subscribed to `topic` vouch that the shared L1 is in step (0: clear it);
+ * 'beat' renews the lease, 'stop' gives it up (the subscription was lost). undefined: the
+ * cache is not machine-wide (every instance then clears its own L1 on (re)subscription).
+ */
+export const watchShared: unique symbol = Symbol.for('astra-cache.watchShared')
+
+export type WatchShared = (op: 'start' | 'beat' | 'stop', topic: string) => number | undefined
+
+/** A watcher lease counts while renewed within this; a TieredCache renews it every third of it. */
+export const WATCH_LEASE_MS = 3000
+
 export interface RawReads {
   [rawGet](key: string, failure?: ReadFailure): Promise<unknown>
   [rawGetMany](keys: readonly string[]): Promise<unknown[]>

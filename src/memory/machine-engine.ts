@@ -6,6 +6,7 @@ import { LAYOUT, VALUE_TAG_AT, type AreaViews } from './native-layout'
 import { decodeValue, encodeValue } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
 import { readCounters } from './native-engine'
+import { WATCH_LEASE_MS } from '../contract/capabilities'
 
 /**
  * The machine-wide engine (`InMemoryLRUCache.shared(name, { scope: 'machine' })`): one
@@ -36,7 +37,11 @@ export interface MachineBinding {
   mUnlink(dir: string, name: string): boolean
   /** The segment's identity: equal for every attachment of it, new when it is made again. */
   mIdentity(handle: number): string
+  /** Watcher lease: op 1 start (answers the live watchers vouching for the segment), 2 renew, 0 stop. */
+  mWatch(handle: number, op: 0 | 1 | 2, topic: string, leaseMs: number): number
 }
+
+const WATCH_OPS = { stop: 0, start: 1, beat: 2 } as const
 
 export interface MachineCounters extends EngineCounters {
   bytes: number
@@ -171,6 +176,12 @@ export class MachineEngine<V> implements Engine<V> {
 
   clear(): void {
     guarded(() => this.binding.mClear(this.handle))
+  }
+
+  /** Watcher lease of this attachment (see capabilities.ts watchShared); 0 once closed. */
+  watch(op: keyof typeof WATCH_OPS, topic: string): number {
+    if (this.handle === 0) return 0
+    return guarded(() => this.binding.mWatch(this.handle, WATCH_OPS[op], topic, WATCH_LEASE_MS))
   }
 
   counters(): MachineCounters {

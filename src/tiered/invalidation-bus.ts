@@ -28,12 +28,19 @@ export interface InvalidationHandlers {
   clear(): void
   /** The subscription was (re)established: messages may have been missed meanwhile. */
   resync(): void
+  /** The subscription was lost: messages are being missed from now until the next resync(). */
+  lost?(): void
   error(error: Error): void
 }
 
 /** How TieredCache talks to other instances; RedisInvalidationBus is the implementation. */
 export interface InvalidationBus {
   readonly instanceId: string
+  /**
+   * What the bus carries, the same for every instance on it (RedisInvalidationBus: the channel).
+   * TieredCaches over one machine-wide L1 vouch for each other per topic; without one, each clears it.
+   */
+  readonly topic?: string
   start(handlers: InvalidationHandlers): void
   publishKeys(keys: string[]): void
   publishClear(): void
@@ -58,6 +65,7 @@ export interface RedisInvalidationBusOptions {
 export class RedisInvalidationBus implements InvalidationBus {
   readonly instanceId = randomUUID()
   readonly channel: string
+  readonly topic: string
   private readonly pub: Redis
   private readonly sub: Redis
   private readonly maxPending: number
@@ -81,6 +89,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     const timeout = (withMilliseconds(options, ['commandTimeoutMs']).commandTimeoutMs as number | undefined) ?? 500
     this.maxPending = options.maxPending ?? 10_000
     this.channel = options.channel
+    this.topic = options.channel
     // Through Sentinel, both connections follow the master as the L2's does (PUBLISH reaches
     // every subscriber of the replication group only on the master they all follow).
     const given = sentinel ? sentinelClientOptions(parseSentinelUrl(url), options.redisOptions ?? {}, timeout) : options.redisOptions
@@ -110,6 +119,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.pub.on('ready', () => this.flush())
     this.sub.on('close', () => {
       this.mayHaveMissed = true
+      if (!this.closed) handlers.lost?.()
     })
     const resync = () => {
       if (this.mayHaveMissed && !this.closed) {

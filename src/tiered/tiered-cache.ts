@@ -48,7 +48,8 @@ const TIER_METHODS = ['get', 'set', 'invalidate', 'clear', 'close', 'getMany', '
  * pub/sub to drop their L1 copy of every key written or invalidated here. See docs/tiered.md.
  * A RedisCache L2 keeps no memory fallback of its own here: the L1 serves during outages.
  *
- * Events: 'error' (bus connection errors), 'resync' (L1 cleared after a reconnect),
+ * Events: 'error' (bus connection errors), 'resync' ({ cleared }: L1 cleared after a (re)subscription, or
+ * kept because it is machine-wide and another process stayed subscribed),
  * 'invalidated' (keys dropped on another instance's message; undefined for a clear).
  */
 export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {

@@ -5,7 +5,7 @@
  * reads where they offer them, so L1 holds the envelopes L2 holds).
  */
 import type { Cache } from '../contract/cache'
-import { rawManyReader, rawReader, type RawRead, type RawReadMany } from '../contract/capabilities'
+import { rawManyReader, rawReader, watchShared, WATCH_LEASE_MS, type RawRead, type RawReadMany, type WatchShared } from '../contract/capabilities'
 import { StoreLink, type AsyncStore, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
 import type { InvalidationBus } from './invalidation-bus'
 
@@ -27,6 +27,8 @@ export interface TierStats {
   remoteInvalidations: number
   /** L1 clears after the subscriber (re)connected. */
   resyncs: number
+  /** (Re)subscriptions that kept a machine-wide L1: another process was subscribed throughout. */
+  resyncsVouched: number
   pendingPublishes: number
 }
 
@@ -39,7 +41,10 @@ export class TieredStore<V> implements AsyncStore<V> {
   private readonly l2ReadMany: RawReadMany
   /** Bumped by every invalidation (local or remote): an L2 read that started before one must not fill L1. */
   private epoch = 0
-  private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0 }
+  private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0, resyncsVouched: 0 }
+  /** A machine-wide L1's watcher lease (capabilities.ts watchShared), with the bus topic it is for. */
+  private readonly watch: { lease: WatchShared; topic: string } | undefined
+  private beat: NodeJS.Timeout | undefined
   private closed = false
   /** Issue order of in-flight writes: key -> stamp of the latest caller write (or delete) issued for it. */
   private readonly latestWrite = new Map<string, number>()
@@ -57,6 +62,9 @@ export class TieredStore<V> implements AsyncStore<V> {
     this.l2Read = rawReader(l2)
     this.l1ReadMany = rawManyReader(l1)
     this.l2ReadMany = rawManyReader(l2)
+    const lease = (l1 as { [watchShared]?: WatchShared })[watchShared]
+    const topic = bus?.topic
+    this.watch = typeof lease === 'function' && topic !== undefined ? { lease: lease.bind(l1), topic } : undefined
   }
 
   attach(owner: StoreOwner): void {
@@ -65,6 +73,7 @@ export class TieredStore<V> implements AsyncStore<V> {
       keys: (keys) => this.dropRemote(keys),
       clear: () => this.dropRemote(undefined),
       resync: () => this.resync(),
+      lost: () => this.unwatch(),
       error: (err) => owner.reportError(err),
     })
   }
@@ -188,6 +197,7 @@ export class TieredStore<V> implements AsyncStore<V> {
   /** Stops listening, closes the channel connections and (closeTiers) both tiers. */
   async close(): Promise<void> {
     this.closed = true
+    this.unwatch()
     await this.bus?.close()
     if (this.closeTiers) await Promise.all([this.l1.close(), this.l2.close()])
   }
@@ -228,15 +238,59 @@ export class TieredStore<V> implements AsyncStore<V> {
     owner.emit('invalidated', keys)
   }
 
-  /** The subscriber was away: any message may have been missed, so nothing in L1 can be trusted. */
+  /**
+   * The subscriber was away (or is new): any message may have been missed, so nothing in L1
+   * can be trusted, unless L1 is machine-wide and another process stayed subscribed meanwhile
+   * (it applied every message to the same L1).
+   */
   private resync(): void {
     if (this.closed) return
     this.epoch++
-    this.counts.resyncs++
     const owner = this.link.owner
+    if (this.startWatching() > 0) {
+      this.counts.resyncsVouched++
+      owner.emit('resync', { cleared: false })
+      return
+    }
+    this.counts.resyncs++
     this.l1
       .clear()
-      .then(() => owner.emit('resync'))
+      .then(() => owner.emit('resync', { cleared: true }))
       .catch((err) => owner.reportError(err))
+  }
+
+  /** Takes the L1's watcher lease (renewed every third of it): answers the other watchers vouching for L1. */
+  private startWatching(): number {
+    if (this.watch === undefined) return 0
+    try {
+      const vouching = this.watch.lease('start', this.watch.topic) ?? 0
+      if (this.beat === undefined) {
+        this.beat = setInterval(() => this.renew(), WATCH_LEASE_MS / 3)
+        this.beat.unref()
+      }
+      return vouching
+    } catch (err) {
+      this.link.owner.reportError(err)
+      return 0
+    }
+  }
+
+  private renew(): void {
+    try {
+      this.watch?.lease('beat', this.watch.topic)
+    } catch (err) {
+      this.link.owner.reportError(err)
+    }
+  }
+
+  /** Deaf (subscription lost) or closing: the other processes must not count on this one. */
+  private unwatch(): void {
+    clearInterval(this.beat)
+    this.beat = undefined
+    try {
+      this.watch?.lease('stop', this.watch.topic)
+    } catch {
+      // Closed L1: its lease went with it.
+    }
   }
 }

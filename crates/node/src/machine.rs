@@ -206,6 +206,27 @@ unsafe extern "C" fn m_identity(env: Env, info: Info) -> Value {
     })
 }
 
+/// `mWatch(handle, op, topic, leaseMs)`: watcher leases (crates/core/src/machine/watch.rs).
+/// op 1 starts watching `topic` and answers how many other live watchers vouch for the
+/// segment; 2 renews the lease; 0 stops watching. Answers 0 for 2 and 0.
+unsafe extern "C" fn m_watch(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h, o, t, l] = args::<4>(env, info)?;
+        let op = match u32_arg(env, o, "op")? {
+            0 => machine::WatchOp::Stop,
+            1 => machine::WatchOp::Start,
+            2 => machine::WatchOp::Beat,
+            n => return Err(type_error(format!("astra-cache native: watch op must be 0, 1 or 2, got {n}"))),
+        };
+        let lease = f64_arg(env, l, "leaseMs")?;
+        if !(lease >= 1.0 && lease.is_finite()) {
+            return Err(type_error(format!("astra-cache native: leaseMs must be at least 1, got {lease}")));
+        }
+        let topic = string_arg(env, t)?;
+        double(env, f64::from(cache(env, h)?.watch(op, topic.as_bytes(), lease as u64)))
+    })
+}
+
 unsafe extern "C" fn m_unlink(env: Env, info: Info) -> Value {
     call(env, || {
         let [d, n] = args::<2>(env, info)?;
@@ -231,4 +252,5 @@ pub const FUNCTIONS: &[Export] = &[
     ("mSegmentBytes", Some(m_segment_bytes)),
     ("mUnlink", Some(m_unlink)),
     ("mIdentity", Some(m_identity)),
+    ("mWatch", Some(m_watch)),
 ];

@@ -26,6 +26,7 @@ mod lock;
 mod recover;
 mod segment;
 mod shard;
+mod watch;
 #[cfg(all(test, target_os = "linux"))]
 mod tests;
 
@@ -122,6 +123,26 @@ pub struct MachineCache {
     shards: Vec<Shard>,
     path: String,
     created: bool,
+    /// This attachment's watcher lease (watch.rs).
+    watch: std::sync::Mutex<watch::WatchState>,
+}
+
+/// What [`MachineCache::watch`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchOp {
+    /// Start watching: answers how many other live watchers vouch for the segment.
+    Start,
+    /// Renew the lease (a timer, well within the lease).
+    Beat,
+    /// Stop watching (the subscription was lost, or the cache closes).
+    Stop,
+}
+
+/// A closed attachment stops watching (its lease would otherwise count until it lapsed).
+impl Drop for MachineCache {
+    fn drop(&mut self) {
+        self.watch(WatchOp::Stop, b"", 0);
+    }
 }
 
 unsafe impl Send for MachineCache {}
@@ -186,7 +207,31 @@ impl MachineCache {
             .collect();
         let path = segment::segment_path(&o.dir, &o.name)?.display().to_string();
         let lane = unsafe { (map.ptr().add(LANES_OFF) as *const Lane).add(next_lane()) };
-        Ok(MachineCache { map, lane, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created })
+        Ok(MachineCache { map, lane, geo, seed, timeout_ms: o.lock_timeout_ms, shards, path, created, watch: Default::default() })
+    }
+
+    /// Watcher leases (watch.rs): `Start` returns how many other live watchers of `topic`
+    /// vouch that the entries are in step (0: the caller should drop them); others return 0.
+    pub fn watch(&self, op: WatchOp, topic: &[u8], lease_ms: u64) -> u32 {
+        self.watch_at(op, topic, lease_ms, now_ms())
+    }
+
+    pub fn watch_at(&self, op: WatchOp, topic: &[u8], lease_ms: u64, now: u64) -> u32 {
+        // SAFETY: the header page is mapped for the mapping's life; the slots are atomics.
+        let slots = unsafe { std::slice::from_raw_parts(self.map.ptr().add(watch::WATCH_OFF) as *const watch::WatchSlot, watch::WATCH_SLOTS) };
+        let watchers = watch::Watchers { slots };
+        let mut state = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+        match op {
+            WatchOp::Start => watchers.start(&mut state, watch::topic_hash(self.seed, topic), now, lease_ms),
+            WatchOp::Beat => {
+                watchers.beat(&mut state, now, lease_ms);
+                0
+            }
+            WatchOp::Stop => {
+                watchers.stop(&mut state, now);
+                0
+            }
+        }
     }
 
     /// True when this call created the segment (false: attached to an existing one).

@@ -573,3 +573,56 @@ fn sigkill_writers_at_random_moments() {
     assert!(n.recoveries > 0, "{kills} kills and no shard recovery: no kill hit a lock holder");
     eprintln!("torture: {kills} kills, {} acknowledged keys, {} recoveries, {:?}", acks.len(), n.recoveries, started.elapsed());
 }
+
+#[test]
+fn a_watcher_vouches_for_the_segment_while_live_and_listening() {
+    use WatchOp::*;
+    let o = opts(10, 1, 1 << 16);
+    let _c = Cleanup(o.clone());
+    let (a, b, c) = (MachineCache::open(&o).unwrap(), MachineCache::open(&o).unwrap(), MachineCache::open(&o).unwrap());
+    let lease = 1_000;
+    assert_eq!(a.watch_at(Start, b"ch", lease, 100), 0, "alone: nobody vouches");
+    assert_eq!(b.watch_at(Start, b"ch", lease, 200), 1, "a has been listening");
+    assert_eq!(c.watch_at(Start, b"other", lease, 200), 0, "another topic does not count");
+    // b loses its subscription at 300 and is back at 400: a listened throughout (since 100).
+    b.watch_at(Stop, b"ch", lease, 300);
+    assert_eq!(b.watch_at(Start, b"ch", lease, 400), 1);
+    // An outage for both: a and b deaf from 500. Whoever is back first is vouched for by
+    // nobody (the other is deaf), and the second by nobody either: the first started
+    // listening (600) after the second went deaf (500), so it may have missed the same.
+    a.watch_at(Stop, b"ch", lease, 500);
+    b.watch_at(Stop, b"ch", lease, 500);
+    assert_eq!(a.watch_at(Start, b"ch", lease, 600), 0);
+    assert_eq!(b.watch_at(Start, b"ch", lease, 610), 0);
+    // A lease not renewed within lease_ms stops counting; a beat keeps it.
+    b.watch_at(Beat, b"", lease, 1_500);
+    let d = MachineCache::open(&o).unwrap();
+    assert_eq!(d.watch_at(Start, b"ch", lease, 2_000), 1, "b beat at 1500; a's last beat (600) lapsed");
+    // A closed attachment stops counting at once.
+    drop(b);
+    let e = MachineCache::open(&o).unwrap();
+    assert_eq!(e.watch_at(Start, b"ch", lease, 2_100), 1, "only d now");
+}
+
+#[test]
+fn a_watcher_whose_process_died_stops_counting_at_once() {
+    use WatchOp::*;
+    let o = opts(10, 1, 1 << 16);
+    let _c = Cleanup(o.clone());
+    let a = MachineCache::open(&o).unwrap();
+    assert_eq!(a.watch_at(Start, b"ch", 60_000, 100), 0);
+    // Make a's lease look like a process that has exited (its pid is free now).
+    let mut child = Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let slot = unsafe { &*(a.map.ptr().add(watch::WATCH_OFF) as *const watch::WatchSlot) };
+    let token = slot.token.load(Ordering::Acquire);
+    assert_eq!((token >> 32) as u32, std::process::id(), "the lease carries its pid");
+    slot.token.store((u64::from(dead) << 32) | (token & 0xffff_ffff), Ordering::Release);
+    let b = MachineCache::open(&o).unwrap();
+    assert_eq!(b.watch_at(Start, b"ch", 60_000, 200), 0, "a dead process's lease is not counted, however recent");
+    // Its slot is free again for the next claimer; a (alive) renews by claiming anew.
+    a.watch_at(Beat, b"", 60_000, 300);
+    let c = MachineCache::open(&o).unwrap();
+    assert_eq!(c.watch_at(Start, b"ch", 60_000, 400), 2);
+}
