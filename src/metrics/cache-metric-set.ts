@@ -36,17 +36,21 @@ function count(value: unknown): number {
 }
 
 function totalsOf(s: CacheStats, errors: Readonly<Record<string, number>> | undefined): Totals {
-  const totals: Totals = {
+  return {
     hits: count(s.hits),
     misses: count(s.misses),
     evictions: count(s.evictions),
     expirations: count(s.expirations),
     size: count(s.size),
     sized: count(s.maxsize) > 0,
-    errors: new Map(),
+    errors: errorTotals(errors),
   }
-  if (errors) for (const [op, n] of Object.entries(errors)) totals.errors.set(op, count(n))
-  return totals
+}
+
+function errorTotals(errors: Readonly<Record<string, number>> | undefined): Map<string, number> {
+  const out = new Map<string, number>()
+  if (errors) for (const [op, n] of Object.entries(errors)) out.set(op, count(n))
+  return out
 }
 
 /**
@@ -64,8 +68,7 @@ function read(source: MetricsSource): Reading {
   const errors = source.errorCounts?.()
   if (split === undefined) return { own: totalsOf(source.stats(), errors) }
   // Own corrections are small signed adjustments of the shared counts: kept as they are.
-  const own: Totals = { ...emptyTotals(), hits: Number(split.own.hits) || 0, misses: Number(split.own.misses) || 0 }
-  if (errors) for (const [op, n] of Object.entries(errors)) own.errors.set(op, count(n))
+  const own: Totals = { ...emptyTotals(), hits: Number(split.own.hits) || 0, misses: Number(split.own.misses) || 0, errors: errorTotals(errors) }
   return { own, shared: { id: split.id, totals: totalsOf(split.shared, undefined) } }
 }
 

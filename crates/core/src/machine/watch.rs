@@ -98,8 +98,7 @@ impl Watchers<'_> {
         vouching
     }
 
-    /// Renews the lease held (false if none, or it lapsed and was taken: then it is claimed
-    /// again with its start kept, since this attachment did not stop listening).
+    /// Renews the lease held (false if none, or it lapsed and another claimer took its slot).
     pub fn renew(&self, state: &mut WatchState, now: u64) -> bool {
         let Some((i, token)) = state.lease else { return false };
         let slot = &self.slots[i];
@@ -110,7 +109,8 @@ impl Watchers<'_> {
         false
     }
 
-    /// Keeps a lease alive: renews it, or claims it again if it lapsed (same topic and start).
+    /// Keeps a lease alive: renews it, or claims it again if it lapsed (same topic and start:
+    /// this attachment did not stop listening, it only renewed late).
     pub fn beat(&self, state: &mut WatchState, now: u64, lease_ms: u64) {
         let Some((i, _)) = state.lease else { return };
         if self.renew(state, now) {
