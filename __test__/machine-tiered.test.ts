@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import test from 'ava'
 import { Redis } from 'ioredis'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
@@ -35,9 +36,12 @@ if (process.platform !== 'linux') {
   const fresh = (label: string) => `${label}${process.pid}-${counter++}`
   const open: TieredCache<any>[] = []
 
-  /** A TieredCache whose L1 is the machine-wide cache `segment`, over Redis keys under `keyPrefix`. */
-  function tiered(segment: string, keyPrefix: string, channel?: string) {
-    const l1 = InMemoryLRUCache.shared<any>(segment, { scope: 'machine', dir, maxsize: 100, maxBytes: 1 << 20 })
+  /** A TieredCache whose L1 is the machine-wide (or thread-shared) cache `segment`, over Redis keys under `keyPrefix`. */
+  function tiered(segment: string, keyPrefix: string, channel?: string, scope: 'machine' | 'process' = 'machine') {
+    const l1 =
+      scope === 'machine'
+        ? InMemoryLRUCache.shared<any>(segment, { scope: 'machine', dir, maxsize: 100, maxBytes: 1 << 20 })
+        : InMemoryLRUCache.shared<any>(segment, { scope: 'process', maxsize: 100, maxBytes: 1 << 20 })
     const l2 = new RedisCache<any>({ redisUrl: server.url, keyPrefix, defaultTtl: 60, commandTimeoutMs: 5000 })
     l2.on('error', () => {})
     const cache = new TieredCache<any>({ l1, l2, l1Ttl: 30, ...(channel === undefined ? {} : { channel }) })
@@ -114,45 +118,90 @@ if (process.platform !== 'linux') {
   }
   const resyncs = (c: TieredCache<any>) => [c.tierStats().resyncs, c.tierStats().resyncsVouched]
 
-  test.serial('a process (re)subscribing keeps the machine-wide L1 another stayed subscribed to; with nobody listening throughout it clears it', async (t) => {
+  for (const scope of ['machine', 'process'] as const) {
+    const what = scope === 'machine' ? 'a process (re)subscribing keeps the machine-wide L1' : 'a thread (re)subscribing keeps the thread-shared L1'
+    test.serial(`${what} another stayed subscribed to; with nobody listening throughout it clears it`, async (t) => {
+      const prefix = fresh('astra:mtiered:')
+      const segment = fresh('watched')
+      const a = tiered(segment, prefix, undefined, scope)
+      await subscribed(a)
+      t.deepEqual(resyncs(a), [1, 0], 'alone: the first subscription clears L1')
+      await a.set('k', 'v1')
+
+      const before = await subscriberIds()
+      const b = tiered(segment, prefix, undefined, scope)
+      await subscribed(b)
+      t.deepEqual(resyncs(b), [0, 1], 'a vouches for the segment')
+      t.is(await a.l1.get('k'), 'v1', "b's start did not empty the machine's L1")
+
+      // b alone loses its subscription: a heard every message meanwhile.
+      const bSubscriber = (await subscriberIds()).filter((id) => !before.includes(id))
+      t.is(bSubscriber.length, 1)
+      await raw.call('CLIENT', 'KILL', 'ID', bSubscriber[0])
+      t.true(await within10s(() => b.tierStats().resyncsVouched === 2), 'b resubscribed, vouched for by a')
+      t.deepEqual(resyncs(b), [0, 2])
+      t.is(await b.l1.get('k'), 'v1')
+
+      // Both lose it: whoever is back first was vouched for by nobody, and clears.
+      await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      t.true(await within10s(() => resyncs(a)[0] + resyncs(a)[1] === 2 && resyncs(b)[0] + resyncs(b)[1] === 3), 'both resubscribed')
+      t.true(resyncs(a)[0] + resyncs(b)[0] >= 2, 'at least one of them cleared the L1 after the outage')
+      t.is(await a.l1.get('k'), undefined)
+
+      // Another channel is another topic: its instance clears, though a and b listen.
+      const other = tiered(segment, prefix, fresh('other-channel'), scope)
+      await subscribed(other)
+      t.deepEqual(resyncs(other), [1, 0])
+
+      // Nobody listening: closed instances gave up their leases at once.
+      await Promise.all([a.close(), b.close(), other.close()])
+      const c = tiered(segment, prefix, undefined, scope)
+      await subscribed(c)
+      t.deepEqual(resyncs(c), [1, 0], 'nobody vouches: c clears')
+      t.deepEqual((c.l1 as InMemoryLRUCache<any>).verify(), [])
+    })
+  }
+
+  test.serial('a worker thread subscribed over the thread-shared L1 vouches for it to the main thread until it closes', async (t) => {
     const prefix = fresh('astra:mtiered:')
-    const segment = fresh('watched')
-    const a = tiered(segment, prefix)
-    await subscribed(a)
-    t.deepEqual(resyncs(a), [1, 0], 'alone: the first subscription clears L1')
-    await a.set('k', 'v1')
-
+    const name = fresh('threads')
+    // The main thread's attachment keeps the cache alive while the worker comes and goes.
     const before = await subscriberIds()
-    const b = tiered(segment, prefix)
-    await subscribed(b)
-    t.deepEqual(resyncs(b), [0, 1], 'a vouches for the segment')
-    t.is(await a.l1.get('k'), 'v1', "b's start did not empty the machine's L1")
+    const main = tiered(name, prefix, undefined, 'process')
+    await subscribed(main)
+    const mainSubscriber = (await subscriberIds()).filter((id) => !before.includes(id))
+    t.is(mainSubscriber.length, 1)
+    await main.set('k', 'v1')
+    const worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'helpers', 'tiered-thread.ts'))})`, {
+      eval: true,
+      workerData: { name, redisUrl: server.url, keyPrefix: prefix },
+    })
+    try {
+      const first = await new Promise<{ resyncs: number; resyncsVouched: number }>((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      })
+      t.deepEqual(first, { resyncs: 0, resyncsVouched: 1 }, 'the main thread vouches to the worker')
+      t.is(await main.l1.get('k'), 'v1', "the worker's start kept the entry")
 
-    // b alone loses its subscription: a heard every message meanwhile.
-    const bSubscriber = (await subscriberIds()).filter((id) => !before.includes(id))
-    t.is(bSubscriber.length, 1)
-    await raw.call('CLIENT', 'KILL', 'ID', bSubscriber[0])
-    t.true(await within10s(() => b.tierStats().resyncsVouched === 2), 'b resubscribed, vouched for by a')
-    t.deepEqual(resyncs(b), [0, 2])
-    t.is(await b.l1.get('k'), 'v1')
+      // The main thread alone loses its subscription: the worker heard every message meanwhile.
+      t.deepEqual(resyncs(main), [1, 0])
+      await raw.call('CLIENT', 'KILL', 'ID', mainSubscriber[0])
+      t.true(await within10s(() => resyncs(main)[1] === 1), 'main resubscribed, vouched for by the worker')
+      t.deepEqual(resyncs(main), [1, 1])
+      t.is(await main.l1.get('k'), 'v1')
 
-    // Both lose it: whoever is back first was vouched for by nobody, and clears.
-    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    t.true(await within10s(() => resyncs(a)[0] + resyncs(a)[1] === 2 && resyncs(b)[0] + resyncs(b)[1] === 3), 'both resubscribed')
-    t.true(resyncs(a)[0] + resyncs(b)[0] >= 2, 'at least one of them cleared the L1 after the outage')
-    t.is(await a.l1.get('k'), undefined)
-
-    // Another channel is another topic: its instance clears, though a and b listen.
-    const other = tiered(segment, prefix, fresh('other-channel'))
-    await subscribed(other)
-    t.deepEqual(resyncs(other), [1, 0])
-
-    // Nobody listening: closed instances gave up their leases at once.
-    await Promise.all([a.close(), b.close(), other.close()])
-    const c = tiered(segment, prefix)
-    await subscribed(c)
-    t.deepEqual(resyncs(c), [1, 0], 'nobody vouches: c clears')
-    t.deepEqual((c.l1 as InMemoryLRUCache<any>).verify(), [])
+      // The worker closes: its lease goes with it, and the next resubscription of main clears.
+      worker.postMessage('close')
+      await new Promise((resolve) => worker.once('message', resolve))
+      await main.set('k', 'v2')
+      const cleared = resyncs(main)[0]
+      await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+      t.true(await within10s(() => resyncs(main)[0] === cleared + 1), 'nobody vouches: main clears')
+      t.is(await main.l1.get('k'), undefined)
+    } finally {
+      await worker.terminate()
+    }
   })
 
   test('two processes of one machine (one segment): a write by one is in the other L1 at once; an invalidation removes it for both', async (t) => {

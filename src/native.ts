@@ -54,6 +54,8 @@ export interface NativeBinding {
   sPolicy(handle: number): number
   /** A shared cache's identity, equal for every handle of it in any thread (metrics count it once); undefined for an own cache. */
   sIdentity?(handle: number): string | undefined
+  /** A shared cache's watcher lease, as MachineBinding.mWatch; undefined for an own cache (older builds lack it). */
+  sWatch?(handle: number, op: 0 | 1 | 2, topic: string, leaseMs: number): number | undefined
   /** The value, its tag in the area's tag word; undefined when absent. */
   sGet(handle: number, key: string): string | Buffer | undefined
   sPeek(handle: number, key: string): string | Buffer | undefined
@@ -66,6 +68,9 @@ export interface NativeBinding {
 export type EngineChoice = 'native' | 'js' | 'auto'
 
 /** Environment variable that forces the engine choice for every InMemoryLRUCache. */
+/** The op codes of the native watcher-lease calls (mWatch, sWatch). */
+export const WATCH_OPS = { stop: 0, start: 1, beat: 2 } as const
+
 export const ENGINE_ENV_VAR = 'ASTRA_CACHE_ENGINE'
 
 const CHOICES: readonly string[] = ['native', 'js', 'auto']

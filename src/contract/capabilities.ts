@@ -52,11 +52,12 @@ export const failureCount: unique symbol = Symbol.for('astra-cache.failureCount'
 export const loaderTimeouts: unique symbol = Symbol.for('astra-cache.loaderTimeouts')
 
 /**
- * A machine-wide memory cache's watcher lease (crates/core/src/machine/watch.rs), used by a
- * TieredCache whose L1 it is: `(op, topic) => number | undefined`. 'start' answers how many
- * other processes subscribed to `topic` vouch that the shared L1 is in step (0: clear it);
- * 'beat' renews the lease, 'stop' gives it up (the subscription was lost). undefined: the
- * cache is not machine-wide (every instance then clears its own L1 on (re)subscription).
+ * A shared() memory cache's watcher lease (crates/core/src/machine/watch.rs; a thread-shared
+ * cache keeps its leases in process memory, crates/node/src/named.rs), used by a TieredCache
+ * whose L1 it is: `(op, topic) => number | undefined`. 'start' answers how many other
+ * instances subscribed to `topic` vouch that the shared L1 is in step (0: clear it); 'beat'
+ * renews the lease, 'stop' gives it up (the subscription was lost). undefined: the cache is
+ * not shared (every instance then clears its own L1 on (re)subscription).
  */
 export const watchShared: unique symbol = Symbol.for('astra-cache.watchShared')
 

@@ -1,7 +1,7 @@
 import { CacheOptionError, CacheSegmentError, CacheUnsupportedPlatformError, type SegmentErrorCode } from '../errors'
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Engine, EngineCounters } from './engine'
-import { nativeArea, type NativeBinding } from '../native'
+import { nativeArea, WATCH_OPS, type NativeBinding } from '../native'
 import { LAYOUT, VALUE_TAG_AT, type AreaViews } from './native-layout'
 import { decodeValue, encodeValue } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
@@ -40,8 +40,6 @@ export interface MachineBinding {
   /** Watcher lease: op 1 start (answers the live watchers vouching for the segment), 2 renew, 0 stop. */
   mWatch(handle: number, op: 0 | 1 | 2, topic: string, leaseMs: number): number
 }
-
-const WATCH_OPS = { stop: 0, start: 1, beat: 2 } as const
 
 export interface MachineCounters extends EngineCounters {
   bytes: number

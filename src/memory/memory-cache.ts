@@ -16,6 +16,7 @@ import { MemoryStore } from './memory-store'
 import { checkPolicy } from './policies/check'
 import type { PolicyName } from './policies/policy'
 import { MachineEngine, machineBinding, removeMachineSegment } from './machine-engine'
+import { SerializedEngine } from './serialized-engine'
 import { watchShared } from '../contract/capabilities'
 import { defaultMachineDir } from './machine-options'
 import { sharedConstructorOptions } from './shared-registry'
@@ -131,9 +132,9 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
     return this.impl instanceof MachineEngine ? this.impl.verify() : []
   }
 
-  /** A machine-wide cache's watcher lease, for a TieredCache over it (capabilities.ts); undefined for other caches. */
+  /** A shared() cache's watcher lease, for a TieredCache over it (capabilities.ts); undefined for other caches. */
   [watchShared](op: 'start' | 'beat' | 'stop', topic: string): number | undefined {
-    return this.impl instanceof MachineEngine ? this.impl.watch(op, topic) : undefined
+    return this.impl instanceof MachineEngine || this.impl instanceof SerializedEngine ? this.impl.watch(op, topic) : undefined
   }
 
   /** A machine-wide cache: its segment's size and how many times a shard was rebuilt after a process died holding its lock. */

@@ -1,5 +1,6 @@
 import { CacheOptionError, NativeEngineUnavailableError } from '../errors'
-import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeArea, nativeLoadError, selectEngine, type NativeBinding } from '../native'
+import { ENGINE_ENV_VAR, engineFromEnv, loadNative, nativeArea, nativeLoadError, selectEngine, WATCH_OPS, type NativeBinding } from '../native'
+import { WATCH_LEASE_MS } from '../contract/capabilities'
 import { jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, EngineCounters, RemovalHook, RemovalReason } from './engine'
 import { closeWhenCollected, forgetHandle, readCounters } from './native-engine'
@@ -173,6 +174,16 @@ export class SerializedEngine<V> implements Engine<V> {
     this.binding.counters(this.handle)
     const c = this.area.counters
     return { ...readCounters(this.area), bytes: c[LAYOUT.COUNTER_BYTES], arenaBytes: c[LAYOUT.COUNTER_ARENABYTES], fragmentation: c[LAYOUT.COUNTER_FRAGMENTATION] }
+  }
+
+  /**
+   * A shared cache's watcher lease for this handle (see capabilities.ts watchShared): what
+   * its threads' TieredCaches use to vouch for it. undefined: an own cache, a closed handle
+   * (its lease was given up), or a build without leases.
+   */
+  watch(op: keyof typeof WATCH_OPS, topic: string): number | undefined {
+    if (this.handle === 0 || this.countersId === undefined || this.binding.sWatch === undefined) return undefined
+    return this.binding.sWatch(this.handle, WATCH_OPS[op], topic, WATCH_LEASE_MS)
   }
 
   /** Releases this handle (the entries are not reported: closing is not removing). */

@@ -38,7 +38,7 @@ export interface InvalidationBus {
   readonly instanceId: string
   /**
    * What the bus carries, the same for every instance on it (RedisInvalidationBus: the channel).
-   * TieredCaches over one machine-wide L1 vouch for each other per topic; without one, each clears it.
+   * TieredCaches over one shared() L1 (machine- or thread-wide) vouch for each other per topic; without one, each clears it.
    */
   readonly topic?: string
   start(handlers: InvalidationHandlers): void

@@ -27,7 +27,7 @@ export interface TierStats {
   remoteInvalidations: number
   /** L1 clears after the subscriber (re)connected. */
   resyncs: number
-  /** (Re)subscriptions that kept a machine-wide L1: another process was subscribed throughout. */
+  /** (Re)subscriptions that kept a shared() L1: another instance (process or thread) was subscribed throughout. */
   resyncsVouched: number
   pendingPublishes: number
 }
@@ -42,7 +42,7 @@ export class TieredStore<V> implements AsyncStore<V> {
   /** Bumped by every invalidation (local or remote): an L2 read that started before one must not fill L1. */
   private epoch = 0
   private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0, resyncsVouched: 0 }
-  /** A machine-wide L1's watcher lease (capabilities.ts watchShared), with the bus topic it is for. */
+  /** A shared() L1's watcher lease (capabilities.ts watchShared), with the bus topic it is for. */
   private readonly watch: { lease: WatchShared; topic: string } | undefined
   private beat: NodeJS.Timeout | undefined
   private closed = false
@@ -240,7 +240,7 @@ export class TieredStore<V> implements AsyncStore<V> {
 
   /**
    * The subscriber was away (or is new): any message may have been missed, so nothing in L1
-   * can be trusted, unless L1 is machine-wide and another process stayed subscribed meanwhile
+   * can be trusted, unless L1 is shared() and another instance stayed subscribed meanwhile
    * (it applied every message to the same L1).
    */
   private resync(): void {

@@ -12,6 +12,8 @@ use crate::handles::{self, Cache};
 use crate::layout;
 use crate::raw::{args, call, double, f64_arg, object_of_numbers, optional_u32, type_error, u32_arg, undefined, Env, Export, Res, Value};
 use crate::removals::{ReferenceSink, SerializedSink};
+use crate::text;
+use astra_cache_core::machine::WatchOp;
 use astra_cache_core::shared::Totals;
 use astra_cache_core::{PolicyKind, MAX_CAPACITY};
 use napi::sys;
@@ -40,6 +42,27 @@ pub fn policy_args(env: Env, p: Value, s: Value) -> Res<(PolicyKind, u32)> {
     let code = optional_u32(env, p, "policy")?;
     let kind = PolicyKind::from_code(code).ok_or_else(|| type_error(format!("astra-cache native: policy must be 0, 1, 2 or 3, got {code}")))?;
     Ok((kind, optional_u32(env, s, "seed")?))
+}
+
+/// A string argument (a name, a path, a topic), decoded from its UTF-16 units.
+pub fn string_arg(env: Env, v: Value) -> Res<String> {
+    Ok(String::from_utf16_lossy(&text::with_key(env, v, text::decode)?))
+}
+
+/// The `op` and `leaseMs` arguments of mWatch and sWatch (crates/core/src/machine/watch.rs):
+/// op 0 stops watching, 1 starts, 2 renews the lease.
+pub fn watch_args(env: Env, o: Value, l: Value) -> Res<(WatchOp, u64)> {
+    let op = match u32_arg(env, o, "op")? {
+        0 => WatchOp::Stop,
+        1 => WatchOp::Start,
+        2 => WatchOp::Beat,
+        n => return Err(type_error(format!("astra-cache native: watch op must be 0, 1 or 2, got {n}"))),
+    };
+    let lease = f64_arg(env, l, "leaseMs")?;
+    if !(lease >= 1.0 && lease.is_finite()) {
+        return Err(type_error(format!("astra-cache native: leaseMs must be at least 1, got {lease}")));
+    }
+    Ok((op, lease as u64))
 }
 
 fn handle_arg(env: Env, info: Info) -> Res<u32> {

@@ -16,6 +16,7 @@
 //! - `mSegmentBytes(h)`, `mClear(h)`, `mClose(h)`, `mUnlink(dir, name)`.
 
 use crate::area;
+use crate::common::{self, string_arg};
 use crate::raw::{args, boolean, call, double, error, f64_arg, string, array, type_error, u32_arg, undefined, Env, Export, Fail, Res, Value};
 use crate::text as key;
 use crate::values::{make as make_value, read as read_value};
@@ -39,10 +40,6 @@ fn cache(env: Env, h: Value) -> Res<Arc<MachineCache>> {
         Some(Some(c)) => Ok(c.clone()),
         _ => Err(error("ERR_ASTRA_NATIVE_HANDLE", format!("astra-cache native: machine cache handle {handle} is closed or unknown"))),
     }
-}
-
-fn string_arg(env: Env, v: Value) -> Res<String> {
-    Ok(String::from_utf16_lossy(&key::with_key(env, v, key::decode)?))
 }
 
 /// A JS array of strings.
@@ -212,18 +209,9 @@ unsafe extern "C" fn m_identity(env: Env, info: Info) -> Value {
 unsafe extern "C" fn m_watch(env: Env, info: Info) -> Value {
     call(env, || {
         let [h, o, t, l] = args::<4>(env, info)?;
-        let op = match u32_arg(env, o, "op")? {
-            0 => machine::WatchOp::Stop,
-            1 => machine::WatchOp::Start,
-            2 => machine::WatchOp::Beat,
-            n => return Err(type_error(format!("astra-cache native: watch op must be 0, 1 or 2, got {n}"))),
-        };
-        let lease = f64_arg(env, l, "leaseMs")?;
-        if !(lease >= 1.0 && lease.is_finite()) {
-            return Err(type_error(format!("astra-cache native: leaseMs must be at least 1, got {lease}")));
-        }
+        let (op, lease) = common::watch_args(env, o, l)?;
         let topic = string_arg(env, t)?;
-        double(env, f64::from(cache(env, h)?.watch(op, topic.as_bytes(), lease as u64)))
+        double(env, f64::from(cache(env, h)?.watch(op, topic.as_bytes(), lease)))
     })
 }
 

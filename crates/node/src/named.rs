@@ -8,13 +8,19 @@
 //! only; the cache is freed with the last reference. The registry keeps only `Weak`
 //! references, so it never keeps a cache alive by itself. A private cache needs no lock:
 //! only its thread reaches it.
+//!
+//! A shared cache also holds watcher leases (crates/core/src/machine/watch.rs, the same rules
+//! as a machine-wide segment's): a TieredCache over it in one thread then does not clear the
+//! entries the others keep in step when it (re)subscribes. Each handle is one attachment.
 
 use crate::raw::{error, Res};
+use astra_cache_core::machine::{topic_hash, WatchOp, WatchSlot, WatchState, Watchers, WATCH_SLOTS};
 use astra_cache_core::shared::{Sharded, Totals};
 use astra_cache_core::{Lru, OnRemove, PolicyKind};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Instant;
 
 pub struct Store {
     pub cache: Sharded,
@@ -23,12 +29,28 @@ pub struct Store {
     pub serial: u64,
     /// What a shared cache was opened with; a later open must ask for the same.
     pub default_ttl_ms: f64,
+    /// The watcher leases of the threads' TieredCaches over this cache.
+    watchers: Box<[WatchSlot]>,
 }
 
 /// The cache behind a serialized-storage handle.
 pub enum Stored {
     Own(Box<Lru>),
-    Shared(Arc<Store>),
+    /// A shared cache, and this handle's watcher lease.
+    Shared(Arc<Store>, WatchState),
+}
+
+/// A closed handle stops watching (its lease would otherwise count until it lapsed).
+impl Drop for Stored {
+    fn drop(&mut self) {
+        self.watch(WatchOp::Stop, b"", 0);
+    }
+}
+
+/// Milliseconds since this process first asked (monotonic; the threads share it).
+fn process_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
 }
 
 impl Stored {
@@ -37,28 +59,39 @@ impl Stored {
     pub fn with<R>(&mut self, key: &[u8], f: impl FnOnce(&mut Lru) -> R) -> R {
         match self {
             Stored::Own(lru) => f(lru),
-            Stored::Shared(store) => store.cache.with_shard(key, f),
+            Stored::Shared(store, _) => store.cache.with_shard(key, f),
         }
     }
 
     pub fn clear(&mut self, on: &mut impl OnRemove) {
         match self {
             Stored::Own(lru) => lru.clear_with(on),
-            Stored::Shared(store) => store.cache.clear(on),
+            Stored::Shared(store, _) => store.cache.clear(on),
         }
     }
 
     pub fn totals(&self) -> Totals {
         match self {
             Stored::Own(lru) => Totals::of(lru),
-            Stored::Shared(store) => store.cache.totals(),
+            Stored::Shared(store, _) => store.cache.totals(),
         }
     }
 
     pub fn policy(&self) -> PolicyKind {
         match self {
             Stored::Own(lru) => lru.policy(),
-            Stored::Shared(store) => store.cache.policy(),
+            Stored::Shared(store, _) => store.cache.policy(),
+        }
+    }
+
+    /// Watcher leases (as `MachineCache::watch`); None for a cache of the thread's own.
+    pub fn watch(&mut self, op: WatchOp, topic: &[u8], lease_ms: u64) -> Option<u32> {
+        match self {
+            Stored::Own(_) => None,
+            Stored::Shared(store, state) => {
+                let watchers = Watchers { slots: &store.watchers };
+                Some(watchers.apply(state, op, topic_hash(store.serial, topic), process_ms(), lease_ms))
+            }
         }
     }
 }
@@ -68,21 +101,22 @@ fn names() -> &'static Mutex<HashMap<String, Weak<Store>>> {
     NAMES.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// The shared cache `name`, created on first open. An existing cache opened with other
-/// options is an error naming the first difference (in the JS option names).
-pub fn open(name: &str, capacity: u32, max_bytes: u64, shards: u32, default_ttl_ms: f64, policy: PolicyKind, seed: u32) -> Res<Arc<Store>> {
+/// The shared cache `name`, created on first open, as a new attachment. An existing cache
+/// opened with other options is an error naming the first difference (in the JS option names).
+pub fn open(name: &str, capacity: u32, max_bytes: u64, shards: u32, default_ttl_ms: f64, policy: PolicyKind, seed: u32) -> Res<Stored> {
     // The map is consistent after any panic (insert/remove only), so a poisoned lock is usable.
     let mut map = names().lock().unwrap_or_else(|p| p.into_inner());
     map.retain(|_, w| w.strong_count() > 0);
     if let Some(existing) = map.get(name).and_then(Weak::upgrade) {
         check_same(name, &existing, capacity, max_bytes, shards, default_ttl_ms, policy)?;
-        return Ok(existing);
+        return Ok(Stored::Shared(existing, WatchState::default()));
     }
     static SERIAL: AtomicU64 = AtomicU64::new(1);
     let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-    let store = Arc::new(Store { cache: Sharded::with_policy(capacity, max_bytes, shards, policy, seed), serial, default_ttl_ms });
+    let watchers = (0..WATCH_SLOTS).map(|_| WatchSlot::default()).collect();
+    let store = Arc::new(Store { cache: Sharded::with_policy(capacity, max_bytes, shards, policy, seed), serial, default_ttl_ms, watchers });
     map.insert(name.to_owned(), Arc::downgrade(&store));
-    Ok(store)
+    Ok(Stored::Shared(store, WatchState::default()))
 }
 
 fn check_same(name: &str, s: &Store, capacity: u32, max_bytes: u64, shards: u32, ttl: f64, policy: PolicyKind) -> Res<()> {

@@ -25,7 +25,8 @@ use crate::layout::FLAG_REPORT;
 use crate::named::{self, Stored};
 use crate::raw::{args, boolean, call, double, f64_arg, optional_u32, string, type_error, u32_arg, undefined, Env, Export, Res, Value};
 use crate::removals::SerializedSink;
-use crate::{common, text, values};
+use crate::common::{self, string_arg};
+use crate::{text, values};
 use astra_cache_core::{Delete, Get, Lru, OnRemove, PolicyKind};
 use napi::sys;
 
@@ -102,7 +103,7 @@ unsafe extern "C" fn s_open(env: Env, info: Info) -> Value {
         let (kind, seed) = common::policy_args(env, p, sd)?;
         let report = report_arg(env, f)?;
         let name = String::from_utf16_lossy(&text::with_units(env, n, text::MAX_KEY_UNITS, "name", <[u16]>::to_vec)?);
-        let store = Stored::Shared(named::open(&name, capacity, max_bytes, shards as u32, ttl, kind, seed)?);
+        let store = named::open(&name, capacity, max_bytes, shards as u32, ttl, kind, seed)?;
         double(env, handles::open(Cache::Serialized { store, report })? as f64)
     })
 }
@@ -186,12 +187,27 @@ unsafe extern "C" fn s_policy(env: Env, info: Info) -> Value {
     })
 }
 
+/// `sWatch(handle, op, topic, leaseMs)`: a shared cache's watcher leases, as machine.rs's
+/// mWatch (op 1 answers how many other live watchers of `topic` vouch for it); undefined for
+/// a cache of the thread's own.
+unsafe extern "C" fn s_watch(env: Env, info: Info) -> Value {
+    call(env, || {
+        let [h, o, t, l] = args::<4>(env, info)?;
+        let (op, lease) = common::watch_args(env, o, l)?;
+        let topic = string_arg(env, t)?;
+        match with_store(env, h, |store, _| Ok(store.watch(op, topic.as_bytes(), lease)))? {
+            Some(n) => double(env, f64::from(n)),
+            None => undefined(env),
+        }
+    })
+}
+
 /// `sIdentity(handle)`: a shared cache's identity ("process#<serial>"), equal for every handle
 /// of the same cache in any thread; undefined for a cache of the thread's own.
 unsafe extern "C" fn s_identity(env: Env, info: Info) -> Value {
     call(env, || {
         let [h] = args::<1>(env, info)?;
-        let serial = with_store(env, h, |store, _| Ok(if let Stored::Shared(s) = store { Some(s.serial) } else { None }))?;
+        let serial = with_store(env, h, |store, _| Ok(if let Stored::Shared(s, _) = store { Some(s.serial) } else { None }))?;
         match serial {
             Some(n) => string(env, &format!("process#{n}").encode_utf16().collect::<Vec<u16>>()),
             None => undefined(env),
@@ -201,6 +217,7 @@ unsafe extern "C" fn s_identity(env: Env, info: Info) -> Value {
 
 pub const FUNCTIONS: &[Export] = &[
     ("sIdentity", Some(s_identity)),
+    ("sWatch", Some(s_watch)),
     ("sCreate", Some(s_create)),
     ("sOpen", Some(s_open)),
     ("sGet", Some(s_get)),

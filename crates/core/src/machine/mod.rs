@@ -33,6 +33,7 @@ mod tests;
 pub use layout::{Geometry, LAYOUT_VERSION};
 pub use segment::{segment_path, unlink};
 pub use shard::SetOutcome;
+pub use watch::{topic_hash, WatchSlot, WatchState, Watchers, WATCH_SLOTS};
 
 use layout::*;
 use lock::Taken;
@@ -221,17 +222,7 @@ impl MachineCache {
         let slots = unsafe { std::slice::from_raw_parts(self.map.ptr().add(watch::WATCH_OFF) as *const watch::WatchSlot, watch::WATCH_SLOTS) };
         let watchers = watch::Watchers { slots };
         let mut state = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-        match op {
-            WatchOp::Start => watchers.start(&mut state, watch::topic_hash(self.seed, topic), now, lease_ms),
-            WatchOp::Beat => {
-                watchers.beat(&mut state, now, lease_ms);
-                0
-            }
-            WatchOp::Stop => {
-                watchers.stop(&mut state, now);
-                0
-            }
-        }
+        watchers.apply(&mut state, op, watch::topic_hash(self.seed, topic), now, lease_ms)
     }
 
     /// True when this call created the segment (false: attached to an existing one).

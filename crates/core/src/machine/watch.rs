@@ -13,6 +13,7 @@
 //! header bytes older builds leave zero and never read, so the layout version is unchanged.
 
 use super::layout::{key_hash, Header, LANES_OFF};
+use super::WatchOp;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::mem::size_of;
@@ -25,6 +26,7 @@ pub const WATCH_SLOTS: usize = 32;
 
 /// One lease. `token` is `(pid << 32) | random`, 0 when free; the other words belong to it.
 #[repr(C)]
+#[derive(Default)]
 pub struct WatchSlot {
     pub token: AtomicU64,
     pub topic: AtomicU64,
@@ -70,12 +72,29 @@ fn new_token() -> u64 {
     (u64::from(std::process::id()) << 32) | u64::from(random)
 }
 
-/// The slots of a segment (header page, WATCH_OFF).
+/// The slots of a segment (header page, WATCH_OFF), or of a cache shared by the threads of
+/// one process (crates/node/src/named.rs keeps them on the heap).
 pub struct Watchers<'a> {
     pub slots: &'a [WatchSlot],
 }
 
 impl Watchers<'_> {
+    /// What `op` does for the attachment `state`: `Start` answers how many others vouch
+    /// (see [`Self::start`]); `Beat` and `Stop` answer 0.
+    pub fn apply(&self, state: &mut WatchState, op: WatchOp, topic: u64, now: u64, lease_ms: u64) -> u32 {
+        match op {
+            WatchOp::Start => self.start(state, topic, now, lease_ms),
+            WatchOp::Beat => {
+                self.beat(state, now, lease_ms);
+                0
+            }
+            WatchOp::Stop => {
+                self.stop(state, now);
+                0
+            }
+        }
+    }
+
     /// Starts watching `topic`: returns how many other live watchers of it vouch for the
     /// segment (watching since before this attachment went deaf, or at all if it never
     /// watched), then takes a lease (or keeps the one it holds).
