@@ -54,6 +54,21 @@ if (redisTestsOrSkip(test, 'fault proxy against a real redis-server')) {
     return proxy
   }
 
+  /** A client and a subscriber to `channel`, both through a new proxy; the messages it receives. */
+  async function clientAndSubscriber(t: { teardown(fn: () => unknown): void }, channel: string) {
+    const proxy = await proxyFor(t)
+    const client = await connect(proxy)
+    const subscriber = await connect(proxy)
+    t.teardown(() => {
+      client.disconnect()
+      subscriber.disconnect()
+    })
+    await subscriber.subscribe(channel)
+    const messages: string[] = []
+    subscriber.on('message', (_channel, message) => messages.push(message))
+    return { proxy, client, messages }
+  }
+
   test('passes traffic through unchanged', async (t) => {
     const proxy = await proxyFor(t)
     const client = await connect(proxy)
@@ -158,16 +173,7 @@ if (redisTestsOrSkip(test, 'fault proxy against a real redis-server')) {
   })
 
   test('half-open toServer: nothing the client sends arrives, while pushes from Redis still do', async (t) => {
-    const proxy = await proxyFor(t)
-    const client = await connect(proxy)
-    const subscriber = await connect(proxy)
-    t.teardown(() => {
-      client.disconnect()
-      subscriber.disconnect()
-    })
-    await subscriber.subscribe('ho:channel')
-    const messages: string[] = []
-    subscriber.on('message', (_channel, message) => messages.push(message))
+    const { proxy, client, messages } = await clientAndSubscriber(t, 'ho:channel')
 
     proxy.halfOpen('toServer')
     const set = client.set('ho2:k', '1')
@@ -180,6 +186,27 @@ if (redisTestsOrSkip(test, 'fault proxy against a real redis-server')) {
     await proxy.heal()
     t.is(await set, 'OK')
     t.is(server.cli(['GET', 'ho2:k']), '1')
+  })
+
+  test('strand: open connections go silent for good, even after heal, with no close; new connections work', async (t) => {
+    const { proxy, client, messages } = await clientAndSubscriber(t, 'st:channel')
+    let closed = false
+    client.on('close', () => (closed = true))
+
+    proxy.strand()
+    const set = client.set('st:k', '1')
+    server.cli(['PUBLISH', 'st:channel', 'lost'])
+    await proxy.heal()
+    t.is(await settledWithin(set, 500), PENDING, 'the request is gone, healed or not')
+    t.is(server.cli(['GET', 'st:k']), '', 'and never reached the server')
+    t.deepEqual(messages, [], 'the push was dropped')
+    t.false(closed)
+    t.is(client.status, 'ready')
+
+    const fresh = await connect(proxy)
+    t.teardown(() => fresh.disconnect())
+    t.is(await fresh.set('st:k', '2'), 'OK')
+    t.is(server.cli(['GET', 'st:k']), '2')
   })
 
   test('reset: open connections get ECONNRESET (plain socket and ioredis)', async (t) => {

@@ -9,6 +9,7 @@
  *   proxy.halfOpen('toClient') // requests reach Redis, replies never come back (no close either)
  *   proxy.reset()             // every open connection gets a TCP RST (client sees ECONNRESET)
  *   proxy.refuse()            // new connections are refused (ECONNREFUSED); open ones carry on
+ *   proxy.strand()            // open connections go silent for good (bytes dropped, no close); new ones work
  *   proxy.heal()              // all of the above undone; held and delayed bytes are delivered at once, in order
  *   await proxy.close()
  *
@@ -31,6 +32,8 @@ class Pipe {
   /** Delayed chunks in arrival order, each with the time it is due; one timer for the head. */
   private delayed: { dueAt: number; chunk: Buffer }[] = []
   private timer: NodeJS.Timeout | undefined
+  /** Dropping everything, for good (strand()). */
+  private stranded = false
 
   constructor(
     private readonly from: net.Socket,
@@ -42,6 +45,7 @@ class Pipe {
   }
 
   private push(chunk: Buffer): void {
+    if (this.stranded) return
     if (this.proxy.isStopped(this.direction) || this.held.length > 0) {
       this.held.push(chunk)
       return
@@ -109,6 +113,11 @@ class Pipe {
     this.cancelTimer()
     this.delayed = []
     this.held = []
+  }
+
+  strand(): void {
+    this.stop()
+    this.stranded = true
   }
 }
 
@@ -231,6 +240,15 @@ export class FaultProxy {
   /** Sends a TCP RST on every open client connection (ECONNRESET) and closes the upstream ones. */
   reset(): void {
     for (const connection of [...this.connections]) connection.reset()
+  }
+
+  /**
+   * Every open connection goes silent for good, as when a NAT or load balancer forgets it or
+   * the host behind it vanishes: bytes either way are read and dropped, and nothing closes.
+   * heal() does not bring them back. New connections work as before.
+   */
+  strand(): void {
+    for (const connection of this.connections) for (const pipe of connection.pipes) pipe.strand()
   }
 
   /** Stops listening: new connections are refused by the kernel (ECONNREFUSED). Open connections are kept. */

@@ -13,6 +13,7 @@ import { withMilliseconds, type Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
 import { requireOptional } from '../optional-dependency'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from '../redis/sentinel'
+import { Heartbeat } from './heartbeat'
 
 /** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
 export interface InvalidationMessage {
@@ -28,8 +29,16 @@ export interface InvalidationHandlers {
   clear(): void
   /** The subscription was (re)established: messages may have been missed meanwhile. */
   resync(): void
-  /** The subscription was lost: messages are being missed from now until the next resync(). */
+  /**
+   * The subscription was lost (its connection closed, or it stopped answering the heartbeat):
+   * messages may be missed from now until the next resync() or resumed().
+   */
   lost?(): void
+  /**
+   * The subscriber answers again after lost(), on the same connection: Redis delivers a
+   * subscription's messages in order on one connection, so none was missed.
+   */
+  resumed?(): void
   error(error: Error): void
 }
 
@@ -59,6 +68,14 @@ export interface RedisInvalidationBusOptions {
   commandTimeoutMs?: Duration
   /** Keys kept for re-publishing while Redis is unreachable; beyond it they become one clear. Default 10000. */
   maxPending?: number
+  /**
+   * How often the subscriber connection is PINGed, ms (or a duration string); 0 turns it off.
+   * Default 1000. Unanswered for 2 periods, the subscription counts as lost (lost()); for 10,
+   * the connection is dropped and made again (then resync()). This is what notices a
+   * subscriber connection that died without closing (a half-open TCP connection), which
+   * would otherwise miss every message until the operating system's keepalive gives up.
+   */
+  heartbeatMs?: Duration
 }
 
 /** Two dedicated connections: a subscriber connection cannot run other commands. */
@@ -76,6 +93,8 @@ export class RedisInvalidationBus implements InvalidationBus {
   private mayHaveMissed = true
   private flushing = false
   private closed = false
+  private readonly heartbeatMs: number
+  private readonly heartbeats: Heartbeat[] = []
 
   constructor(options: RedisInvalidationBusOptions) {
     if (typeof options.channel !== 'string' || options.channel === '') {
@@ -86,8 +105,18 @@ export class RedisInvalidationBus implements InvalidationBus {
     if (typeof url !== 'string' || !(sentinel || /^rediss?:\/\//.test(url))) {
       throw new CacheOptionError('redisUrl must be a redis://, rediss:// or redis+sentinel:// URL for the invalidation channel')
     }
-    const timeout = (withMilliseconds(options, ['commandTimeoutMs']).commandTimeoutMs as number | undefined) ?? 500
-    this.maxPending = options.maxPending ?? 10_000
+    const times = withMilliseconds(options, ['commandTimeoutMs', 'heartbeatMs'], 'RedisInvalidationBus')
+    const timeout = (times.commandTimeoutMs as number | undefined) ?? 500
+    const heartbeat = times.heartbeatMs ?? 1000
+    if (typeof heartbeat !== 'number' || !Number.isFinite(heartbeat) || heartbeat < 0) {
+      throw new CacheOptionError(`heartbeatMs must be a number of milliseconds >= 0 (0: no heartbeat) or a duration string, got ${describe(options.heartbeatMs)}`)
+    }
+    this.heartbeatMs = heartbeat
+    const maxPending = options.maxPending ?? 10_000
+    if (!Number.isSafeInteger(maxPending) || maxPending < 0) {
+      throw new CacheOptionError(`maxPending must be an integer >= 0, got ${describe(options.maxPending)}`)
+    }
+    this.maxPending = maxPending
     this.channel = options.channel
     this.topic = options.channel
     // Through Sentinel, both connections follow the master as the L2's does (PUBLISH reaches
@@ -117,10 +146,27 @@ export class RedisInvalidationBus implements InvalidationBus {
     this.pub.on('error', report)
     this.sub.on('error', report)
     this.pub.on('ready', () => this.flush())
+    // The subscriber's heartbeat stands in for a close while its connection is silent, and
+    // takes it back when it answers again; the publisher's only replaces a dead connection.
+    const subBeat = new Heartbeat(this.sub, this.heartbeatMs, {
+      silent: () => {
+        if (!this.closed) handlers.lost?.()
+      },
+      answered: () => {
+        if (!this.closed && !this.mayHaveMissed) handlers.resumed?.()
+      },
+    })
+    const pubBeat = new Heartbeat(this.pub, this.heartbeatMs)
+    this.heartbeats.push(subBeat, pubBeat)
+    this.pub.on('ready', () => pubBeat.connected())
+    this.sub.on('ready', () => subBeat.connected())
     this.sub.on('close', () => {
       this.mayHaveMissed = true
-      if (!this.closed) handlers.lost?.()
+      // lost() was already told when the heartbeat found the connection silent.
+      if (!this.closed && !subBeat.silent) handlers.lost?.()
     })
+    subBeat.start()
+    pubBeat.start()
     const resync = () => {
       if (this.mayHaveMissed && !this.closed) {
         this.mayHaveMissed = false
@@ -160,6 +206,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    for (const beat of this.heartbeats) beat.stop()
     await Promise.allSettled([quit(this.pub), quit(this.sub)])
   }
 

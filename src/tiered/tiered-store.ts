@@ -29,6 +29,8 @@ export interface TierStats {
   resyncs: number
   /** (Re)subscriptions that kept a shared() L1: another instance (process or thread) was subscribed throughout. */
   resyncsVouched: number
+  /** Times the subscription was lost: its connection closed, or stopped answering the bus's heartbeat. */
+  subscriptionLosses: number
   pendingPublishes: number
 }
 
@@ -41,7 +43,7 @@ export class TieredStore<V> implements AsyncStore<V> {
   private readonly l2ReadMany: RawReadMany
   /** Bumped by every invalidation (local or remote): an L2 read that started before one must not fill L1. */
   private epoch = 0
-  private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0, resyncsVouched: 0 }
+  private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0, resyncsVouched: 0, subscriptionLosses: 0 }
   /** A shared() L1's watcher lease (capabilities.ts watchShared), with the bus topic it is for. */
   private readonly watch: { lease: WatchShared; topic: string } | undefined
   private beat: NodeJS.Timeout | undefined
@@ -73,7 +75,11 @@ export class TieredStore<V> implements AsyncStore<V> {
       keys: (keys) => this.dropRemote(keys),
       clear: () => this.dropRemote(undefined),
       resync: () => this.resync(),
-      lost: () => this.unwatch(),
+      lost: () => {
+        this.counts.subscriptionLosses++
+        this.unwatch()
+      },
+      resumed: () => this.rewatch(),
       error: (err) => owner.reportError(err),
     })
   }
@@ -281,6 +287,11 @@ export class TieredStore<V> implements AsyncStore<V> {
     } catch (err) {
       this.link.owner.reportError(err)
     }
+  }
+
+  /** Heard again on the same connection (nothing was missed): others may count on this one again. */
+  private rewatch(): void {
+    if (!this.closed) this.startWatching()
   }
 
   /** Deaf (subscription lost) or closing: the other processes must not count on this one. */
