@@ -1,8 +1,9 @@
 /**
  * Network faults between the caches and a real redis-server, made by the TCP fault proxy:
  * replies delayed past the timeout, a blackhole, half-open connections in each direction, a
- * reset, and a reset with reconnections refused. A stream of calls through every path
- * (RedisCache get/set/getOrSet, cached(), TieredCache get/set/getOrSet, KeyvAstraStore) runs
+ * reset, a reset with reconnections refused, and connections that die without closing. A
+ * stream of calls through every path (RedisCache get/set/getOrSet, cached(), TieredCache
+ * get/set/getOrSet, KeyvAstraStore) runs
  * throughout: none rejects, none takes longer than 3 x commandTimeoutMs (a bound that catches
  * hangs only; the worst calls are logged), and the cache is back on Redis after heal.
  *
@@ -28,6 +29,9 @@ const faults: Fault[] = [
   { name: `replies delayed ${FAULT_MS} ms`, apply: (p) => p.delay(FAULT_MS) },
   { name: 'blackhole', apply: (p) => p.blackhole() },
   { name: 'half-open, replies lost', apply: (p) => p.halfOpen('toClient') },
+  // Open connections die for good without closing (heal() does not bring them back): only
+  // replacing them (resilience.ts silentConnectionMs, the bus's heartbeat) gets back to Redis.
+  { name: 'connections stranded', apply: (p) => p.strand() },
   { name: 'half-open, requests lost', apply: (p) => p.halfOpen('toServer') },
   { name: 'connections reset', apply: (p) => p.reset() },
   {

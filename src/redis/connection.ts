@@ -116,6 +116,22 @@ export class RedisConnection {
     return withTimeout(this.readyWaiter, Math.max(1, deadline - now), 'waiting for the redis connection')
   }
 
+  /**
+   * Drops a connection that stopped answering without closing (a half-open TCP connection: a
+   * NAT or load balancer forgot it, the host vanished), which ioredis would keep as ready
+   * until the operating system's keepalive gives up, hours by default. destroy(), not quit()
+   * or disconnect(): those wait for the peer's FIN through minutes of retransmissions. The
+   * close makes ioredis reconnect (its retryStrategy). False for a Cluster (many connections;
+   * ioredis refreshes its nodes itself) or a client without a stream.
+   */
+  replaceSilentConnection(): boolean {
+    if (this.isCluster) return false
+    const stream = (this.#client as unknown as { stream?: { destroy(): void; destroyed?: boolean } }).stream
+    if (stream === undefined || stream.destroyed === true) return false
+    stream.destroy()
+    return true
+  }
+
   /** Stops listening; quits and disconnects a client this cache made (a client you passed stays open). */
   async close(timeoutMs: number): Promise<void> {
     this.detach?.()

@@ -19,6 +19,16 @@ import type { Redactor } from './redact'
 /** The longest wait between two probes of an open breaker. */
 export const PROBE_INTERVAL_CAP_MS = 1000
 
+/**
+ * How long probes may go unanswered on a connection ioredis calls ready before it is taken for
+ * dead and made again: 10 command timeouts, at least 2 s. A Redis that only hangs that long
+ * costs one reconnect when it runs again (50 ms at first); a dead connection would otherwise
+ * keep the cache off Redis until the operating system's keepalive gives up.
+ */
+export function silentConnectionMs(commandTimeoutMs: number): number {
+  return Math.max(2000, 10 * commandTimeoutMs)
+}
+
 export class Resilience {
   readonly breaker: CircuitBreaker
   readonly queue: InvalidationQueue
@@ -31,6 +41,9 @@ export class Resilience {
   private probeTimer: NodeJS.Timeout | undefined
   private replayTimer: NodeJS.Timeout | undefined
   private probing = false
+  /** performance.now() when unanswered probes began on a ready connection; 0: Redis answers. */
+  private silentSince = 0
+  private readonly silentLimitMs: number
   private replaying: Promise<void> | undefined
   private closed = false
   /** Issue stamps of writes (see stamp()). */
@@ -48,6 +61,7 @@ export class Resilience {
     this.batchSize = o.batchSize
     this.safeUrl = o.safeUrl
     this.failOpen = o.failOpen
+    this.silentLimitMs = silentConnectionMs(o.commandTimeoutMs)
     this.breaker = new CircuitBreaker({ failureThreshold: o.breakerThreshold, openMs: o.breakerOpenMs, maxOpenMs: o.breakerMaxOpenMs })
     this.queue = new InvalidationQueue(o.invalidationQueueSize)
   }
@@ -58,6 +72,7 @@ export class Resilience {
     this.connection.watch({
       // 'ready' probes at once.
       ready: () => {
+        this.silentSince = 0
         if (this.breaker.state !== 'open') return
         if (this.probeTimer) clearTimeout(this.probeTimer)
         this.probeTimer = undefined
@@ -177,6 +192,7 @@ export class Resilience {
         this.probeFailed(err)
         return
       }
+      this.silentSince = 0
       this.breaker.startProbe()
       this.owner().emit('breaker', 'half-open')
       try {
@@ -206,7 +222,23 @@ export class Resilience {
   private probeFailed(err: unknown): void {
     this.owner().countError('probe')
     this.breaker.probeFailed()
-    this.scheduleProbe(err instanceof TimeoutError && this.connection.ready ? 0 : undefined)
+    const silent = err instanceof TimeoutError && this.connection.ready
+    if (silent) this.judgeSilence()
+    this.scheduleProbe(silent ? 0 : undefined)
+  }
+
+  /** A probe timed out on a ready connection: after silentConnectionMs of that, make it again. */
+  private judgeSilence(): void {
+    const now = performance.now()
+    // The probe that just timed out was sent one command timeout ago.
+    if (this.silentSince === 0) this.silentSince = now - this.commands.timeoutMs
+    if (now - this.silentSince < this.silentLimitMs || !this.connection.replaceSilentConnection()) return
+    const silentMs = Math.round(now - this.silentSince)
+    this.silentSince = 0
+    this.owner().reportError(
+      new CacheUnavailableError(`redis connection for cache "${this.name}" (${this.safeUrl}) answered nothing for ${silentMs} ms while ready: dropped and made again`),
+      'connection',
+    )
   }
 
   private replayAll(): Promise<void> {

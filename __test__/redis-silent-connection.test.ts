@@ -1,0 +1,82 @@
+/**
+ * A connection that dies without closing (resilience.ts silentConnectionMs): the fault proxy
+ * strands it, ioredis keeps calling it ready, and only replacing it gets the cache back on
+ * Redis. Checked for a client the cache makes and for one the caller passes in, with the
+ * replacement reported as an 'error' event on op 'connection'; and a probe that times out
+ * once, well under the limit, replaces nothing.
+ */
+import test from 'ava'
+import { Redis } from 'ioredis'
+import { RedisCache } from '../src/redis/redis-cache'
+import { silentConnectionMs } from '../src/redis/resilience'
+import { waitFor } from './helpers/call-stream'
+import { FaultProxy } from './helpers/fault-proxy'
+import { redisTestsOrSkip, sleep, startRedis, type RedisServer } from './helpers/redis-server'
+
+const COMMAND_TIMEOUT_MS = 100
+
+test('silentConnectionMs: 10 command timeouts, never under 2 s', (t) => {
+  t.is(silentConnectionMs(500), 5000)
+  t.is(silentConnectionMs(100), 2000)
+  t.is(silentConnectionMs(1000), 10_000)
+})
+
+if (redisTestsOrSkip(test, 'RedisCache replaces a silent connection')) {
+  let server: RedisServer
+  test.before(async () => {
+    server = await startRedis()
+  })
+  test.after.always(() => server?.stop())
+
+  const options = { commandTimeoutMs: COMMAND_TIMEOUT_MS, breakerOpenMs: 100, breakerThreshold: 1 }
+
+  for (const own of [false, true]) {
+    test(`a stranded connection is dropped and made again (${own ? 'a client passed in' : 'a client the cache makes'})`, async (t) => {
+      const proxy = await FaultProxy.start(server.port)
+      t.teardown(() => proxy.close())
+      const keyPrefix = `silent:${own}:`
+      const client = own ? new Redis(proxy.port, proxy.host, { lazyConnect: false }) : undefined
+      t.teardown(() => client?.disconnect())
+      const cache = new RedisCache<string>({ ...(client ? { client } : { redisUrl: proxy.url }), keyPrefix, ...options })
+      t.teardown(() => cache.close())
+      const errors: Error[] = []
+      cache.on('error', (err: Error) => errors.push(err))
+      await cache.set('k', 'before')
+      t.is(await cache.get('k'), 'before')
+      t.is(proxy.counts().accepted, 1)
+
+      proxy.strand()
+      // The first read times out and opens the breaker; the fallback keeps answering.
+      t.is(await cache.get('k'), undefined)
+      await waitFor(() => cache.health().breaker === 'closed' && cache.health().connected, 10_000, 'back on Redis through a new connection')
+
+      t.is(proxy.counts().accepted, 2, 'one new connection')
+      t.is(await cache.get('k'), 'before', 'read from Redis again')
+      await cache.set('k', 'after')
+      t.is(server.cli(['GET', `${keyPrefix}k`]), '"after"', 'writes reach Redis again')
+      const replaced = errors.filter((e) => /answered nothing for \d+ ms while ready: dropped and made again/.test(e.message))
+      t.is(replaced.length, 1, errors.map((e) => e.message).join('\n'))
+      t.is(replaced[0].name, 'CacheUnavailableError')
+      t.is(cache.errorCounts().connection, 1)
+    })
+  }
+
+  test('a probe that times out once, under the limit, keeps the connection', async (t) => {
+    const proxy = await FaultProxy.start(server.port)
+    t.teardown(() => proxy.close())
+    const cache = new RedisCache<string>({ redisUrl: proxy.url, keyPrefix: 'silent:short:', ...options })
+    t.teardown(() => cache.close())
+    cache.on('error', () => {})
+    await cache.set('k', 'v')
+
+    proxy.blackhole()
+    t.is(await cache.get('k'), undefined)
+    await sleep(4 * COMMAND_TIMEOUT_MS)
+    await proxy.heal()
+    await waitFor(() => cache.health().breaker === 'closed', 5000, 'the breaker closes')
+
+    t.is(proxy.counts().accepted, 1, 'the same connection serves again')
+    t.false('connection' in cache.errorCounts())
+    t.is(await cache.get('k'), 'v')
+  })
+}
