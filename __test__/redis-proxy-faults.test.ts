@@ -74,8 +74,9 @@ if (redisTestsOrSkip(test, 'RedisCache under network faults (TCP fault proxy)'))
     t.log(`${fault.name}: ${result.calls} calls; worst: ${worstLine(result.worst)} (bound ${BOUND_MS} ms)`)
     t.deepEqual(result.rejections, [], 'no call rejected')
     t.deepEqual(overBound(result.worst, BOUND_MS), [], 'every path stays under the bound')
+    const before = JSON.stringify(cache.health())
     await cache.set('after', 'x')
-    t.is(server.cli(['GET', `${keyPrefix}after`]), '"x"', 'writes reach Redis again')
+    t.is(server.cli(['GET', `${keyPrefix}after`]), '"x"', `writes reach Redis again (health before the set: ${before}, after: ${JSON.stringify(cache.health())}, errors: ${JSON.stringify(cache.errorCounts())})`)
   }
 
   faults.forEach((fault, index) => {

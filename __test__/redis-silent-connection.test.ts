@@ -1,17 +1,19 @@
 /**
  * A connection that dies without closing (resilience.ts silentConnectionMs): the fault proxy
  * strands it, ioredis keeps calling it ready, and only replacing it gets the cache back on
- * Redis. Checked for a client the cache makes and for one the caller passes in, with the
- * replacement reported as an 'error' event on op 'connection'; and a probe that times out
- * once, well under the limit, replaces nothing.
+ * Redis. Checked for a client the cache makes, for one the caller passes in and for a Cluster
+ * (every node behind its own proxy, through ioredis' natMap), with the replacement reported as
+ * an 'error' event counted on op 'connection'; and a probe that times out once, well under the
+ * limit, replaces nothing.
  */
-import test from 'ava'
-import { Redis } from 'ioredis'
+import test, { type ExecutionContext } from 'ava'
+import { Cluster, Redis } from 'ioredis'
 import { RedisCache } from '../src/redis/redis-cache'
+import { recommendedClientOptions } from '../src/redis/options'
 import { silentConnectionMs } from '../src/redis/resilience'
 import { waitFor } from './helpers/call-stream'
 import { FaultProxy } from './helpers/fault-proxy'
-import { redisTestsOrSkip, sleep, startRedis, type RedisServer } from './helpers/redis-server'
+import { redisTestsOrSkip, sleep, startRedis, startRedisCluster, type RedisServer } from './helpers/redis-server'
 
 const COMMAND_TIMEOUT_MS = 100
 
@@ -54,12 +56,48 @@ if (redisTestsOrSkip(test, 'RedisCache replaces a silent connection')) {
       t.is(await cache.get('k'), 'before', 'read from Redis again')
       await cache.set('k', 'after')
       t.is(server.cli(['GET', `${keyPrefix}k`]), '"after"', 'writes reach Redis again')
-      const replaced = errors.filter((e) => /answered nothing for \d+ ms while ready: dropped and made again/.test(e.message))
-      t.is(replaced.length, 1, errors.map((e) => e.message).join('\n'))
-      t.is(replaced[0].name, 'CacheUnavailableError')
-      t.is(cache.errorCounts().connection, 1)
+      assertOneReplacement(t, errors, cache)
     })
   }
+
+  function assertOneReplacement(t: ExecutionContext, errors: Error[], cache: RedisCache<string>): void {
+    const replaced = errors.filter((e) => /answered nothing for \d+ ms while ready: dropped and made again/.test(e.message))
+    t.is(replaced.length, 1, errors.map((e) => e.message).join('\n'))
+    t.is(replaced[0]?.name, 'CacheUnavailableError')
+    t.is(cache.errorCounts().connection, replaced.length)
+  }
+
+  test('a Cluster whose node connections are all stranded drops them and connects again', async (t) => {
+    const cluster = await startRedisCluster(3)
+    t.teardown(() => cluster.stop())
+    const proxies = await Promise.all(cluster.nodes.map((node) => FaultProxy.start(node.port)))
+    t.teardown(() => Promise.all(proxies.map((p) => p.close())))
+    // Nodes announce their own ports; natMap sends every node's traffic through its proxy.
+    const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i].host, port: proxies[i].port }]))
+    const { enableOfflineQueue, ...redisOptions } = recommendedClientOptions()
+    const client = new Cluster(
+      proxies.map((p) => ({ host: p.host, port: p.port })),
+      { natMap, redisOptions, enableOfflineQueue, clusterRetryStrategy: () => 100 },
+    )
+    t.teardown(() => client.disconnect())
+    await new Promise((resolve) => client.once('ready', resolve))
+    const cache = new RedisCache<string>({ client, keyPrefix: 'silent:cluster:', ...options })
+    t.teardown(() => cache.close())
+    const errors: Error[] = []
+    cache.on('error', (err: Error) => errors.push(err))
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f']
+    for (const key of keys) await cache.set(key, `v-${key}`)
+    const acceptedBefore = proxies.map((p) => p.counts().accepted)
+    t.true(acceptedBefore.every((n) => n >= 1), 'every node is reached through its proxy')
+
+    for (const proxy of proxies) proxy.strand()
+    t.is(await cache.get('a'), undefined)
+    await waitFor(() => cache.health().breaker === 'closed' && cache.health().connected, 15_000, 'back on Redis through new connections')
+
+    for (const key of keys) t.is(await cache.get(key), `v-${key}`, `${key} read from Redis again`)
+    t.true(proxies.some((p, i) => p.counts().accepted > acceptedBefore[i]), 'new connections were made')
+    assertOneReplacement(t, errors, cache)
+  })
 
   test('a probe that times out once, under the limit, keeps the connection', async (t) => {
     const proxy = await FaultProxy.start(server.port)

@@ -121,15 +121,21 @@ export class RedisConnection {
    * NAT or load balancer forgot it, the host vanished), which ioredis would keep as ready
    * until the operating system's keepalive gives up, hours by default. destroy(), not quit()
    * or disconnect(): those wait for the peer's FIN through minutes of retransmissions. The
-   * close makes ioredis reconnect (its retryStrategy). False for a Cluster (many connections;
-   * ioredis refreshes its nodes itself) or a client without a stream.
+   * close makes ioredis reconnect (its retryStrategy). On a Cluster every node's connection is
+   * dropped: the probe that went unanswered went to any node, and a node that closes leaves
+   * ioredis' pool (its nodes do not retry), so the last one to go makes the Cluster reconnect
+   * and fetch its slots again. False when there was no open stream to drop.
    */
   replaceSilentConnection(): boolean {
-    if (this.isCluster) return false
-    const stream = (this.#client as unknown as { stream?: { destroy(): void; destroyed?: boolean } }).stream
-    if (stream === undefined || stream.destroyed === true) return false
-    stream.destroy()
-    return true
+    const clients = this.isCluster ? (this.#client as Cluster).nodes('all') : [this.#client as Redis]
+    let dropped = 0
+    for (const client of clients) {
+      const stream = (client as unknown as { stream?: { destroy(): void; destroyed?: boolean } }).stream
+      if (stream === undefined || stream.destroyed === true) continue
+      stream.destroy()
+      dropped++
+    }
+    return dropped > 0
   }
 
   /** Stops listening; quits and disconnects a client this cache made (a client you passed stays open). */
