@@ -60,19 +60,21 @@ if (redisTestsOrSkip(test, 'RedisCache replaces a silent connection')) {
     })
   }
 
-  function assertOneReplacement(t: ExecutionContext, errors: Error[], cache: RedisCache<string>): void {
+  /** The one replacement reported, as an 'error' event counted on op 'connection': its message. */
+  function assertOneReplacement(t: ExecutionContext, errors: Error[], cache: RedisCache<string>): string {
     const replaced = errors.filter((e) => /answered nothing for \d+ ms while ready: dropped and made again/.test(e.message))
     t.is(replaced.length, 1, errors.map((e) => e.message).join('\n'))
     t.is(replaced[0]?.name, 'CacheUnavailableError')
     t.is(cache.errorCounts().connection, replaced.length)
+    return replaced[0]?.message ?? ''
   }
 
-  test('a Cluster whose node connections are all stranded drops them and connects again', async (t) => {
+  /** A 3-master Cluster, every node behind its own proxy (nodes announce their own ports; natMap sends each node's traffic through its proxy), and a RedisCache on it. */
+  async function clusterBehindProxies(t: ExecutionContext, keyPrefix: string) {
     const cluster = await startRedisCluster(3)
     t.teardown(() => cluster.stop())
     const proxies = await Promise.all(cluster.nodes.map((node) => FaultProxy.start(node.port)))
     t.teardown(() => Promise.all(proxies.map((p) => p.close())))
-    // Nodes announce their own ports; natMap sends every node's traffic through its proxy.
     const natMap = Object.fromEntries(cluster.nodes.map((node, i) => [`${node.host}:${node.port}`, { host: proxies[i].host, port: proxies[i].port }]))
     const { enableOfflineQueue, ...redisOptions } = recommendedClientOptions()
     const client = new Cluster(
@@ -81,12 +83,21 @@ if (redisTestsOrSkip(test, 'RedisCache replaces a silent connection')) {
     )
     t.teardown(() => client.disconnect())
     await new Promise((resolve) => client.once('ready', resolve))
-    const cache = new RedisCache<string>({ client, keyPrefix: 'silent:cluster:', ...options })
+    // Node connections are made on first use: make every master's now.
+    await Promise.all(client.nodes('master').map((node) => node.ping()))
+    const cache = new RedisCache<string>({ client, keyPrefix, ...options })
     t.teardown(() => cache.close())
     const errors: Error[] = []
     cache.on('error', (err: Error) => errors.push(err))
-    const keys = ['a', 'b', 'c', 'd', 'e', 'f']
+    const keys = 'abcdefghijkl'.split('')
     for (const key of keys) await cache.set(key, `v-${key}`)
+    // Which server holds each key (the others answer MOVED).
+    const holder = (key: string) => cluster.servers.findIndex((server) => server.cli(['GET', `${keyPrefix}${key}`]) === `"v-${key}"`)
+    return { cluster, proxies, cache, errors, keys, holder }
+  }
+
+  test('a Cluster whose node connections are all stranded drops them and connects again', async (t) => {
+    const { proxies, cache, errors, keys } = await clusterBehindProxies(t, 'silent:cluster:')
     const acceptedBefore = proxies.map((p) => p.counts().accepted)
     t.true(acceptedBefore.every((n) => n >= 1), 'every node is reached through its proxy')
 
@@ -96,7 +107,24 @@ if (redisTestsOrSkip(test, 'RedisCache replaces a silent connection')) {
 
     for (const key of keys) t.is(await cache.get(key), `v-${key}`, `${key} read from Redis again`)
     t.true(proxies.some((p, i) => p.counts().accepted > acceptedBefore[i]), 'new connections were made')
-    assertOneReplacement(t, errors, cache)
+    t.regex(assertOneReplacement(t, errors, cache), /^3 redis Cluster node connections /)
+  })
+
+  test('a Cluster with one stranded node: the probe asks every master, only that node is dropped', async (t) => {
+    const { proxies, cache, errors, keys, holder } = await clusterBehindProxies(t, 'silent:cluster-one:')
+    const onFirst = keys.find((key) => holder(key) === 0)
+    const elsewhere = keys.find((key) => holder(key) !== 0)
+    if (onFirst === undefined || elsewhere === undefined) return t.fail(`keys ${keys.join()} do not span the masters`)
+    const acceptedBefore = proxies.map((p) => p.counts().accepted)
+
+    proxies[0].strand()
+    t.is(await cache.get(onFirst), undefined, 'the stranded node times out; the breaker opens')
+    await waitFor(() => cache.errorCounts().connection === 1 && cache.health().breaker === 'closed', 15_000, 'the stranded node dropped and the breaker closed')
+
+    t.is(await cache.get(onFirst), `v-${onFirst}`, 'the key of the stranded node is read from Redis again')
+    t.is(await cache.get(elsewhere), `v-${elsewhere}`)
+    t.true(proxies[0].counts().accepted > acceptedBefore[0], 'a new connection to that node')
+    t.regex(assertOneReplacement(t, errors, cache), /^1 redis Cluster node connection for/)
   })
 
   test('a probe that times out once, under the limit, keeps the connection', async (t) => {

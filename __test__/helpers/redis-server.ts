@@ -90,10 +90,15 @@ async function portIsFree(port: number): Promise<boolean> {
   })
 }
 
-/** A free loopback port; `alsoFree` offsets (e.g. 10000 for the cluster bus) must be free too. */
+/**
+ * A free loopback port; `alsoFree` offsets (e.g. 10000 for the cluster bus) must be free too.
+ * Chosen below Linux's ephemeral range (32768 and up): a server killed and restarted on its
+ * port must find it free, and the kernel hands ephemeral ports to every outgoing connection
+ * and to listeners on port 0 (the fault proxies) meanwhile.
+ */
 export async function freePort(alsoFree: number[] = []): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 30000)
+    const port = 10000 + Math.floor(Math.random() * 22000)
     if (!(await portIsFree(port))) continue
     let ok = true
     for (const offset of alsoFree) if (!(await portIsFree(port + offset))) ok = false

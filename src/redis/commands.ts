@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks'
 import type { Cluster, Command, Redis } from 'ioredis'
 import { ioredis, type Client, type RedisConnection } from './connection'
 import { Deadlines, type Deadline } from './deadlines'
+import { TimeoutError } from '../errors'
 import { groupBySlot } from './key-slot'
 import { scanAndUnlink, unlinkKeys } from './unlink'
 
@@ -30,6 +31,12 @@ const GET_STRING = { replyEncoding: 'utf8' as const }
 const GET_BUFFER = { replyEncoding: null }
 /** Options for a Command with Buffer replies (ioredis only reads them: shared). */
 const NO_OPTIONS = {}
+
+/** What a probe found: its first failure (undefined: Redis answered) and the clients that timed out. */
+export interface ProbeResult {
+  failure: unknown
+  silent: Client[]
+}
 
 export class RedisCommands {
   private readonly deadlines: Deadlines
@@ -86,8 +93,22 @@ export class RedisCommands {
     return this.run((c) => c.exists(fullKey))
   }
 
-  ping(): Promise<string> {
-    return this.run((c) => c.ping())
+  /**
+   * The breaker's probe: PING, on a Cluster every master in parallel, so that one node that
+   * stopped answering keeps the probe failing while the others answer. Resolves with the first
+   * failure (undefined when all answered) and the clients whose PING timed out.
+   */
+  async probe(): Promise<ProbeResult> {
+    const masters = this.connection.isCluster && this.client.status === 'ready' ? (this.client as Cluster).nodes('master') : []
+    const targets: (Client | undefined)[] = masters.length > 0 ? masters : [undefined]
+    const outcomes = await Promise.allSettled(targets.map((node) => this.run((c) => c.ping(), node ?? this.client)))
+    const result: ProbeResult = { failure: undefined, silent: [] }
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') return
+      result.failure ??= outcome.reason
+      if (outcome.reason instanceof TimeoutError) result.silent.push(targets[i] ?? this.client)
+    })
+    return result
   }
 
   /** MGET as Buffers; on a Cluster one MGET per hash slot, in parallel. */

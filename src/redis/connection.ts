@@ -117,25 +117,25 @@ export class RedisConnection {
   }
 
   /**
-   * Drops a connection that stopped answering without closing (a half-open TCP connection: a
+   * Drops connections that stopped answering without closing (a half-open TCP connection: a
    * NAT or load balancer forgot it, the host vanished), which ioredis would keep as ready
    * until the operating system's keepalive gives up, hours by default. destroy(), not quit()
-   * or disconnect(): those wait for the peer's FIN through minutes of retransmissions. The
-   * close makes ioredis reconnect (its retryStrategy). On a Cluster every node's connection is
-   * dropped: the probe that went unanswered went to any node, and a node that closes leaves
-   * ioredis' pool (its nodes do not retry), so the last one to go makes the Cluster reconnect
-   * and fetch its slots again. False when there was no open stream to drop.
+   * or disconnect(): those wait for the peer's FIN through minutes of retransmissions.
+   * `silent`: the clients whose probe timed out, the cache's own client or, on a Cluster, its
+   * nodes. A plain client reconnects (its retryStrategy); a Cluster node that closes leaves
+   * ioredis' pool (nodes do not retry) and is connected again when its slots are next used,
+   * and when the last one goes the Cluster reconnects and fetches its slots. Returns how many
+   * open streams were dropped.
    */
-  replaceSilentConnection(): boolean {
-    const clients = this.isCluster ? (this.#client as Cluster).nodes('all') : [this.#client as Redis]
+  replaceSilentConnection(silent: readonly Client[]): number {
     let dropped = 0
-    for (const client of clients) {
+    for (const client of silent) {
       const stream = (client as unknown as { stream?: { destroy(): void; destroyed?: boolean } }).stream
       if (stream === undefined || stream.destroyed === true) continue
       stream.destroy()
       dropped++
     }
-    return dropped > 0
+    return dropped
   }
 
   /** Stops listening; quits and disconnects a client this cache made (a client you passed stays open). */

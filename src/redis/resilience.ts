@@ -10,7 +10,7 @@ import { CacheUnavailableError, TimeoutError } from '../errors'
 import type { StoreOwner } from '../facade/store'
 import { CircuitBreaker } from './circuit-breaker'
 import type { RedisCommands } from './commands'
-import type { RedisConnection } from './connection'
+import type { Client, RedisConnection } from './connection'
 import type { RedisFallback } from './fallback'
 import { InvalidationQueue } from './invalidation-queue'
 import type { ResolvedRedisCacheOptions } from './options'
@@ -186,10 +186,9 @@ export class Resilience {
     if (this.closed || this.probing || this.breaker.state !== 'open') return
     this.probing = true
     try {
-      try {
-        await this.commands.ping()
-      } catch (err) {
-        this.probeFailed(err)
+      const { failure, silent } = await this.commands.probe()
+      if (failure !== undefined) {
+        this.probeFailed(failure, silent)
         return
       }
       this.silentSince = 0
@@ -217,26 +216,29 @@ export class Resilience {
    * the network holds the bytes), so one PING always waits at Redis and is answered the moment
    * Redis runs again, however long the hang; after a fast failure (no connection) the probe
    * delay (doubled up to breakerMaxOpenMs, capped at PROBE_INTERVAL_CAP_MS; a reconnect probes
-   * at once anyway).
+   * at once anyway). `silent`: the clients whose probe timed out (see RedisCommands.probe).
    */
-  private probeFailed(err: unknown): void {
+  private probeFailed(err: unknown, silent: readonly Client[] = []): void {
     this.owner().countError('probe')
     this.breaker.probeFailed()
-    const silent = err instanceof TimeoutError && this.connection.ready
-    if (silent) this.judgeSilence()
-    this.scheduleProbe(silent ? 0 : undefined)
+    const timedOutWhileReady = err instanceof TimeoutError && this.connection.ready
+    if (timedOutWhileReady) this.judgeSilence(silent)
+    this.scheduleProbe(timedOutWhileReady ? 0 : undefined)
   }
 
   /** A probe timed out on a ready connection: after silentConnectionMs of that, make it again. */
-  private judgeSilence(): void {
+  private judgeSilence(silent: readonly Client[]): void {
     const now = performance.now()
     // The probe that just timed out was sent one command timeout ago.
     if (this.silentSince === 0) this.silentSince = now - this.commands.timeoutMs
-    if (now - this.silentSince < this.silentLimitMs || !this.connection.replaceSilentConnection()) return
+    if (now - this.silentSince < this.silentLimitMs) return
+    const dropped = this.connection.replaceSilentConnection(silent)
+    if (dropped === 0) return
     const silentMs = Math.round(now - this.silentSince)
     this.silentSince = 0
+    const what = this.connection.isCluster ? `${dropped} redis Cluster node connection${dropped === 1 ? '' : 's'}` : 'redis connection'
     this.owner().reportError(
-      new CacheUnavailableError(`redis connection for cache "${this.name}" (${this.safeUrl}) answered nothing for ${silentMs} ms while ready: dropped and made again`),
+      new CacheUnavailableError(`${what} for cache "${this.name}" (${this.safeUrl}) answered nothing for ${silentMs} ms while ready: dropped and made again`),
       'connection',
     )
   }
