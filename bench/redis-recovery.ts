@@ -5,7 +5,8 @@
  *   calls in the second after SIGCONT as a share of the working set (target <= 10 %), and the
  *   time from SIGCONT to the first read answered by Redis (a key only Redis holds);
  * - the worst call per fault for get, getOrSet and cached() (hang, kill, restart, half-open
- *   connection through the test fault proxy, Sentinel master killed), commandTimeoutMs 500.
+ *   connection and stranded connections through the test fault proxy, Sentinel master
+ *   killed), commandTimeoutMs 500, and the time from the fault to the cache back on Redis.
  * Run alone: `npx tsx bench/redis-recovery.ts [--quick]` (--quick: 3 s hang only, no Sentinel).
  */
 import { cached } from '../src/decorators'
@@ -86,26 +87,35 @@ export async function recoveryAfterHang(hangMs: number): Promise<RecoveryRow> {
 
 const KINDS = ['get', 'getOrSet', 'cached()'] as const
 
+interface FaultRow {
+  worst: Record<string, number>
+  /** ms from the fault to the breaker closed on a connected client */
+  msToBack: number
+}
+
 /** Worst call of get/getOrSet/cached() while `fault` lasts about 2 s under a stream of calls. */
-async function worstUnder(fault: string): Promise<Record<string, number>> {
+async function worstUnder(fault: string): Promise<FaultRow> {
   const server = await startRedis()
-  const proxy = fault === 'half-open' ? await FaultProxy.start(server.port) : undefined
+  const proxy = fault === 'half-open' || fault === 'stranded' ? await FaultProxy.start(server.port) : undefined
   const paths = callPaths(proxy?.url ?? server.url, `bench:fault:${fault}:`, TIMEOUT_MS)
   try {
     await waitFor(() => paths.connected(), 10_000, 'connected')
     const stream = callStream(paths.calls.filter((c) => (KINDS as readonly string[]).includes(c.kind)), { workers: 6, pauseMs: 5 })
     await sleep(300)
+    const faultAt = performance.now()
     if (fault === 'hang') server.pause()
     else if (fault === 'kill') await server.kill()
     else if (fault === 'restart') await server.restart()
+    else if (fault === 'stranded') proxy!.strand()
     else proxy!.halfOpen('toClient')
     await sleep(2000)
     if (fault === 'hang') server.resume()
     else if (fault === 'kill') await server.restart()
     else if (proxy) await proxy.heal()
     await waitFor(() => paths.cache.health().breaker === 'closed' && paths.cache.health().connected, 15_000, 'back on Redis')
+    const msToBack = performance.now() - faultAt
     await sleep(300)
-    return (await stream.stop()).worst
+    return { worst: (await stream.stop()).worst, msToBack }
   } finally {
     await paths.close()
     await proxy?.close()
@@ -113,7 +123,7 @@ async function worstUnder(fault: string): Promise<Record<string, number>> {
   }
 }
 
-async function worstUnderSentinelFailover(): Promise<Record<string, number>> {
+async function worstUnderSentinelFailover(): Promise<FaultRow> {
   const setup = await startSentinelSetup({ downAfterMs: 1000, failoverTimeoutMs: 3000 })
   const cache = new RedisCache<string>({ redisUrl: setup.url, keyPrefix: 'bench:sentinel:', commandTimeoutMs: TIMEOUT_MS })
   cache.on('error', () => {})
@@ -127,11 +137,13 @@ async function worstUnderSentinelFailover(): Promise<Record<string, number>> {
       { kind: 'cached()', run: () => loadUser(String(++unique)) },
     ], { workers: 6, pauseMs: 5 })
     await sleep(300)
+    const faultAt = performance.now()
     await setup.master.kill()
     await setup.waitForMaster(setup.replica.port)
     await waitFor(() => cache.health().breaker === 'closed' && cache.health().connected, 15_000, 'on the promoted replica')
+    const msToBack = performance.now() - faultAt
     await sleep(300)
-    return (await stream.stop()).worst
+    return { worst: (await stream.stop()).worst, msToBack }
   } finally {
     await cache.close()
     await setup.stop()
@@ -142,14 +154,14 @@ export async function benchRecovery(options: { quick?: boolean } = {}): Promise<
   const hangs = options.quick ? [3000] : [3000, 30_000]
   const rows: RecoveryRow[] = []
   for (const hangMs of hangs) rows.push(await recoveryAfterHang(hangMs))
-  const faults = ['hang', 'kill', 'restart', 'half-open']
-  const worst: [string, Record<string, number>][] = []
+  const faults = ['hang', 'kill', 'restart', 'half-open', 'stranded']
+  const worst: [string, FaultRow | undefined][] = []
   for (const fault of faults) worst.push([fault, await worstUnder(fault)])
   if (!options.quick) {
     try {
       worst.push(['Sentinel master killed', await worstUnderSentinelFailover()])
     } catch (err) {
-      worst.push([`Sentinel master killed (failed: ${(err as Error).message})`, {}])
+      worst.push([`Sentinel master killed (failed: ${(err as Error).message})`, undefined])
     }
   }
   return [
@@ -161,9 +173,9 @@ export async function benchRecovery(options: { quick?: boolean } = {}): Promise<
     },
     {
       title: 'Worst call per fault (2 s outage under 6 callers), commandTimeoutMs 500',
-      note: 'half-open: replies lost through the test TCP fault proxy; kill: SIGKILL then restarted 2 s later; restart: killed and started again at once.',
-      columns: ['fault', ...KINDS.map((k) => `${k} ms`)],
-      rows: worst.map(([fault, w]) => [fault, ...KINDS.map((k) => (w[k] === undefined ? null : +w[k].toFixed(0)))]),
+      note: 'half-open: replies lost through the test TCP fault proxy; stranded: the open connections through the proxy go silent for good (new ones work; only replacing the connection gets back); kill: SIGKILL then restarted 2 s later; restart: killed and started again at once. Last column: from the fault to the breaker closed on a connected client.',
+      columns: ['fault', ...KINDS.map((k) => `${k} ms`), 'ms to back on Redis'],
+      rows: worst.map(([fault, row]) => [fault, ...KINDS.map((k) => (row?.worst[k] === undefined ? null : +row.worst[k].toFixed(0))), row === undefined ? null : +row.msToBack.toFixed(0)]),
     },
   ]
 }
