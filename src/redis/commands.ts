@@ -13,9 +13,9 @@
 // Imported, not the global: the global `performance` is a lazy getter, paid on every call.
 import { performance } from 'node:perf_hooks'
 import type { Cluster, Command, Redis } from 'ioredis'
+import { TimeoutError } from '../errors'
 import { ioredis, type Client, type RedisConnection } from './connection'
 import { Deadlines, type Deadline } from './deadlines'
-import { TimeoutError } from '../errors'
 import { groupBySlot } from './key-slot'
 import { scanAndUnlink, unlinkKeys } from './unlink'
 
@@ -32,8 +32,9 @@ const GET_BUFFER = { replyEncoding: null }
 /** Options for a Command with Buffer replies (ioredis only reads them: shared). */
 const NO_OPTIONS = {}
 
-/** What a probe found: its first failure (undefined: Redis answered) and the clients that timed out. */
+/** What a probe found: whether every PING was answered, the first failure, and the clients that timed out. */
 export interface ProbeResult {
+  answered: boolean
   failure: unknown
   silent: Client[]
 }
@@ -95,18 +96,19 @@ export class RedisCommands {
 
   /**
    * The breaker's probe: PING, on a Cluster every master in parallel, so that one node that
-   * stopped answering keeps the probe failing while the others answer. Resolves with the first
-   * failure (undefined when all answered) and the clients whose PING timed out.
+   * stopped answering keeps the probe failing while the others answer. Resolves with whether
+   * all answered, the first failure and the clients whose PING timed out.
    */
   async probe(): Promise<ProbeResult> {
     const masters = this.connection.isCluster && this.client.status === 'ready' ? (this.client as Cluster).nodes('master') : []
-    const targets: (Client | undefined)[] = masters.length > 0 ? masters : [undefined]
-    const outcomes = await Promise.allSettled(targets.map((node) => this.run((c) => c.ping(), node ?? this.client)))
-    const result: ProbeResult = { failure: undefined, silent: [] }
+    const targets: Client[] = masters.length > 0 ? masters : [this.client]
+    const outcomes = await Promise.allSettled(targets.map((target) => this.run((c) => c.ping(), target)))
+    const result: ProbeResult = { answered: true, failure: undefined, silent: [] }
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') return
-      result.failure ??= outcome.reason
-      if (outcome.reason instanceof TimeoutError) result.silent.push(targets[i] ?? this.client)
+      if (result.answered) result.failure = outcome.reason
+      result.answered = false
+      if (outcome.reason instanceof TimeoutError) result.silent.push(targets[i])
     })
     return result
   }

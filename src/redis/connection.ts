@@ -2,6 +2,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { requireOptional } from '../optional-dependency'
 import { ownClientOptions, type ResolvedRedisCacheOptions } from './options'
 import { isSentinelUrl } from './sentinel'
+import { socketOf } from './socket'
 import { withTimeout } from './timeout'
 
 export type Client = Redis | Cluster
@@ -130,7 +131,7 @@ export class RedisConnection {
   replaceSilentConnection(silent: readonly Client[]): number {
     let dropped = 0
     for (const client of silent) {
-      const stream = (client as unknown as { stream?: { destroy(): void; destroyed?: boolean } }).stream
+      const stream = socketOf(client)
       if (stream === undefined || stream.destroyed === true) continue
       stream.destroy()
       dropped++

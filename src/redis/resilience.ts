@@ -186,8 +186,8 @@ export class Resilience {
     if (this.closed || this.probing || this.breaker.state !== 'open') return
     this.probing = true
     try {
-      const { failure, silent } = await this.commands.probe()
-      if (failure !== undefined) {
+      const { answered, failure, silent } = await this.commands.probe()
+      if (!answered) {
         this.probeFailed(failure, silent)
         return
       }

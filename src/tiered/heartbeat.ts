@@ -8,6 +8,7 @@
  * new one (its retryStrategy), which the bus treats as any reconnect.
  */
 import type { Redis } from 'ioredis'
+import { socketOf } from '../redis/socket'
 
 /** Periods without an answer after which the connection is silent, and dead. */
 export const DEAF_AFTER = 2
@@ -66,7 +67,7 @@ export class Heartbeat {
       this.answeredAt = now
       // destroy(), not quit() or disconnect(): on a dead connection those wait for the peer's
       // FIN through minutes of retransmissions. The close makes ioredis reconnect.
-      const stream = (this.client as unknown as { stream?: { destroy(): void } }).stream
+      const stream = socketOf(this.client)
       if (stream !== undefined) stream.destroy()
       else this.client.disconnect(true)
       return
