@@ -6,7 +6,7 @@ import test from 'ava'
 import { parseArgs } from '../bench/args'
 import { toSections } from '../bench/optional-module'
 import { makeKeys, opStream, zipfStream } from '../bench/prng'
-import { mergeSections, ratioTable } from '../bench/report'
+import { mergeSections, mergeSummary, ratioTable } from '../bench/report'
 import { type PolicyCell, policyGapTable, targetMisses } from '../bench/suites/policy-hit-ratio'
 import { fmt, renderMarkdown } from '../bench/table'
 
@@ -110,4 +110,37 @@ test('a partial run replaces only its own sections of the full report, and says 
   t.false(merged.includes('old b'))
   t.true(merged.includes('### C\n\nold c'), 'a later section is kept')
   t.true(merged.trimEnd().endsWith('### D\n\nnew d'), 'a new section is appended')
+})
+
+test('a partial run replaces the summary rows and charts it measured, marked with its date, and nothing else', (t) => {
+  const chart = (title: string, bar: string) => ['```mermaid', 'xychart-beta', `  title "${title}"`, '  x-axis ["a"]', '  y-axis "ns/op" 0 --> 9', `  bar [${bar}]`, '```'].join('\n')
+  const full = [
+    '<!-- generated -->',
+    '',
+    '| metric | native | js |',
+    '|---|---:|---:|',
+    '| get hit (16-char keys) | 1.45× | 0.68× |',
+    '| RSS per entry, object values | 0.85× | 1.06× |',
+    '',
+    chart('get hit, ns/op (lower is better)', '1'),
+    '',
+    chart('RSS bytes per entry', '2'),
+    '',
+    '### Section',
+    '',
+    '| get hit (16-char keys) | untouched |',
+    '',
+  ].join('\n')
+  const summary = { title: 's', columns: ['metric', 'native', 'js'], rows: [['get hit (16-char keys)', '1.28×', '0.60×'], ['not in the report', '1×', '1×']] }
+  const once = mergeSummary(full, summary, [chart('get hit, ns/op (lower is better)', '7')], '2026-12-04')
+  t.true(once.includes('| get hit (16-char keys) (rerun 2026-12-04) | 1.28× | 0.60× |\n| RSS per entry, object values | 0.85× | 1.06× |'))
+  t.false(once.includes('1.45×'))
+  t.false(once.includes('not in the report'), 'a row the report lacks is not invented')
+  t.true(once.includes('title "get hit, ns/op (lower is better) · rerun 2026-12-04"\n  x-axis ["a"]\n  y-axis "ns/op" 0 --> 9\n  bar [7]\n```'))
+  t.true(once.includes('title "RSS bytes per entry"') && once.includes('bar [2]'), 'a chart not rerun is kept')
+  t.true(once.includes('### Section\n\n| get hit (16-char keys) | untouched |'), 'sections are left to mergeSections')
+  const twice = mergeSummary(once, { ...summary, rows: [['get hit (16-char keys)', '1.30×', '0.61×']] }, [chart('get hit, ns/op (lower is better)', '8')], '2026-12-05')
+  t.true(twice.includes('| get hit (16-char keys) (rerun 2026-12-05) | 1.30× | 0.61× |'), 'a rerun row is replaced again')
+  t.false(twice.includes('2026-12-04'))
+  t.true(twice.includes('bar [8]') && !twice.includes('bar [7]'))
 })

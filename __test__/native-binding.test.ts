@@ -127,8 +127,8 @@ function defineTests(b: NativeBinding): void {
       fc.string({ unit, maxLength: 12 }),
       fc.string({ unit: fc.constantFrom('a', '\u0000', '\u0001', '\u00ff', '\u0100', '\ud800', '\udc00'), maxLength: 6 }),
       fc.string({ unit: 'grapheme', maxLength: 8 }),
-      fc.integer({ min: 120, max: 400 }).map((n) => 'k'.repeat(n)),
-      fc.integer({ min: 120, max: 300 }).map((n) => 'ж'.repeat(n)),
+      fc.integer({ min: 120, max: 700 }).map((n) => 'k'.repeat(n)),
+      fc.integer({ min: 120, max: 700 }).map((n) => 'ж'.repeat(n)),
     )
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.constantFrom('set', 'get', 'delete'), key), { maxLength: 200 }), (ops) => {
@@ -159,7 +159,9 @@ function defineTests(b: NativeBinding): void {
   test('keys at the stack-buffer boundary, and keys reported back exactly', (t) => {
     const h = create(1000, 0, LAYOUT.FLAG_REPORT)
     const keys: string[] = []
-    for (let n = 120; n <= 140; n++) keys.push('a'.repeat(n), 'é'.repeat(n), '字'.repeat(n), 'a'.repeat(n - 1) + '字')
+    // Around text.rs STACK_UNITS (512, read in one call below 511 units) and its old value 128.
+    const lengths = [...Array(21).keys()].flatMap((i) => [120 + i, 500 + i])
+    for (const n of lengths) keys.push('a'.repeat(n), 'é'.repeat(n), '字'.repeat(n), 'a'.repeat(n - 1) + '字')
     keys.push('z'.repeat(4096), '', '\ud800', '😀')
     keys.forEach((k) => set(h, k, 0, 0))
     keys.forEach((k, i) => t.is(peek(h, k, 0), i, `key of length ${k.length}`))

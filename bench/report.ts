@@ -144,9 +144,47 @@ export function writeReports(r: ReportInput): string[] {
   for (const b of blocks) md.push(b)
   const mdFile = path.join(r.cfg.outDir, r.cfg.quick ? 'quick-tables.md' : 'README-tables.md')
   const partial = !r.cfg.quick && r.cfg.only !== undefined && existsSync(mdFile)
-  writeFileSync(mdFile, partial ? mergeSections(readFileSync(mdFile, 'utf8'), r.sections, blocks, `\`${command}\` on ${r.machine.date}`) : md.join('\n'))
+  const merged = () => mergeSummary(mergeSections(readFileSync(mdFile, 'utf8'), r.sections, blocks, `\`${command}\` on ${r.machine.date}`), summary, ch, r.machine.date.slice(0, 10))
+  writeFileSync(mdFile, partial ? merged() : md.join('\n'))
   if (summary) process.stdout.write(`\n${renderText(summary)}\n  machine: ${mline}\n`)
   return [jsonFile, mdFile]
+}
+
+/**
+ * A partial run's summary rows and charts over the last full report's, so that the summary at
+ * the top never contradicts the sections under it: each row of the same metric (first cell) is
+ * replaced and marked with this run's date, and so is each chart of the same title. Rows and
+ * charts this run did not measure stay as they were.
+ */
+export function mergeSummary(previous: string, summary: Table | undefined, newCharts: string[], date: string): string {
+  // Only the head, before the first section, holds the summary and the charts.
+  const sectionsAt = previous.indexOf('\n### ')
+  let out = sectionsAt < 0 ? previous : previous.slice(0, sectionsAt)
+  const rest = sectionsAt < 0 ? '' : previous.slice(sectionsAt)
+  const mark = ` (rerun ${date})`
+  for (const row of summary?.rows ?? []) {
+    const label = String(row[0])
+    const line = renderMarkdown({ ...(summary as Table), rows: [[`${label}${mark}`, ...row.slice(1)]] }).split('\n').at(-1) as string
+    const at = out.search(new RegExp(`^\\| ${escapeRegExp(label)}( \\(rerun [^)]*\\))? \\|`, 'm'))
+    if (at < 0) continue
+    const end = out.indexOf('\n', at)
+    out = `${out.slice(0, at)}${line}${end < 0 ? '' : out.slice(end)}`
+  }
+  for (const chart of newCharts) {
+    const title = /\n {2}title "([^"]*)"/.exec(chart)?.[1]
+    if (title === undefined) continue
+    const titleAt = out.indexOf(`\n  title "${title}`)
+    if (titleAt < 0) continue
+    const start = out.lastIndexOf('```mermaid', titleAt)
+    const end = out.indexOf('```', titleAt)
+    if (start < 0 || end < 0) continue
+    out = `${out.slice(0, start)}${chart.replace(`title "${title}"`, `title "${title} · rerun ${date}"`)}${out.slice(end + 3)}`
+  }
+  return out + rest
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /** One section as Markdown: its title, notes, and each table with the machine line of this run. */
@@ -160,9 +198,10 @@ function sectionBlock(s: Section, mline: string): string {
 
 /**
  * A partial run (--only) over the last full report: each of its sections replaces the section
- * of the same title (from its "### " line to the next one), or is appended; the header, the
- * summary ratios, the charts and every other section stay as the full run wrote them. One
- * comment line under the first records what was replaced, by which command and when.
+ * of the same title (from its "### " line to the next one), or is appended; the header and
+ * every other section stay as the full run wrote them (the summary rows and charts: see
+ * mergeSummary). One comment line under the first records what was replaced, by which command
+ * and when.
  */
 export function mergeSections(previous: string, sections: Section[], blocks: string[], by: string): string {
   let out = previous

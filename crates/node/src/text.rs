@@ -12,8 +12,10 @@ use napi::sys;
 use std::mem::MaybeUninit;
 use std::ptr;
 
-/// Strings of up to this many UTF-16 units are read into a stack buffer.
-const STACK_UNITS: usize = 128;
+/// Strings shorter than this many UTF-16 units (less 1: N-API's NUL, less 1 more to tell a
+/// full buffer from a longer string) are read into a stack buffer in one N-API call. Longer
+/// ones cost two more calls and an allocation: 128 put 128-char keys on that path.
+const STACK_UNITS: usize = 512;
 /// Longest key the binding reads (the cache itself stops at 4096): bounds one call's work.
 pub const MAX_KEY_UNITS: usize = 1 << 16;
 /// Bytes of an encoded key kept on the stack.
