@@ -7,7 +7,8 @@
 #   2. a plain `cargo build --release` in the clone builds the addon (docs/packaging.md);
 #   3. `npm pack` in the clone -> arethetypeswrong and `publint --strict` on the tarball ->
 #      installed into an empty project: CommonJS and ESM use of every subpath of the exports
-#      map on the native engine, `tsc` under node10, node16 (+ the README's quick start) and
+#      map on the native engine, `tsc` under node10, node16 (+ every ```ts example of the README
+#      and docs/, the quick start first) and
 #      bundler resolution (scripts/consumer/check.js);
 #   4. `npm install git+file://<clone>#<commit>` (npm clones, prepares and packs it itself);
 #   5. `npm link` of the clone;
@@ -90,8 +91,10 @@ check "cargo build --release in the clone builds the addon (release/libastra_cac
 # ---------------------------------------------------------------- 3. npm pack, installed into an empty project
 TS_VERSION="$(cd "$CLONE" && node -p "require('typescript/package.json').version")"
 TYPES_NODE_VERSION="$(cd "$CLONE" && node -p "require('@types/node/package.json').version")"
-# the optional peers a user of astra-cache/redis, /tiered and /prometheus installs (the lockfile's versions)
-OPTIONAL_PEERS="$(cd "$CLONE" && node -p "['ioredis', 'prom-client'].map((p) => p + '@' + require(p + '/package.json').version).join(' ')")"
+# the optional peers a user of astra-cache/redis, /tiered, /prometheus and /keyv installs, and
+# cache-manager, which a docs example uses with the Keyv store (the lockfile's versions; read
+# from the files: keyv's exports map does not export its package.json)
+OPTIONAL_PEERS="$(cd "$CLONE" && node -p "['ioredis', 'prom-client', 'keyv', 'cache-manager'].map((p) => p + '@' + JSON.parse(require('fs').readFileSync('node_modules/' + p + '/package.json', 'utf8')).version).join(' ')")"
 new_project() { # new_project <dir>: an empty project, nothing installed
   mkdir -p "$1" && printf '{ "name": "consumer", "version": "1.0.0", "private": true }\n' >"$1/package.json"
 }
@@ -140,7 +143,7 @@ check "the tarball holds every entry, types, the loader, LICENSE and the clone's
 check "arethetypeswrong and publint --strict: no problem, no warning" lint_tarball "$TGZ/astra-cache-$VERSION.tgz"
 if check "npm install of the tarball into an empty project" install_into "$WORK/app" "$TGZ/astra-cache-$VERSION.tgz"; then
   check "tarball: require and import of every subpath, on the native engine from the tarball" uses "$WORK/app"
-  check "tarball: tsc under node10, node16 (and the README quick start) and bundler resolution" typechecks "$WORK/app"
+  check "tarball: tsc under node10, node16 (and every ts example of the README and docs/) and bundler resolution" typechecks "$WORK/app"
 fi
 
 # ---------------------------------------------------------------- 4. install from a git URL

@@ -5,8 +5,10 @@
 //
 //   node check.js setup <project> [README.md]   copies the user files below into <project>,
 //       writes one import per subpath of the installed package's exports map and a tsconfig
-//       per resolution mode; with a README, its quick start (the first ```ts block after a
-//       "Quick start" heading) joins the node16 files.
+//       per resolution mode; with a README, every ```ts block of it and of the docs/*.md next
+//       to it (the quick start first: the README must have one) joins the node16 files, each
+//       as its own module, with doc-prelude.d.ts declaring what examples take from context.
+//       Their imports need ioredis, prom-client, keyv and cache-manager in the project.
 //   node check.js tsc <project> <node10|node16|bundler>   compiles them with the project's
 //       TypeScript (strict, lib checks on) and checks that each subpath got the types its
 //       exports entry names for that mode (require types for node10, through typesVersions).
@@ -25,7 +27,6 @@ const MODES = {
   },
   bundler: { options: { module: 'esnext', moduleResolution: 'bundler' }, files: ['typed-use.ts', 'subpaths.ts'], conditions: ['import'] },
 }
-const QUICKSTART = 'quickstart.mts'
 
 function fail(message) {
   console.error(`consumer check: ${message}`)
@@ -40,12 +41,38 @@ function installed(project) {
 
 const codeSubpaths = (manifest) => Object.keys(manifest.exports).filter((subpath) => subpath !== './package.json')
 
-function quickstart(readme) {
+/** Declares the names the examples take from their context (User, db, a logger...). */
+const PRELUDE = 'doc-prelude.d.ts'
+const TS_BLOCK = /^```(?:ts|typescript)\n([\s\S]*?)^```/gm
+
+/** The ```ts blocks of a markdown file. */
+function tsBlocks(file) {
+  return [...fs.readFileSync(file, 'utf8').matchAll(TS_BLOCK)].map((m) => m[1])
+}
+
+/**
+ * The documentation's examples as the node16 files a user would paste them into:
+ * doc-<n>-<source>.mts, the README's quick start first.
+ */
+function docExamples(project, readme) {
   const text = fs.readFileSync(readme, 'utf8')
   const at = text.search(/^#+ .*quick ?start/im)
-  const block = at < 0 ? null : /```(?:ts|typescript)\n([\s\S]*?)```/.exec(text.slice(at))
-  if (!block) fail(`no \`\`\`ts block after a "Quick start" heading in ${readme}`)
-  return block[1] + '\nexport {}\n'
+  if (at < 0 || !new RegExp(TS_BLOCK.source, 'm').test(text.slice(at))) fail(`no \`\`\`ts block after a "Quick start" heading in ${readme}`)
+  fs.copyFileSync(path.join(__dirname, PRELUDE), path.join(project, PRELUDE))
+  const docs = path.join(path.dirname(readme), 'docs')
+  const sources = [readme, ...(fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(docs, f)) : [])]
+  const files = []
+  for (const source of sources) {
+    const name = path.relative(path.dirname(readme), source).replace(/\W+/g, '-')
+    tsBlocks(source).forEach((block, i) => {
+      const file = `doc-${name}-${i + 1}.mts`
+      // `export {}`: a block without imports is still a module, so blocks never share names.
+      // Appended, so tsc's line numbers are the block's own.
+      fs.writeFileSync(path.join(project, file), `${block}\nexport {} // ${path.relative(path.dirname(readme), source)}, \`\`\`ts block ${i + 1}\n`)
+      files.push(file)
+    })
+  }
+  return [PRELUDE, ...files]
 }
 
 function setup(project, readme) {
@@ -56,10 +83,10 @@ function setup(project, readme) {
   const imports = codeSubpaths(manifest).map((subpath, i) => `import * as entry${i} from 'astra-cache${subpath.slice(1)}'`)
   const body = `${imports.join('\n')}\nexport const entries = [${imports.map((_, i) => `entry${i}`).join(', ')}]\n`
   for (const ext of ['ts', 'mts', 'cts']) fs.writeFileSync(path.join(project, `subpaths.${ext}`), body)
-  if (readme) fs.writeFileSync(path.join(project, QUICKSTART), quickstart(readme))
+  const examples = readme ? docExamples(project, readme) : []
   for (const [mode, { options, files }] of Object.entries(MODES)) {
     const compilerOptions = { target: 'ES2022', ...options, strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }
-    const all = mode === 'node16' && readme ? [...files, QUICKSTART] : files
+    const all = mode === 'node16' ? [...files, ...examples] : files
     fs.writeFileSync(path.join(project, `tsconfig.${mode}.json`), JSON.stringify({ compilerOptions, files: all }, null, 2) + '\n')
   }
 }
