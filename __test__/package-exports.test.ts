@@ -68,7 +68,7 @@ test.before(() => {
   link(pkg, path.join(consumer, 'node_modules', 'astra-cache'))
   link(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(consumer, 'node_modules', '@types', 'node'))
   // What the documentation's examples import besides astra-cache (check.js setup with the README).
-  for (const dep of ['ioredis', 'prom-client', 'keyv', 'cache-manager']) link(path.join(ROOT, 'node_modules', dep), path.join(consumer, 'node_modules', dep))
+  for (const dep of run([CHECK, 'deps']).trim().split(' ')) link(path.join(ROOT, 'node_modules', dep), path.join(consumer, 'node_modules', dep))
   run([CHECK, 'setup', consumer, path.join(ROOT, 'README.md')])
 })
 

@@ -13,7 +13,7 @@ import { type MachineInfo, machineLine } from './machine'
 import type { ApiRow } from './suites/api'
 import type { MemoryRow } from './suites/memory'
 import type { ScenarioRow } from './suites/throughput'
-import { type Cell, renderMarkdown, renderText, type Section, type Table } from './table'
+import { type Cell, markdownRow, renderMarkdown, renderText, type Section, type Table } from './table'
 
 interface ReportInput {
   cfg: BenchConfig
@@ -164,7 +164,7 @@ export function mergeSummary(previous: string, summary: Table | undefined, newCh
   const mark = ` (rerun ${date})`
   for (const row of summary?.rows ?? []) {
     const label = String(row[0])
-    const line = renderMarkdown({ ...(summary as Table), rows: [[`${label}${mark}`, ...row.slice(1)]] }).split('\n').at(-1) as string
+    const line = markdownRow([`${label}${mark}`, ...row.slice(1)])
     const at = out.search(new RegExp(`^\\| ${escapeRegExp(label)}( \\(rerun [^)]*\\))? \\|`, 'm'))
     if (at < 0) continue
     const end = out.indexOf('\n', at)

@@ -55,13 +55,17 @@ export function renderText(t: Table): string {
   return out.join('\n')
 }
 
+/** One Markdown table row: cells formatted as in renderMarkdown, pipes escaped. */
+export function markdownRow(cells: readonly Cell[]): string {
+  return `| ${cells.map((v) => fmt(v).replace(/\|/g, '\\|')).join(' | ')} |`
+}
+
 export function renderMarkdown(t: Table): string {
   const numeric = t.columns.map((_, c) => isNumericColumn(t, c))
-  const esc = (s: string) => s.replace(/\|/g, '\\|')
   const out = [`**${t.title}**`, '']
   if (t.note) out.push(t.note, '')
-  out.push(`| ${t.columns.map(esc).join(' | ')} |`)
+  out.push(markdownRow(t.columns))
   out.push(`|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`)
-  for (const r of t.rows) out.push(`| ${r.map((v) => esc(fmt(v))).join(' | ')} |`)
+  for (const r of t.rows) out.push(markdownRow(r))
   return out.join('\n')
 }

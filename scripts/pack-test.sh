@@ -91,10 +91,11 @@ check "cargo build --release in the clone builds the addon (release/libastra_cac
 # ---------------------------------------------------------------- 3. npm pack, installed into an empty project
 TS_VERSION="$(cd "$CLONE" && node -p "require('typescript/package.json').version")"
 TYPES_NODE_VERSION="$(cd "$CLONE" && node -p "require('@types/node/package.json').version")"
-# the optional peers a user of astra-cache/redis, /tiered, /prometheus and /keyv installs, and
-# cache-manager, which a docs example uses with the Keyv store (the lockfile's versions; read
-# from the files: keyv's exports map does not export its package.json)
-OPTIONAL_PEERS="$(cd "$CLONE" && node -p "['ioredis', 'prom-client', 'keyv', 'cache-manager'].map((p) => p + '@' + JSON.parse(require('fs').readFileSync('node_modules/' + p + '/package.json', 'utf8')).version).join(' ')")"
+# what the docs' examples import besides astra-cache (`check.js deps`: the optional peers a user
+# of /redis, /tiered, /prometheus and /keyv installs, and cache-manager), at the lockfile's
+# versions (read from the files: keyv's exports map does not export its package.json)
+# shellcheck disable=SC2046 # deps is a space-separated list of package names
+OPTIONAL_PEERS="$(cd "$CLONE" && node -p "process.argv.slice(1).map((p) => p + '@' + JSON.parse(require('fs').readFileSync('node_modules/' + p + '/package.json', 'utf8')).version).join(' ')" $(node "$CONSUMER" deps))"
 new_project() { # new_project <dir>: an empty project, nothing installed
   mkdir -p "$1" && printf '{ "name": "consumer", "version": "1.0.0", "private": true }\n' >"$1/package.json"
 }

@@ -8,7 +8,8 @@
 //       per resolution mode; with a README, every ```ts block of it and of the docs/*.md next
 //       to it (the quick start first: the README must have one) joins the node16 files, each
 //       as its own module, with doc-prelude.d.ts declaring what examples take from context.
-//       Their imports need ioredis, prom-client, keyv and cache-manager in the project.
+//       Their imports need the packages `node check.js deps` prints in the project.
+//   node check.js deps   prints those packages, space-separated.
 //   node check.js tsc <project> <node10|node16|bundler>   compiles them with the project's
 //       TypeScript (strict, lib checks on) and checks that each subpath got the types its
 //       exports entry names for that mode (require types for node10, through typesVersions).
@@ -43,11 +44,13 @@ const codeSubpaths = (manifest) => Object.keys(manifest.exports).filter((subpath
 
 /** Declares the names the examples take from their context (User, db, a logger...). */
 const PRELUDE = 'doc-prelude.d.ts'
+/** What the examples import besides astra-cache: the optional peers, and cache-manager with the Keyv store. */
+const EXAMPLE_DEPENDENCIES = ['ioredis', 'prom-client', 'keyv', 'cache-manager']
 const TS_BLOCK = /^```(?:ts|typescript)\n([\s\S]*?)^```/gm
 
-/** The ```ts blocks of a markdown file. */
-function tsBlocks(file) {
-  return [...fs.readFileSync(file, 'utf8').matchAll(TS_BLOCK)].map((m) => m[1])
+/** The ```ts blocks of a markdown text. */
+function tsBlocks(text) {
+  return [...text.matchAll(TS_BLOCK)].map((m) => m[1])
 }
 
 /**
@@ -57,18 +60,18 @@ function tsBlocks(file) {
 function docExamples(project, readme) {
   const text = fs.readFileSync(readme, 'utf8')
   const at = text.search(/^#+ .*quick ?start/im)
-  if (at < 0 || !new RegExp(TS_BLOCK.source, 'm').test(text.slice(at))) fail(`no \`\`\`ts block after a "Quick start" heading in ${readme}`)
+  if (at < 0 || tsBlocks(text.slice(at)).length === 0) fail(`no \`\`\`ts block after a "Quick start" heading in ${readme}`)
   fs.copyFileSync(path.join(__dirname, PRELUDE), path.join(project, PRELUDE))
   const docs = path.join(path.dirname(readme), 'docs')
   const sources = [readme, ...(fs.existsSync(docs) ? fs.readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(docs, f)) : [])]
   const files = []
   for (const source of sources) {
-    const name = path.relative(path.dirname(readme), source).replace(/\W+/g, '-')
-    tsBlocks(source).forEach((block, i) => {
-      const file = `doc-${name}-${i + 1}.mts`
+    const relative = path.relative(path.dirname(readme), source)
+    tsBlocks(source === readme ? text : fs.readFileSync(source, 'utf8')).forEach((block, i) => {
+      const file = `doc-${relative.replace(/\W+/g, '-')}-${i + 1}.mts`
       // `export {}`: a block without imports is still a module, so blocks never share names.
       // Appended, so tsc's line numbers are the block's own.
-      fs.writeFileSync(path.join(project, file), `${block}\nexport {} // ${path.relative(path.dirname(readme), source)}, \`\`\`ts block ${i + 1}\n`)
+      fs.writeFileSync(path.join(project, file), `${block}\nexport {} // ${relative}, \`\`\`ts block ${i + 1}\n`)
       files.push(file)
     })
   }
@@ -123,7 +126,11 @@ function typecheck(project, mode) {
 }
 
 const [command, project, arg] = process.argv.slice(2)
-if (!project || !fs.existsSync(project)) fail('usage: check.js setup <project> [README.md] | check.js tsc <project> <mode>')
+if (command === 'deps') {
+  console.log(EXAMPLE_DEPENDENCIES.join(' '))
+  process.exit(0)
+}
+if (!project || !fs.existsSync(project)) fail('usage: check.js setup <project> [README.md] | check.js tsc <project> <mode> | check.js deps')
 if (command === 'setup') setup(path.resolve(project), arg && path.resolve(arg))
 else if (command === 'tsc') typecheck(path.resolve(project), arg)
 else fail(`unknown command ${command}`)
