@@ -12,11 +12,19 @@ import { TieredStore, type TierStats } from './tiered-store'
 
 export type { TierStats }
 
+/**
+ * A tier as TieredCacheOptions takes it: any Cache<V>, typed by what the tier accepts (set,
+ * setMany) and not by what it returns. Inferred from get's `Promise<V | undefined>`, two
+ * tiers built inline (`{ l1: new InMemoryLRUCache(), l2: new RedisCache() }`) made
+ * TypeScript infer TieredCache<undefined>, on which no set compiles.
+ */
+export type CacheTier<V> = Pick<Cache<V>, 'set' | 'setMany'> & Omit<Cache<unknown>, 'set' | 'setMany'>
+
 export interface TieredCacheOptions<V> {
   /** The local tier, usually an InMemoryLRUCache. */
-  l1: Cache<V>
+  l1: CacheTier<V>
   /** The shared tier, usually a RedisCache (its own memory fallback is then off: L1 serves during outages). */
-  l2: Cache<V>
+  l2: CacheTier<V>
   /** Longest life of an L1 entry, seconds or a duration string (also bounds how long an instance can serve a value it missed the invalidation of). Default 10. */
   l1Ttl?: Duration
   /** Metrics label. Default 'tiered'. */
