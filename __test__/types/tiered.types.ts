@@ -26,9 +26,12 @@ export async function inferred(users: Cache<User>, names: InMemoryLRUCache<strin
   await typed.set('user:1', 42)
   const got: User | undefined = await typed.get('user:1')
 
-  // A typed tier beside an untyped inline one: any value (give the type argument there).
+  // A typed L1 types an inline L2; an inline L1 beside a typed L2 gives any value (V is
+  // taken from l1 only, so that the inline tier does not widen it).
   const mixed = new TieredCache({ l1: users, l2: new RedisCache() })
-  const isMixed: Equal<typeof mixed, TieredCache<unknown>> = true
+  const isMixed: Equal<typeof mixed, TieredCache<User>> = true
+  const reversed = new TieredCache({ l1: new InMemoryLRUCache(), l2: new RedisCache<User>() })
+  const isReversed: Equal<typeof reversed, TieredCache<unknown>> = true
 
   // A type argument types inline tiers.
   const explicit = new TieredCache<User>({ l1: new InMemoryLRUCache(), l2: new RedisCache() })
@@ -37,5 +40,5 @@ export async function inferred(users: Cache<User>, names: InMemoryLRUCache<strin
   new TieredCache<User>({ l1: names, l2: new RedisCache<User>() })
   // @ts-expect-error tiers of two value types
   new TieredCache({ l1: users, l2: names })
-  void [isUnknown, isUser, got, isMixed, isExplicit]
+  void [isUnknown, isUser, got, isMixed, isReversed, isExplicit]
 }
