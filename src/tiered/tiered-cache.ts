@@ -17,15 +17,18 @@ export type { TierStats }
  * setMany) and not by what it returns. Inferred from get's `Promise<V | undefined>`, two
  * tiers built inline (`{ l1: new InMemoryLRUCache(), l2: new RedisCache() }`) made
  * TypeScript infer TieredCache<undefined>, on which no set compiles. V is inferred from l1
- * only (NoInfer on l2), so that a typed l1 types an inline l2 instead of being widened by it.
+ * only (see NotInferred), so that a typed l1 types an inline l2 instead of being widened by it.
  */
 export type CacheTier<V> = Pick<Cache<V>, 'set' | 'setMany'> & Omit<Cache<unknown>, 'set' | 'setMany'>
+
+/** TypeScript 5.4's NoInfer<T>, spelled so that older compilers read the declarations too. */
+type NotInferred<T> = [T][T extends unknown ? 0 : never]
 
 export interface TieredCacheOptions<V> {
   /** The local tier, usually an InMemoryLRUCache. */
   l1: CacheTier<V>
   /** The shared tier, usually a RedisCache (its own memory fallback is then off: L1 serves during outages). */
-  l2: CacheTier<NoInfer<V>>
+  l2: CacheTier<NotInferred<V>>
   /** Longest life of an L1 entry, seconds or a duration string (also bounds how long an instance can serve a value it missed the invalidation of). Default 10. */
   l1Ttl?: Duration
   /** Metrics label. Default 'tiered'. */
