@@ -99,10 +99,10 @@ OPTIONAL_PEERS="$(cd "$CLONE" && node -p "process.argv.slice(1).map((p) => p + '
 new_project() { # new_project <dir>: an empty project, nothing installed
   mkdir -p "$1" && printf '{ "name": "consumer", "version": "1.0.0", "private": true }\n' >"$1/package.json"
 }
-install_into() { # install_into <dir> <spec>...: npm install with the consumer's TypeScript, then the user files
+install_into() { # install_into <dir> <spec>...: npm install with the consumer's TypeScript (CONSUMER_TS, default the repo's), then the user files
   local dir="$1"; shift
   # shellcheck disable=SC2086 # OPTIONAL_PEERS is a list of package specs
-  new_project "$dir" && cd "$dir" && npm install "$@" "typescript@$TS_VERSION" "@types/node@$TYPES_NODE_VERSION" $OPTIONAL_PEERS \
+  new_project "$dir" && cd "$dir" && npm install "$@" "typescript@${CONSUMER_TS:-$TS_VERSION}" "@types/node@$TYPES_NODE_VERSION" $OPTIONAL_PEERS \
     && node "$CONSUMER" setup "$dir" "$CLONE/README.md"
 }
 uses() { # uses <dir> [VAR=value...]: CommonJS then ESM use of every subpath
@@ -145,6 +145,14 @@ check "arethetypeswrong and publint --strict: no problem, no warning" lint_tarba
 if check "npm install of the tarball into an empty project" install_into "$WORK/app" "$TGZ/astra-cache-$VERSION.tgz"; then
   check "tarball: require and import of every subpath, on the native engine from the tarball" uses "$WORK/app"
   check "tarball: tsc under node10, node16 (and every ts example of the README and docs/) and bundler resolution" typechecks "$WORK/app"
+fi
+OLDEST_TS=5.0.4 # the oldest TypeScript the typings promise (docs/packaging.md): same files, same checks
+install_oldest_ts() {
+  CONSUMER_TS=$OLDEST_TS install_into "$WORK/app-ts-oldest" "$TGZ/astra-cache-$VERSION.tgz" \
+    && test "$(cd "$WORK/app-ts-oldest" && node_modules/.bin/tsc --version)" = "Version $OLDEST_TS"
+}
+if check "npm install of the tarball beside TypeScript $OLDEST_TS" install_oldest_ts; then
+  check "tarball: TypeScript $OLDEST_TS under node10, node16 (with the docs' examples) and bundler resolution" typechecks "$WORK/app-ts-oldest"
 fi
 
 # ---------------------------------------------------------------- 4. install from a git URL
