@@ -18,6 +18,8 @@ export type { TierStats }
  * tiers built inline (`{ l1: new InMemoryLRUCache(), l2: new RedisCache() }`) made
  * TypeScript infer TieredCache<undefined>, on which no set compiles. V is inferred from l1
  * only (see NotInferred), so that a typed l1 types an inline l2 instead of being widened by it.
+ * The price: a tier of a wider value type (a Cache<User | number> in a TieredCache<User>) is
+ * accepted; typing get too would reject inline tiers under an explicit TieredCache<User>.
  */
 export type CacheTier<V> = Pick<Cache<V>, 'set' | 'setMany'> & Omit<Cache<unknown>, 'set' | 'setMany'>
 
