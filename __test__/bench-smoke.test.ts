@@ -3,12 +3,14 @@
  * in .ci/run exercises the whole thing; these catch broken inputs and reports early.
  */
 import test from 'ava'
+import { admissionOracle } from '../bench/admission-oracle'
 import { parseArgs } from '../bench/args'
 import { toSections } from '../bench/optional-module'
 import { makeKeys, opStream, zipfStream } from '../bench/prng'
 import { mergeSections, mergeSummary, ratioTable } from '../bench/report'
 import { type PolicyCell, policyGapTable, targetMisses } from '../bench/suites/policy-hit-ratio'
 import { fmt, renderMarkdown } from '../bench/table'
+import { findTrace, readTrace, traceDirs } from '../bench/traces'
 
 test('keys have the exact length, are distinct, and repeat with the seed', (t) => {
   for (const len of [16, 128]) {
@@ -143,4 +145,15 @@ test('a partial run replaces the summary rows and charts it measured, marked wit
   t.true(twice.includes('| get hit (16-char keys) (rerun 2026-12-05) | 1.30× | 0.61× |'), 'a rerun row is replaced again')
   t.false(twice.includes('2026-12-04'))
   t.true(twice.includes('bar [8]') && !twice.includes('bar [7]'))
+})
+
+test('the admission oracle reads the future only while it runs: web12 @ 138 as in docs/policies.md', (t) => {
+  const file = findTrace('web12', traceDirs())
+  if (file === undefined) return t.fail('web12.keys.gz is in __test__/fixtures/traces')
+  const keys = readTrace(file)
+  const pct = (r: number) => r.toFixed(2)
+  const first = admissionOracle(keys, 138)
+  t.deepEqual([first.lru, first.sketch - first.lru, first.oracle - first.lru].map(pct), ['39.79', '3.38', '5.68'])
+  // the shipped admission is back afterwards: the same W-TinyLFU result again
+  t.is(admissionOracle(keys, 138).sketch, first.sketch)
 })
