@@ -115,6 +115,20 @@ test('overrides win over the environment and carry name and metricsSink', async 
   t.throws(() => createCache({}, { enabled: true, engine: 'js', maxsize: 0 }), { instanceOf: CacheOptionError, message: /maxsize must be an integer/ })
 })
 
+test('overrides: an unknown key or a value of the wrong type is refused by name, not ignored or taken as truthy', (t) => {
+  const refused = (overrides: object, message: RegExp) => t.throws(() => createCache({}, overrides as never), { instanceOf: CacheOptionError, message })
+  refused({ enabled: true, backnd: 'redis' }, /unknown createCache override "backnd" \(known: enabled, backend, /)
+  refused({ enabled: 'yes' }, /override enabled must be true or false, got "yes"/)
+  refused({ enabled: 'false' }, /override enabled must be true or false, got "false"/)
+  refused({ enabled: true, ttlSeconds: '60' }, /override ttlSeconds must be a number of seconds.*got "60"/)
+  refused({ enabled: true, ttlSeconds: -1 }, /override ttlSeconds .*got -1/)
+  refused({ enabled: true, backend: 'redis', redisCommandTimeoutMs: '250' }, /override redisCommandTimeoutMs must be a number of milliseconds, got "250"/)
+  // undefined values are "not given", as before
+  const cache = createCache({ CACHE_ENABLED: 'true' }, { maxsize: undefined, engine: 'js', ttlSeconds: Infinity })
+  t.true(cache instanceof InMemoryLRUCache)
+  t.is((cache as InMemoryLRUCache).maxsize, 1024)
+})
+
 if (redisTestsOrSkip(test, 'createCache with CACHE_BACKEND=redis')) test.serial('redis backend from the environment, against a real redis-server', async (t) => {
   server = await startRedis()
   const cache = createCache({

@@ -35,6 +35,7 @@ export function buildCache(env: Env, overrides: CreateCacheOverrides, who: strin
   if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
     throw new CacheOptionError(`createCache overrides must be an object, got ${describe(overrides)}`)
   }
+  checkOverrides(overrides)
   const { name, metricsSink, redis, ...configOverrides } = overrides
   const config: CacheConfig = { ...readCacheConfig(env), ...withoutUndefined(configOverrides) }
   if (!config.enabled) {
@@ -65,6 +66,30 @@ export function buildCache(env: Env, overrides: CreateCacheOverrides, who: strin
     })
   }
   throw new CacheOptionError(`backend must be "memory" or "redis", got ${describe(config.backend)}`)
+}
+
+/** Every key createCache's overrides know: CacheConfig's fields and what goes to the backend as is. */
+const OVERRIDE_KEYS: readonly (keyof CreateCacheOverrides)[] = [
+  'enabled', 'backend', 'maxsize', 'ttlSeconds', 'redisUrl', 'keyPrefix', 'engine', 'policy', 'redisCommandTimeoutMs',
+  'name', 'metricsSink', 'redis',
+]
+
+/**
+ * A typo (`backnd`) or a string where a number or boolean belongs would otherwise be ignored
+ * or taken as truthy; the backends check the rest (maxsize, engine, policy, redisUrl, ...).
+ */
+function checkOverrides(overrides: object): void {
+  for (const key of Object.keys(overrides)) {
+    if (!(OVERRIDE_KEYS as readonly string[]).includes(key)) throw new CacheOptionError(`unknown createCache override "${key}" (known: ${OVERRIDE_KEYS.join(', ')})`)
+  }
+  const { enabled, ttlSeconds, redisCommandTimeoutMs } = overrides as CreateCacheOverrides
+  if (enabled !== undefined && typeof enabled !== 'boolean') throw new CacheOptionError(`createCache override enabled must be true or false, got ${describe(enabled)}`)
+  if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || Number.isNaN(ttlSeconds) || ttlSeconds < 0)) {
+    throw new CacheOptionError(`createCache override ttlSeconds must be a number of seconds, 0 or more (0 or Infinity: no expiry), got ${describe(ttlSeconds)}`)
+  }
+  if (redisCommandTimeoutMs !== undefined && typeof redisCommandTimeoutMs !== 'number') {
+    throw new CacheOptionError(`createCache override redisCommandTimeoutMs must be a number of milliseconds, got ${describe(redisCommandTimeoutMs)}`)
+  }
 }
 
 /** ttlSeconds as a duration that says its unit: a variable named in seconds needs no long-TTL warning. */
