@@ -60,3 +60,10 @@ test('disconnect closes the cache only when asked to', async (t) => {
 test('rejects something that is not a Cache', (t) => {
   t.throws(() => new KeyvAstraStore(new Map() as never), { code: 'ERR_CACHE_INVALID_OPTION', message: /KeyvAstraStore needs an astra-cache Cache/ } as never)
 })
+
+test('rejects an unknown option or a closeCacheOnDisconnect that is not a boolean, by name', (t) => {
+  const cache = new InMemoryLRUCache<unknown>({ engine: 'js' })
+  t.throws(() => new KeyvAstraStore(cache, { namespace: 'users' } as never), { code: 'ERR_CACHE_INVALID_OPTION', message: /unknown KeyvAstraStore option "namespace".*go to new Keyv\(\)/ } as never)
+  t.throws(() => new KeyvAstraStore(cache, { closeCacheOnDisconnect: 'yes' } as never), { code: 'ERR_CACHE_INVALID_OPTION', message: /closeCacheOnDisconnect must be true or false, got "yes"/ } as never)
+  t.notThrows(() => new KeyvAstraStore(cache, { closeCacheOnDisconnect: undefined }))
+})
