@@ -19,13 +19,17 @@ import { subscribed } from './helpers/subscribed'
 
 const within10s = (check: () => Promise<boolean> | boolean) => eventually(check, 10_000, 20)
 
-test('heartbeatMs is checked: a negative or non-numeric value is refused, naming the option', (t) => {
+test('options are checked: heartbeatMs negative or not a number, maxPending, an unknown key, each refused by name', (t) => {
   for (const heartbeatMs of [-1, Number.NaN, 'soon', true] as unknown[]) {
     const err = t.throws(() => new RedisInvalidationBus({ redisUrl: 'redis://127.0.0.1:1', channel: 'c', heartbeatMs: heartbeatMs as number }))
     t.regex(err!.message, /heartbeatMs/)
   }
   const err = t.throws(() => new RedisInvalidationBus({ redisUrl: 'redis://127.0.0.1:1', channel: 'c', maxPending: -3 }))
   t.regex(err!.message, /maxPending must be an integer >= 0, got -3/)
+  // a typo is named, not reported as the option it misspells being absent
+  const typo = t.throws(() => new RedisInvalidationBus({ redisUrl: 'redis://127.0.0.1:1', chanel: 'c' } as never))
+  t.regex(typo!.message, /unknown RedisInvalidationBus option "chanel" \(known: redisUrl, redisOptions, channel, /)
+  t.throws(() => new RedisInvalidationBus(undefined as never), { message: /RedisInvalidationBus needs options \{ redisUrl, channel \}/ })
 })
 
 if (redisTestsOrSkip(test, 'invalidation heartbeat on a real redis-server')) {

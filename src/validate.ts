@@ -70,6 +70,17 @@ export function checkOptionsObject(options: unknown, what: string): void {
   }
 }
 
+/**
+ * Refuses a key `known` lacks (a typo such as maxSize), naming it and the known ones:
+ * `unknown ${what} "key" (known: a, b, c)`, `what` being e.g. 'RedisCache option'.
+ */
+export function checkKnownOptions(options: object, known: Iterable<string>, what: string, hint = ''): void {
+  const names = [...known]
+  for (const key of Object.keys(options)) {
+    if (!names.includes(key)) throw new CacheOptionError(`unknown ${what} "${key}" (known: ${names.join(', ')}${hint})`)
+  }
+}
+
 /** A `clock` option: undefined (the default applies) or a function returning milliseconds. */
 export function checkClock(clock: unknown): (() => number) | undefined {
   if (clock !== undefined && typeof clock !== 'function') {

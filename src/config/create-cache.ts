@@ -7,6 +7,7 @@ import type { RedisCacheOptions } from '../redis/options'
 import type { RedisCacheSettings } from '../redis/settings'
 import { warnIfDisabledByDefault } from './disabled-warning'
 import { readCacheConfig, type CacheConfig, type Env } from './env'
+import { checkKnownOptions } from '../validate'
 
 /** What createCache() accepts beside the environment; every field wins over its variable. */
 export interface CreateCacheOverrides extends Partial<CacheConfig> {
@@ -79,9 +80,7 @@ const OVERRIDE_KEYS: readonly (keyof CreateCacheOverrides)[] = [
  * or taken as truthy; the backends check the rest (maxsize, engine, policy, redisUrl, ...).
  */
 function checkOverrides(overrides: object): void {
-  for (const key of Object.keys(overrides)) {
-    if (!(OVERRIDE_KEYS as readonly string[]).includes(key)) throw new CacheOptionError(`unknown createCache override "${key}" (known: ${OVERRIDE_KEYS.join(', ')})`)
-  }
+  checkKnownOptions(overrides, OVERRIDE_KEYS, 'createCache override')
   const { enabled, ttlSeconds, redisCommandTimeoutMs } = overrides as CreateCacheOverrides
   if (enabled !== undefined && typeof enabled !== 'boolean') throw new CacheOptionError(`createCache override enabled must be true or false, got ${describe(enabled)}`)
   if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || Number.isNaN(ttlSeconds) || ttlSeconds < 0)) {

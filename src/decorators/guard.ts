@@ -10,6 +10,7 @@ import type { LoadStore } from '../facade/read-through'
 import type { WriteOrigin } from '../facade/store'
 import type { NameOf } from './forms'
 import type { CacheFailure, CacheFailureHandler, CommonOptions } from './types'
+import { checkKnownOptions } from '../validate'
 
 export const DEFAULT_DECORATOR_TIMEOUT_MS = 1000
 
@@ -109,9 +110,7 @@ export function commonSettings(options: unknown, what: string, known: readonly s
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (known: ${known.join(', ')})`)
-  }
+  checkKnownOptions(options, known, `${what} option`)
   const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = withMilliseconds(options as CommonOptions, ['timeoutMs'], what)
   if (cache !== undefined && !hasMethods(cache, ['get', 'set', 'invalidate'])) throw new CacheOptionError(`${what} cache must be a Cache, got ${describe(cache)}`)
   if (typeof prefix !== 'string') throw new CacheOptionError(`${what} prefix must be a string, got ${describe(prefix)}`)

@@ -18,6 +18,7 @@ import { EventEmitter } from 'node:events'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
 import { namespaceOf, type Namespace, type Outcome } from './namespace'
+import { checkKnownOptions } from '../validate'
 
 export interface KeyvAstraStoreOptions {
   /** disconnect() also closes the cache. Default false (the cache may serve others). */
@@ -40,9 +41,7 @@ export class KeyvAstraStore extends EventEmitter {
     const ok = cache !== null && typeof cache === 'object' && ['get', 'set', 'invalidate', 'clear', 'getMany', 'setMany', 'has', 'close'].every((m) => typeof (cache as unknown as Record<string, unknown>)[m] === 'function')
     if (!ok) throw new CacheOptionError(`KeyvAstraStore needs an astra-cache Cache, got ${describe(cache)}`)
     if (options === null || typeof options !== 'object') throw new CacheOptionError(`KeyvAstraStore options must be an object, got ${describe(options)}`)
-    for (const key of Object.keys(options)) {
-      if (key !== 'closeCacheOnDisconnect') throw new CacheOptionError(`unknown KeyvAstraStore option "${key}" (known: closeCacheOnDisconnect; Keyv's own options, such as namespace, go to new Keyv())`)
-    }
+    checkKnownOptions(options, ['closeCacheOnDisconnect'], 'KeyvAstraStore option', "; Keyv's own options, such as namespace, go to new Keyv()")
     const close = options.closeCacheOnDisconnect
     if (close !== undefined && typeof close !== 'boolean') throw new CacheOptionError(`KeyvAstraStore closeCacheOnDisconnect must be true or false, got ${describe(close)}`)
     this.cache = cache

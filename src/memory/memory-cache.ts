@@ -2,12 +2,11 @@ import type { Serializer } from '../serializer'
 import { SyncStoreFacade } from '../facade/sync-store-facade'
 import { checkMetricsSink } from '../facade/latency-sampler'
 import type { MetricsSink } from '../contract/metrics'
-import { CacheOptionError } from '../errors'
 import type { Duration } from '../duration'
 import type { LoaderTimeouts } from '../contract/cache'
 import { resolveTimeouts } from '../facade/get-or-set-options'
 import { timersOf } from '../facade/loader-timers'
-import { checkClock, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
+import { checkClock, checkKnownOptions, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
 import { disposeHook, type Dispose } from './dispose'
@@ -147,9 +146,7 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
 /** The options every engine gets, validated (the storage options are checked by createStorageEngine). */
 function resolveMemoryOptions<V>(options: InMemoryLRUCacheOptions<V>) {
   checkOptionsObject(options, 'InMemoryLRUCache')
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown InMemoryLRUCache option "${key}"`)
-  }
+  checkKnownOptions(options, KNOWN_OPTIONS, 'InMemoryLRUCache option')
   const maxsize = checkMaxsize(orDefault(options.maxsize, 1024))
   const { seconds: defaultTtl, ms: defaultTtlMs } = ttlOption(orDefault(options.defaultTtl, 60), 'defaultTtl')
   const name = checkName(orDefault(options.name, 'memory'))

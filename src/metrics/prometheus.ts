@@ -1,7 +1,7 @@
 import type { Registry, RegistryContentType } from 'prom-client'
 import { CacheOptionError, describe } from '../errors'
 import { requireOptional } from '../optional-dependency'
-import { checkOptionsObject } from '../validate'
+import { checkKnownOptions, checkOptionsObject } from '../validate'
 import { CacheMetricSet } from './cache-metric-set'
 import type { CacheOp, MetricsSink, MetricsSource } from '../contract/metrics'
 
@@ -59,9 +59,7 @@ export class PrometheusSink implements MetricsSink {
 
   constructor(options: PrometheusSinkOptions = {}) {
     checkOptionsObject(options, 'PrometheusSink')
-    for (const key of Object.keys(options)) {
-      if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown PrometheusSink option "${key}"`)
-    }
+    checkKnownOptions(options, KNOWN_OPTIONS, 'PrometheusSink option')
     // Loaded here, not at import: a package that never builds a sink never loads prom-client.
     const prom = requireOptional<typeof import('prom-client')>('prom-client', 'PrometheusSink')
     const registry: AnyRegistry = options.registry ?? prom.register

@@ -1,6 +1,6 @@
 import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { AsyncStore, StoreStats, StoreTraits } from '../facade/store'
-import { checkName, checkOptionsObject } from '../validate'
+import { checkKnownOptions, checkName, checkOptionsObject } from '../validate'
 
 export interface NullCacheOptions {
   /** Metrics label; default 'null'. */
@@ -43,6 +43,7 @@ class NullStore implements AsyncStore {
 export class NullCache<V = unknown> extends AsyncStoreFacade<V> {
   constructor(options: NullCacheOptions = {}) {
     checkOptionsObject(options, 'NullCache')
+    checkKnownOptions(options, ['name'], 'NullCache option')
     const name = options.name === undefined ? 'null' : checkName(options.name)
     super(new NullStore(), { name, defaultTtlMs: 0, clock: Date.now, warningCode: 'ASTRA_CACHE_NULL_ERROR' })
   }

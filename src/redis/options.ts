@@ -7,7 +7,7 @@ import { checkMetricsSink } from '../facade/latency-sampler'
 import { resolveTimeouts, type ResolvedTimeouts } from '../facade/get-or-set-options'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import { withMilliseconds } from '../duration'
-import { checkClock, checkName, checkOptionsObject, ttlOption } from '../validate'
+import { checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption } from '../validate'
 import { redactUrl } from './redact'
 import type { RedisCacheSettings } from './settings'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
@@ -104,9 +104,7 @@ function isIoredisClient(client: unknown): client is Redis | Cluster {
 export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): ResolvedRedisCacheOptions<V> {
   checkOptionsObject(input, 'RedisCache')
   const options = withMilliseconds((input ?? {}) as Record<string, unknown>, ['commandTimeoutMs', 'breakerOpenMs', 'breakerMaxOpenMs'])
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new CacheOptionError(`unknown RedisCache option "${key}"`)
-  }
+  checkKnownOptions(options, KNOWN_OPTIONS, 'RedisCache option')
   const redisUrl = (options.redisUrl ?? 'redis://localhost:6379') as string
   const sentinel = isSentinelUrl(redisUrl) ? parseSentinelUrl(redisUrl) : undefined
   const credentials = sentinel ?? parseUrl(redisUrl)

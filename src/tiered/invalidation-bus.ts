@@ -13,6 +13,7 @@ import { withMilliseconds, type Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
 import { requireOptional } from '../optional-dependency'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from '../redis/sentinel'
+import { checkKnownOptions, checkOptionsObject } from '../validate'
 import { Heartbeat } from './heartbeat'
 
 /** What travels on the channel (JSON). `i`: sender instance id; `k`: keys; `c`: clear everything. */
@@ -78,6 +79,8 @@ export interface RedisInvalidationBusOptions {
   heartbeatMs?: Duration
 }
 
+const BUS_OPTIONS = ['redisUrl', 'redisOptions', 'channel', 'commandTimeoutMs', 'maxPending', 'heartbeatMs']
+
 /** Two dedicated connections: a subscriber connection cannot run other commands. */
 export class RedisInvalidationBus implements InvalidationBus {
   readonly instanceId = randomUUID()
@@ -97,6 +100,9 @@ export class RedisInvalidationBus implements InvalidationBus {
   private readonly heartbeats: Heartbeat[] = []
 
   constructor(options: RedisInvalidationBusOptions) {
+    checkOptionsObject(options, 'RedisInvalidationBus')
+    if (options === undefined) throw new CacheOptionError('RedisInvalidationBus needs options { redisUrl, channel }')
+    checkKnownOptions(options, BUS_OPTIONS, 'RedisInvalidationBus option')
     if (typeof options.channel !== 'string' || options.channel === '') {
       throw new CacheOptionError(`channel must be a non-empty string, got ${describe(options.channel)}`)
     }

@@ -6,7 +6,7 @@ import { hasMethods, joinTier } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { Duration } from '../duration'
-import { checkClock, checkName, checkOptionsObject, ttlOption, ttlToMs } from '../validate'
+import { checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 import { TieredStore, type TierStats } from './tiered-store'
 
@@ -75,9 +75,7 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
   constructor(options: TieredCacheOptions<V>) {
     checkOptionsObject(options, 'TieredCache')
     if (options === undefined) throw new CacheOptionError('TieredCache needs options { l1, l2 }')
-    for (const key of Object.keys(options)) {
-      if (!KNOWN.has(key)) throw new CacheOptionError(`unknown TieredCache option "${key}"`)
-    }
+    checkKnownOptions(options, KNOWN, 'TieredCache option')
     const l1 = checkTier<V>(options.l1, 'l1')
     const l2 = checkTier<V>(options.l2, 'l2')
     if (l1 === l2) throw new CacheOptionError('l1 and l2 must be two different caches')
@@ -87,7 +85,9 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
     const clock = checkClock(options.clock) ?? Date.now
     const timeouts = resolveTimeouts(options.timeouts, 'TieredCache timeouts')
     const bus = options.bus === false ? undefined : (options.bus ?? defaultBus(options, l2))
-    const store = new TieredStore<V>(l1, l2, l1TtlMs, bus, options.closeTiers ?? true)
+    const closeTiers = options.closeTiers ?? true
+    if (typeof closeTiers !== 'boolean') throw new CacheOptionError(`TieredCache closeTiers must be true or false, got ${describe(closeTiers)}`)
+    const store = new TieredStore<V>(l1, l2, l1TtlMs, bus, closeTiers)
     // No ttl: the L2's defaultTtl applies there, so it bounds the L1 copy too.
     super(store, { name, defaultTtlMs: ttlToMs(defaultTtlOf(l2), 'defaultTtl'), clock, warningCode: 'ASTRA_CACHE_TIERED', timeouts, timers: timersOf(options) })
     this.#tiers = store
