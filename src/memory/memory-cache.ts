@@ -7,6 +7,7 @@ import type { LoaderTimeouts } from '../contract/cache'
 import { resolveTimeouts } from '../facade/get-or-set-options'
 import { timersOf } from '../facade/loader-timers'
 import { checkClock, checkKnownOptions, checkMaxsize, checkName, checkOptionsObject, orDefault, ttlOption } from '../validate'
+import { MEMORY_OPTION_KEYS } from './option-keys'
 import { coarseClock } from './clock'
 import type { Clock, Engine } from './engine'
 import { disposeHook, type Dispose } from './dispose'
@@ -71,7 +72,6 @@ export interface SharedScopeOptions {
   lockTimeout?: Duration
 }
 
-const KNOWN_OPTIONS = new Set(['maxsize', 'defaultTtl', 'metricsSink', 'name', 'engine', 'storage', 'clock', 'serializer', 'maxBytes', 'policy', 'dispose', 'timeouts'])
 
 /**
  * An LRU cache (or S3-FIFO, W-TinyLFU) with per-entry TTL, in process memory: the facade over
@@ -146,7 +146,7 @@ export class InMemoryLRUCache<V = unknown> extends SyncStoreFacade<V> {
 /** The options every engine gets, validated (the storage options are checked by createStorageEngine). */
 function resolveMemoryOptions<V>(options: InMemoryLRUCacheOptions<V>) {
   checkOptionsObject(options, 'InMemoryLRUCache')
-  checkKnownOptions(options, KNOWN_OPTIONS, 'InMemoryLRUCache option')
+  checkKnownOptions(options, MEMORY_OPTION_KEYS, 'InMemoryLRUCache option')
   const maxsize = checkMaxsize(orDefault(options.maxsize, 1024))
   const { seconds: defaultTtl, ms: defaultTtlMs } = ttlOption(orDefault(options.defaultTtl, 60), 'defaultTtl')
   const name = checkName(orDefault(options.name, 'memory'))

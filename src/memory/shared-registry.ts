@@ -1,5 +1,6 @@
 import { CacheOptionError, describe } from '../errors'
-import { checkName, checkOptionsObject } from '../validate'
+import { checkKnownOptions, checkName, checkOptionsObject } from '../validate'
+import { MEMORY_OPTION_KEYS, SHARED_SCOPE_KEYS } from './option-keys'
 import { machineSpec } from './machine-options'
 import { SHARED_SPEC, type SharedSpec } from './storage'
 
@@ -39,6 +40,8 @@ export function sharedConstructorOptions(name: unknown, options: unknown): Recor
     throw new CacheOptionError(`shared cache name must be a non-empty string of at most 256 characters, got ${describe(name)}`)
   }
   checkOptionsObject(options, 'InMemoryLRUCache.shared')
+  // here, not in the constructor: the scope's own keys are taken out below, and a typo of one (scop) must list them
+  checkKnownOptions(options ?? {}, [...MEMORY_OPTION_KEYS, ...SHARED_SCOPE_KEYS], 'InMemoryLRUCache.shared option')
   const { shards: rawShards, scope = 'process', dir, mode, lockTimeout, ...rest } = (options ?? {}) as SharedOptionsInput
   const shards = rawShards === undefined ? defaultShards(rest.maxsize) : rawShards
   if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
