@@ -81,6 +81,13 @@ export function checkKnownOptions(options: object, known: Iterable<string>, what
   }
 }
 
+/** A boolean option: `value`, or `fallback` when it is undefined; anything else (`'yes'`, 1) is refused, naming `what`. */
+export function booleanOption<F extends boolean | undefined>(value: unknown, fallback: F, what: string): boolean | F {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new CacheOptionError(`${what} must be true or false, got ${describe(value)}`)
+  return value
+}
+
 /** A `clock` option: undefined (the default applies) or a function returning milliseconds. */
 export function checkClock(clock: unknown): (() => number) | undefined {
   if (clock !== undefined && typeof clock !== 'function') {

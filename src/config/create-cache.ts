@@ -7,7 +7,7 @@ import type { RedisCacheOptions } from '../redis/options'
 import type { RedisCacheSettings } from '../redis/settings'
 import { warnIfDisabledByDefault } from './disabled-warning'
 import { readCacheConfig, type CacheConfig, type Env } from './env'
-import { checkKnownOptions } from '../validate'
+import { booleanOption, checkKnownOptions } from '../validate'
 
 /** What createCache() accepts beside the environment; every field wins over its variable. */
 export interface CreateCacheOverrides extends Partial<CacheConfig> {
@@ -82,7 +82,7 @@ const OVERRIDE_KEYS: readonly (keyof CreateCacheOverrides)[] = [
 function checkOverrides(overrides: object): void {
   checkKnownOptions(overrides, OVERRIDE_KEYS, 'createCache override')
   const { enabled, ttlSeconds, redisCommandTimeoutMs } = overrides as CreateCacheOverrides
-  if (enabled !== undefined && typeof enabled !== 'boolean') throw new CacheOptionError(`createCache override enabled must be true or false, got ${describe(enabled)}`)
+  booleanOption(enabled, undefined, 'createCache override enabled')
   if (ttlSeconds !== undefined && (typeof ttlSeconds !== 'number' || Number.isNaN(ttlSeconds) || ttlSeconds < 0)) {
     throw new CacheOptionError(`createCache override ttlSeconds must be a number of seconds, 0 or more (0 or Infinity: no expiry), got ${describe(ttlSeconds)}`)
   }

@@ -18,7 +18,8 @@ import { EventEmitter } from 'node:events'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, describe } from '../errors'
 import { namespaceOf, type Namespace, type Outcome } from './namespace'
-import { checkKnownOptions } from '../validate'
+import { hasMethods } from '../contract/capabilities'
+import { booleanOption, checkKnownOptions, checkOptionsObject } from '../validate'
 
 export interface KeyvAstraStoreOptions {
   /** disconnect() also closes the cache. Default false (the cache may serve others). */
@@ -38,14 +39,11 @@ export class KeyvAstraStore extends EventEmitter {
 
   constructor(cache: Cache<unknown>, options: KeyvAstraStoreOptions = {}) {
     super()
-    const ok = cache !== null && typeof cache === 'object' && ['get', 'set', 'invalidate', 'clear', 'getMany', 'setMany', 'has', 'close'].every((m) => typeof (cache as unknown as Record<string, unknown>)[m] === 'function')
-    if (!ok) throw new CacheOptionError(`KeyvAstraStore needs an astra-cache Cache, got ${describe(cache)}`)
-    if (options === null || typeof options !== 'object') throw new CacheOptionError(`KeyvAstraStore options must be an object, got ${describe(options)}`)
+    if (!hasMethods(cache, ['get', 'set', 'invalidate', 'clear', 'getMany', 'setMany', 'has', 'close'])) throw new CacheOptionError(`KeyvAstraStore needs an astra-cache Cache, got ${describe(cache)}`)
+    checkOptionsObject(options, 'KeyvAstraStore')
     checkKnownOptions(options, ['closeCacheOnDisconnect'], 'KeyvAstraStore option', "; Keyv's own options, such as namespace, go to new Keyv()")
-    const close = options.closeCacheOnDisconnect
-    if (close !== undefined && typeof close !== 'boolean') throw new CacheOptionError(`KeyvAstraStore closeCacheOnDisconnect must be true or false, got ${describe(close)}`)
     this.cache = cache
-    this.closeCache = options.closeCacheOnDisconnect ?? false
+    this.closeCache = booleanOption(options.closeCacheOnDisconnect, false, 'KeyvAstraStore closeCacheOnDisconnect')
     this.opts = { dialect: 'astra-cache' }
   }
 

@@ -7,7 +7,7 @@ import { checkMetricsSink } from '../facade/latency-sampler'
 import { resolveTimeouts, type ResolvedTimeouts } from '../facade/get-or-set-options'
 import { checkSerializer, jsonSerializer, type Serializer } from '../serializer'
 import { withMilliseconds } from '../duration'
-import { checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption } from '../validate'
+import { booleanOption, checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption } from '../validate'
 import { redactUrl } from './redact'
 import type { RedisCacheSettings } from './settings'
 import { isSentinelUrl, parseSentinelUrl, sentinelClientOptions } from './sentinel'
@@ -138,8 +138,7 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     throw new CacheOptionError(`fallbackTtl must be a positive finite number of seconds, got ${describe(fallbackTtl)}`)
   }
 
-  const failOpen = options.failOpen ?? true
-  if (typeof failOpen !== 'boolean') throw new CacheOptionError(`failOpen must be true or false, got ${describe(failOpen)}`)
+  const failOpen = booleanOption(options.failOpen, true, 'failOpen')
 
   const name = checkName(options.name ?? 'redis')
 

@@ -6,7 +6,7 @@ import { hasMethods, joinTier } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { Duration } from '../duration'
-import { checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption, ttlToMs } from '../validate'
+import { booleanOption, checkClock, checkKnownOptions, checkName, checkOptionsObject, ttlOption, ttlToMs } from '../validate'
 import { RedisInvalidationBus, type InvalidationBus } from './invalidation-bus'
 import { TieredStore, type TierStats } from './tiered-store'
 
@@ -85,8 +85,7 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
     const clock = checkClock(options.clock) ?? Date.now
     const timeouts = resolveTimeouts(options.timeouts, 'TieredCache timeouts')
     const bus = options.bus === false ? undefined : (options.bus ?? defaultBus(options, l2))
-    const closeTiers = options.closeTiers ?? true
-    if (typeof closeTiers !== 'boolean') throw new CacheOptionError(`TieredCache closeTiers must be true or false, got ${describe(closeTiers)}`)
+    const closeTiers = booleanOption(options.closeTiers, true, 'TieredCache closeTiers')
     const store = new TieredStore<V>(l1, l2, l1TtlMs, bus, closeTiers)
     // No ttl: the L2's defaultTtl applies there, so it bounds the L1 copy too.
     super(store, { name, defaultTtlMs: ttlToMs(defaultTtlOf(l2), 'defaultTtl'), clock, warningCode: 'ASTRA_CACHE_TIERED', timeouts, timers: timersOf(options) })
