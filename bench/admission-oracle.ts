@@ -11,10 +11,7 @@ import { keyHash } from '../src/memory/policies/hash'
 import type { EnginePolicy } from '../src/memory/policies/policy'
 import { TinyLfuPolicy } from '../src/memory/policies/tinylfu'
 import { POLICY_SEED } from './suites/policy-hit-ratio'
-import { findTrace, readTrace, traceDirs } from './traces'
-
-const TRACES = ['gli', 'web12', 'oltp', 'orm-busy']
-const SHARES = [0.001, 0.01, 0.1]
+import { findTrace, loadReference, readTrace, traceDirs } from './traces'
 
 /** Request index of each key's next use, by key hash, as of the request being replayed. */
 const nextUse = new Map<number, number>()
@@ -69,13 +66,13 @@ function main(): void {
   const sums = { sketch: 0, oracle: 0 }
   let cells = 0
   console.log('| trace @ capacity | LRU % | W-TinyLFU − LRU | with the oracle − LRU |\n|---|---:|---:|---:|')
-  for (const name of TRACES) {
+  // the real traces at the hit-ratio section's percentage capacities (bench/trace-reference.json)
+  for (const [name, ref] of Object.entries(loadReference())) {
+    if (ref.generator !== undefined) continue
     const file = findTrace(name, dirs)
     if (file === undefined) throw new Error(`trace ${name}.keys.gz not found in ${dirs.join(', ')} (give --traces DIR)`)
     const keys = readTrace(file)
-    const unique = new Set(keys).size
-    for (const share of SHARES) {
-      const capacity = Math.max(1, Math.round(unique * share))
+    for (const { capacity } of ref.percentCapacities) {
       const { lru, sketch, oracle } = admissionOracle(keys, capacity)
       sums.sketch += sketch - lru
       sums.oracle += oracle - lru

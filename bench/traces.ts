@@ -25,3 +25,24 @@ export function readTrace(file: string): string[] {
   if (keys[keys.length - 1] === '') keys.pop()
   return keys
 }
+
+export interface RefRow {
+  capacity: number
+  lru: number
+  opt: number
+  s3fifo: number
+  wtinylfu: number
+  sieve: number
+}
+export interface TraceRef {
+  requests: number
+  uniqueKeys: number
+  /** set for the synthetic traces: bench/synthetic-traces.ts makes them */
+  generator?: string
+  percentCapacities: (RefRow & { percentOfUnique: string })[]
+  literatureCapacities: RefRow[]
+}
+/** The reference table of the traces' README, embedded so the bench stands alone. */
+export function loadReference(): Record<string, TraceRef> {
+  return JSON.parse(readFileSync(path.join(__dirname, 'trace-reference.json'), 'utf8')).traces
+}

@@ -8,32 +8,9 @@
 import type { BenchConfig } from '../config'
 import { type Lineup, put, type SyncCompetitor } from '../competitors'
 import { findSynthetic, SYNTHETIC_TRACES } from '../synthetic-traces'
-import { findTrace, readTrace, traceDirs } from '../traces'
+import { findTrace, loadReference, readTrace, traceDirs } from '../traces'
 import type { Section, Table } from '../table'
 import { climberTrace, type PolicyCell, policyGapTable, policyRows, replayPolicies, targetMisses } from './policy-hit-ratio'
-import { readFileSync } from 'node:fs'
-import * as path from 'node:path'
-
-interface RefRow {
-  capacity: number
-  lru: number
-  opt: number
-  s3fifo: number
-  wtinylfu: number
-  sieve: number
-}
-interface TraceRef {
-  requests: number
-  uniqueKeys: number
-  /** set for the synthetic traces: bench/synthetic-traces.ts makes them */
-  generator?: string
-  percentCapacities: (RefRow & { percentOfUnique: string })[]
-  literatureCapacities: RefRow[]
-}
-/** The reference table of the traces' README, embedded so the bench stands alone. */
-function loadReference(): Record<string, TraceRef> {
-  return JSON.parse(readFileSync(path.join(__dirname, '..', 'trace-reference.json'), 'utf8')).traces
-}
 
 export interface HitRatioRow {
   trace: string
