@@ -72,6 +72,46 @@ test('invalid values are a CacheConfigError naming the variable, the value and w
   }
 })
 
+test('a misspelt variable is refused with the name it is close to; other tools\' CACHE_* variables pass', (t) => {
+  const typos: [string, string][] = [
+    ['CACHE_BACKND', 'CACHE_BACKEND'],
+    ['CACHE_MAX_SIZE', 'CACHE_MAXSIZE'],
+    ['CACHE_ENABLE', 'CACHE_ENABLED'],
+    ['cache_enabled', 'CACHE_ENABLED'],
+    ['CACHE_TTL_SECOND', 'CACHE_TTL_SECONDS'],
+    ['CACHE_POLCIY', 'CACHE_POLICY'],
+    ['ASTRA_CACHE_ENGIN', 'ASTRA_CACHE_ENGINE'],
+  ]
+  for (const [typo, meant] of typos) {
+    // Even while caching is disabled: the typo would otherwise go unnoticed until it is enabled.
+    const error = t.throws(() => createCache({ [typo]: 'redis' }), { instanceOf: CacheConfigError }, typo)
+    t.is(error!.code, 'ERR_CACHE_CONFIG')
+    t.true(error!.message.startsWith(`unknown environment variable ${typo}: did you mean ${meant}? (astra-cache reads CACHE_ENABLED, `), error!.message)
+  }
+  const others = { CACHE_DIR: '/tmp/c', CACHE_TTL: '5', CACHE_PREFIX: 'app', CACHE_URL: 'x', CACHE_DRIVER: 'file', CACHE_TYPE: 'simple', NODE_ENV: 'test' }
+  t.is(readCacheConfig(others).backend, 'memory')
+})
+
+test('a variable that is ours cut before its suffix (CACHE_TTL) warns once, naming the full one, and is not read', async (t) => {
+  const seen: string[] = []
+  const listener = (w: Error & { code?: string }) => {
+    if (w.code === 'ASTRA_CACHE_UNREAD_VARIABLE') seen.push(w.message)
+  }
+  process.on('warning', listener)
+  try {
+    const env = { CACHE_TTL: '300', CACHE_REDIS_COMMAND_TIMEOUT: '2000' }
+    t.is(readCacheConfig(env).ttlSeconds, 60)
+    t.is(readCacheConfig(env).redisCommandTimeoutMs, undefined)
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('warning', listener)
+  }
+  t.deepEqual(seen, [
+    'CACHE_TTL is not read by astra-cache; if it was meant for it, the variable is CACHE_TTL_SECONDS',
+    'CACHE_REDIS_COMMAND_TIMEOUT is not read by astra-cache; if it was meant for it, the variable is CACHE_REDIS_COMMAND_TIMEOUT_MS',
+  ])
+})
+
 test('a Redis URL password never appears in the error', (t) => {
   for (const url of ['http://admin:s3cr3t-pw@localhost:6379', 'redis://:s3cr3t-pw@', 'redis://admin:s3cr3t-pw@/0', 'admin:s3cr3t-pw@localhost', 'redis://admin:s3cr@t-pw@:bad']) {
     const error = t.throws(() => readCacheConfig({ CACHE_REDIS_URL: url }), { instanceOf: CacheConfigError }, url)

@@ -6,7 +6,7 @@
 import type { PolicyName } from '../memory/policies/policy'
 import { durationStringMs } from '../duration'
 import { CacheConfigError, describe } from '../errors'
-import { ENGINE_ENV_VAR, type EngineChoice } from '../native'
+import { ENGINE_ENV_VAR, PREBUILDS_ENV_VAR, type EngineChoice } from '../native'
 import { redactUrl } from '../redis/redact'
 import { isSentinelUrl, sentinelUrlProblem } from '../redis/sentinel'
 import { MAX_MAXSIZE } from '../validate'
@@ -58,6 +58,7 @@ const ENGINES: readonly EngineChoice[] = ['auto', 'native', 'js']
  */
 export function readCacheConfig(env: Env = process.env): CacheConfig {
   if (env === null || typeof env !== 'object') throw new CacheConfigError(`env must be an object of strings, got ${describe(env)}`)
+  checkNearMisses(env)
   const timeout = valueOf(env, 'CACHE_REDIS_COMMAND_TIMEOUT_MS')
   return {
     enabled: parseBoolean('CACHE_ENABLED', valueOf(env, 'CACHE_ENABLED') ?? ENV_DEFAULTS.CACHE_ENABLED),
@@ -70,6 +71,58 @@ export function readCacheConfig(env: Env = process.env): CacheConfig {
     policy: parseChoice('CACHE_POLICY', valueOf(env, 'CACHE_POLICY') ?? ENV_DEFAULTS.CACHE_POLICY, ['lru', 's3fifo', 'tinylfu']),
     redisCommandTimeoutMs: timeout === undefined ? undefined : parseTimeout(timeout),
   }
+}
+
+/** Every variable astra-cache reads; a name one or two edits away from one of them is a typo. */
+const KNOWN_VARIABLES: readonly string[] = [...Object.keys(ENV_DEFAULTS), 'CACHE_REDIS_COMMAND_TIMEOUT_MS', ENGINE_ENV_ALIAS, PREBUILDS_ENV_VAR]
+
+/** Variables warned about as possibly meant for one of ours (once each per process). */
+const warnedVariables = new Set<string>()
+
+/**
+ * `CACHE_BACKND=redis` would otherwise leave the memory backend in place without a word, so a
+ * name one or two edits from one of ours is refused. Other tools' CACHE_* variables (CACHE_DIR,
+ * CACHE_PREFIX, CACHE_DRIVER) are further away and pass. A name that is ours cut before a
+ * suffix (CACHE_TTL for CACHE_TTL_SECONDS) may well be another tool's, so it only warns.
+ */
+function checkNearMisses(env: Env): void {
+  for (const name of Object.keys(env)) {
+    if (KNOWN_VARIABLES.includes(name) || !/^(ASTRA_)?CACHE_/i.test(name)) continue
+    const upper = name.toUpperCase()
+    const misspelt = KNOWN_VARIABLES.find((known) => editDistance(upper, known) <= 2)
+    if (misspelt !== undefined) {
+      throw new CacheConfigError(`unknown environment variable ${name}: did you mean ${misspelt}? (astra-cache reads ${KNOWN_VARIABLES.join(', ')})`)
+    }
+    const shortened = KNOWN_VARIABLES.find((known) => known.startsWith(`${upper}_`))
+    if (shortened !== undefined && !warnedVariables.has(name)) {
+      warnedVariables.add(name)
+      process.emitWarning(`${name} is not read by astra-cache; if it was meant for it, the variable is ${shortened}`, {
+        type: 'CacheConfigWarning',
+        code: 'ASTRA_CACHE_UNREAD_VARIABLE',
+      })
+    }
+  }
+}
+
+/**
+ * Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, stopping early past 2.
+ * Twelve lines for a startup check of short names did not warrant a dependency.
+ */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3
+  let before: number[] = []
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j], before[j - 2] + 1)
+    }
+    before = previous
+    previous = row
+  }
+  return previous[b.length]
 }
 
 function rawValueOf(env: Env, variable: string): string | undefined {
