@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import test from 'ava'
-import { CacheOptionError, CacheSegmentError, InMemoryLRUCache } from '../src/index'
+import { CacheOptionError, CacheSegmentError, CacheSerializationError, InMemoryLRUCache } from '../src/index'
 import { tortureVersion } from './helpers/machine-values'
 
 const CHILD = join(__dirname, 'helpers', 'machine-child.ts')
@@ -49,6 +49,17 @@ if (process.platform !== 'linux') {
     t.is(stats.size, 2)
     t.deepEqual(b.verify(), [])
     t.is(a.segmentStats()?.recoveries, 0)
+  })
+
+  test('a value the serializer refuses fails at set, naming the key; setMany then stores none of its entries', async (t) => {
+    const a = open(fresh())
+    t.teardown(() => a.close())
+    await t.throwsAsync(a.set('big', { n: 1n }), { instanceOf: CacheSerializationError, message: /^value of key "big" not stored: JSON cannot store a BigInt \(1n \(bigint\), at property "n"\)/ })
+    await t.throwsAsync(a.setMany([['first', 1], ['second', () => 2], ['third', 3]] as [string, unknown][]), {
+      instanceOf: CacheSerializationError,
+      message: 'value of key "second" not stored: JSON cannot store a function (the value itself)',
+    })
+    t.deepEqual(await a.getMany(['big', 'first', 'second', 'third']), [undefined, undefined, undefined, undefined])
   })
 
   test('ttl expires for every process; close detaches, removeShared deletes the file', async (t) => {

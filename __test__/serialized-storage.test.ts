@@ -74,10 +74,24 @@ test('serialization errors surface at set and leave the previous value', async (
       deserialize: () => null,
     },
   })
-  await t.throwsAsync(bad.set('k', { a: 1 }), { instanceOf: CacheSerializationError, message: /nope/ })
+  await t.throwsAsync(bad.set('k', { a: 1 }), { instanceOf: CacheSerializationError, message: 'value of key "k" not stored: the serializer threw: nope' })
   const wrongType = serialized({ serializer: { serialize: () => 42, deserialize: () => null } })
-  await t.throwsAsync(wrongType.set('k', { a: 1 }), { instanceOf: CacheSerializationError, message: /string or a Buffer/ })
+  await t.throwsAsync(wrongType.set('k', { a: 1 }), {
+    instanceOf: CacheSerializationError,
+    message: 'value of key "k" not stored: serializer.serialize must return a string or a Buffer, got 42 (number)',
+  })
   await Promise.all([c.close(), bad.close(), wrongType.close()])
+})
+
+test('setMany with one value the serializer refuses stores none of the entries, and names that key', async (t) => {
+  const c = serialized()
+  await c.set('second', 'before')
+  await t.throwsAsync(c.setMany([['first', 1], ['second', { when: new Map() }], ['third', 'plain string']]), {
+    instanceOf: CacheSerializationError,
+    message: 'value of key "second" not stored: JSON cannot store a Map (at property "when"); it would come back as {}',
+  })
+  t.deepEqual(await c.getMany(['first', 'second', 'third']), [undefined, 'before', undefined])
+  await c.close()
 })
 
 test('pluggable serializer: msgpack carries what JSON cannot; string output reaches deserialize as a Buffer', async (t) => {

@@ -33,6 +33,20 @@ test('json rejects what it would silently change, with a coded error', (t) => {
   }
 })
 
+test('json says where in the value the lossy part is: the value itself, a property or an index', (t) => {
+  const cases: [unknown, string][] = [
+    [() => 1, 'JSON cannot store a function (the value itself)'],
+    [{ a: { b: Symbol('s') } }, 'JSON cannot store a symbol (at property "b")'],
+    [{ '': () => 1 }, 'JSON cannot store a function (at property "")'],
+    [[1, 2, NaN], 'JSON cannot store NaN (at index 2); it would come back as null'],
+    [2n, 'JSON cannot store a BigInt (2n (bigint), the value itself); use the msgpack serializer or convert it to a string'],
+    [{ s: new Set() }, 'JSON cannot store a Set (at property "s"); it would come back as {}'],
+  ]
+  for (const [value, message] of cases) t.is(t.throws(() => jsonSerializer.serialize(value))?.message, message)
+  // The root is told apart per call: a failed call leaves nothing behind for the next one.
+  t.is(jsonSerializer.serialize({ ok: 1 }), '{"ok":1}')
+})
+
 test('json keeps undefined object properties out (as JSON does) and stores Dates as ISO strings', (t) => {
   t.deepEqual(roundTrip({ a: undefined, b: 1 }), { b: 1 })
   t.is(roundTrip(new Date(0)), '1970-01-01T00:00:00.000Z')

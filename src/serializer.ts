@@ -1,4 +1,4 @@
-import { CacheOptionError, CacheSerializationError, describe } from './errors'
+import { CacheError, CacheOptionError, CacheSerializationError, describe } from './errors'
 import { requireOptional } from './optional-dependency'
 
 /**
@@ -9,6 +9,18 @@ import { requireOptional } from './optional-dependency'
 export interface Serializer<V = unknown> {
   serialize(value: V): Buffer | string
   deserialize(bytes: Buffer): V
+}
+
+/**
+ * A failed serialize() at set, as the error the caller gets: it names the cache key (the
+ * serializer's own message can only say where in the value), and wraps a foreign error.
+ * Other CacheErrors pass through unchanged.
+ */
+export function notStoredError(err: unknown, key: string): Error {
+  const what = `value of key ${JSON.stringify(key)} not stored`
+  if (err instanceof CacheSerializationError) return new CacheSerializationError(`${what}: ${err.message}`, { cause: err })
+  if (err instanceof CacheError) return err
+  return new CacheSerializationError(`${what}: the serializer threw: ${(err as Error)?.message ?? String(err)}`, { cause: err })
 }
 
 /** A `"__proto__"` key, also spelled with \u escapes (JSON.parse decodes those too). */
@@ -28,18 +40,29 @@ function stripPrototypeKeys(this: unknown, key: string, value: unknown): unknown
   return value
 }
 
+/** True until rejectLossy sees the root: JSON.stringify's first replacer call is the value itself, under key "". */
+let atRoot = false
+
+/** Where in the value `key` of `holder` is, for the message: the value itself, a property or an index. */
+function where(root: boolean, holder: unknown, key: string): string {
+  if (root) return 'the value itself'
+  return Array.isArray(holder) ? `at index ${key}` : `at property ${JSON.stringify(key)}`
+}
+
 /** Rejects what JSON would silently drop or change, instead of storing a different value. */
 function rejectLossy(this: unknown, key: string, value: unknown): unknown {
+  const root = atRoot
+  atRoot = false
   switch (typeof value) {
     case 'function':
-      throw new CacheSerializationError(`JSON cannot store a function (at key ${JSON.stringify(key)})`)
+      throw new CacheSerializationError(`JSON cannot store a function (${where(root, this, key)})`)
     case 'symbol':
-      throw new CacheSerializationError(`JSON cannot store a symbol (at key ${JSON.stringify(key)})`)
+      throw new CacheSerializationError(`JSON cannot store a symbol (${where(root, this, key)})`)
     case 'bigint':
-      throw new CacheSerializationError(`JSON cannot store a BigInt (${describe(value)} at key ${JSON.stringify(key)}); use the msgpack serializer or convert it to a string`)
+      throw new CacheSerializationError(`JSON cannot store a BigInt (${describe(value)}, ${where(root, this, key)}); use the msgpack serializer or convert it to a string`)
     case 'number':
       if (!Number.isFinite(value as number)) {
-        throw new CacheSerializationError(`JSON cannot store ${String(value)} (at key ${JSON.stringify(key)}); it would come back as null`)
+        throw new CacheSerializationError(`JSON cannot store ${String(value)} (${where(root, this, key)}); it would come back as null`)
       }
       return value
     case 'undefined':
@@ -49,7 +72,7 @@ function rejectLossy(this: unknown, key: string, value: unknown): unknown {
       return value
     case 'object':
       if (value instanceof Map || value instanceof Set) {
-        throw new CacheSerializationError(`JSON cannot store a ${value instanceof Map ? 'Map' : 'Set'} (at key ${JSON.stringify(key)}); it would come back as {}`)
+        throw new CacheSerializationError(`JSON cannot store a ${value instanceof Map ? 'Map' : 'Set'} (${where(root, this, key)}); it would come back as {}`)
       }
       return value
     default:
@@ -69,6 +92,7 @@ function rejectLossy(this: unknown, key: string, value: unknown): unknown {
 export const jsonSerializer: Serializer<any> = Object.freeze({
   serialize(value: unknown): string {
     try {
+      atRoot = true
       return JSON.stringify(value, rejectLossy)
     } catch (err) {
       if (err instanceof CacheSerializationError) throw err

@@ -152,20 +152,27 @@ export class MachineEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    if (typeof value === 'string' || Buffer.isBuffer(value)) {
-      guarded(() => this.binding.mSet(this.handle, key, value, 0, ttlMs))
-      return
-    }
-    const bytes = encodeValue(this.serializer, value)
-    guarded(() => this.binding.mSet(this.handle, key, bytes, 1, ttlMs))
+    this.write(key, value, this.payload(key, value), ttlMs)
   }
 
   getMany(keys: readonly string[]): (V | undefined)[] {
     return keys.map((k) => this.get(k))
   }
 
+  /** Every value is encoded before any is written: one the serializer refuses stores nothing. */
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
-    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
+    const payloads = entries.map(([key, value]) => this.payload(key, value))
+    for (let i = 0; i < entries.length; i++) this.write(entries[i][0], entries[i][1], payloads[i], ttlsMs[i])
+  }
+
+  /** Strings and Buffers are stored as they are; anything else goes through the serializer. */
+  private payload(key: string, value: V): string | Uint8Array {
+    return typeof value === 'string' || Buffer.isBuffer(value) ? value : encodeValue(this.serializer, value, key)
+  }
+
+  /** Tag 0: `value` itself was stored (a string or Buffer); 1: its serialized bytes. */
+  private write(key: string, value: V, stored: string | Uint8Array, ttlMs: number): void {
+    guarded(() => this.binding.mSet(this.handle, key, stored, stored === value ? 0 : 1, ttlMs))
   }
 
   delete(key: string): boolean {

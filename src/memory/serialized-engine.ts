@@ -141,10 +141,18 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    const stored = typeof value === 'string' || Buffer.isBuffer(value) ? value : this.encode(value)
+    this.write(key, value, this.payload(key, value), ttlMs)
+  }
+
+  private write(key: string, value: V, stored: string | Uint8Array, ttlMs: number): void {
     this.tick()
     this.binding.sSet(this.handle, key, stored, stored === value ? 0 : 1, ttlMs)
     if (this.onRemove !== undefined) this.report()
+  }
+
+  /** Strings and Buffers are stored as they are; anything else goes through the serializer. */
+  private payload(key: string, value: V): string | Uint8Array {
+    return typeof value === 'string' || Buffer.isBuffer(value) ? value : this.encode(value, key)
   }
 
   /** One crossing per key: serialized values are copied out one by one anyway. */
@@ -154,8 +162,10 @@ export class SerializedEngine<V> implements Engine<V> {
     return out
   }
 
+  /** Every value is encoded before any is written: one the serializer refuses stores nothing. */
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
-    for (let i = 0; i < entries.length; i++) this.set(entries[i][0], entries[i][1], ttlsMs[i])
+    const payloads = entries.map(([key, value]) => this.payload(key, value))
+    for (let i = 0; i < entries.length; i++) this.write(entries[i][0], entries[i][1], payloads[i], ttlsMs[i])
   }
 
   delete(key: string): boolean {
@@ -209,8 +219,8 @@ export class SerializedEngine<V> implements Engine<V> {
     return (tag & TAG_SERIALIZED) !== 0 ? this.decode(stored) : (stored as V)
   }
 
-  private encode(value: V): string | Uint8Array {
-    return encodeValue(this.serializer, value)
+  private encode(value: V, key: string): string | Uint8Array {
+    return encodeValue(this.serializer, value, key)
   }
 
   private decode(stored: string | Buffer): V {

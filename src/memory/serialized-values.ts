@@ -1,5 +1,5 @@
 import { CacheSerializationError, describe } from '../errors'
-import type { Serializer } from '../serializer'
+import { notStoredError, type Serializer } from '../serializer'
 
 /**
  * How serialized storage (in-process and machine-wide) turns a value that is neither a
@@ -7,16 +7,15 @@ import type { Serializer } from '../serializer'
  * it cannot carry fails there, never at get.
  */
 
-export function encodeValue(serializer: Serializer, value: unknown): string | Uint8Array {
+export function encodeValue(serializer: Serializer, value: unknown, key: string): string | Uint8Array {
   let out: unknown
   try {
     out = serializer.serialize(value)
   } catch (err) {
-    if (err instanceof CacheSerializationError) throw err
-    throw new CacheSerializationError(`serializer could not store this value: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+    throw notStoredError(err, key)
   }
   if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
-    throw new CacheSerializationError(`serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
+    throw new CacheSerializationError(`value of key ${JSON.stringify(key)} not stored: serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
   }
   return out
 }

@@ -6,10 +6,9 @@
  * loaded (a fill) is a read, not an update: when Redis does not take it, it goes to the fallback
  * only, and Redis keeps its own copy. Keys are `keyPrefix + key`; values go through the serializer.
  */
-import { CacheError, CacheSerializationError } from '../errors'
+import { CacheSerializationError } from '../errors'
 import { StoreLink, type AsyncStore, type ReadFailure, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
-import type { Serializer } from '../serializer'
-import { jsonSerializer } from '../serializer'
+import { jsonSerializer, notStoredError, type Serializer } from '../serializer'
 import { ttlToMs } from '../validate'
 import { RedisCommands, type PreparedSet } from './commands'
 import { RedisConnection } from './connection'
@@ -80,7 +79,7 @@ export class RedisStore<V> implements AsyncStore<V> {
   set(key: string, value: unknown, ttlMs: number, origin?: WriteOrigin): Promise<void> {
     if (this.clearing !== undefined) return this.afterClear(() => this.set(key, value, ttlMs, origin))
     // Encoded before anything is sent: a value the serializer cannot carry fails here, at set.
-    const payload = this.encode(value as V)
+    const payload = this.encode(value as V, key)
     const fullKey = this.keyPrefix + key
     const resilience = this.resilience
     // A fill is a read, not an update: if Redis does not take it, what Redis holds is as good
@@ -139,7 +138,7 @@ export class RedisStore<V> implements AsyncStore<V> {
    */
   async setIfAbsent(key: string, value: V, ttlMs: number): Promise<V | undefined> {
     if (this.clearing !== undefined) return this.afterClear(() => this.setIfAbsent(key, value, ttlMs))
-    const payload = this.encode(value)
+    const payload = this.encode(value, key)
     const fullKey = this.keyPrefix + key
     if (!this.resilience.serves(fullKey)) return undefined
     let stored: Buffer | null
@@ -230,7 +229,7 @@ export class RedisStore<V> implements AsyncStore<V> {
 
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: readonly number[]): Promise<void> {
     // Every value is encoded before anything is written.
-    const prepared = entries.map(([key, value], i) => ({ key, fullKey: this.keyPrefix + key, payload: this.encode(value), ttlMs: ttlsMs[i] }))
+    const prepared = entries.map(([key, value], i) => ({ key, fullKey: this.keyPrefix + key, payload: this.encode(value, key), ttlMs: ttlsMs[i] }))
     return this.writeMany(prepared)
   }
 
@@ -273,12 +272,11 @@ export class RedisStore<V> implements AsyncStore<V> {
     return this.failOpen ? this.fallback.set(key, payload, ttlMs) : Promise.resolve()
   }
 
-  private encode(value: V): Buffer | string {
+  private encode(value: V, key: string): Buffer | string {
     try {
       return this.serializer.serialize(value)
     } catch (err) {
-      if (err instanceof CacheError) throw err
-      throw new CacheSerializationError(`serializer cannot store this value: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+      throw notStoredError(err, key)
     }
   }
 
