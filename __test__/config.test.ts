@@ -157,7 +157,7 @@ test('overrides win over the environment and carry name and metricsSink', async 
 
 test('overrides: an unknown key or a value of the wrong type is refused by name, not ignored or taken as truthy', (t) => {
   const refused = (overrides: object, message: RegExp) => t.throws(() => createCache({}, overrides as never), { instanceOf: CacheOptionError, message })
-  refused({ enabled: true, backnd: 'redis' }, /unknown createCache override "backnd" \(known: enabled, backend, /)
+  refused({ enabled: true, backnd: 'redis' }, /unknown createCache override "backnd": did you mean backend\? \(known: enabled, backend, /)
   refused({ enabled: 'yes' }, /override enabled must be true or false, got "yes"/)
   refused({ enabled: 'false' }, /override enabled must be true or false, got "false"/)
   refused({ enabled: true, ttlSeconds: '60' }, /override ttlSeconds must be a number of seconds.*got "60"/)

@@ -44,7 +44,7 @@ test('validates its inputs like a real backend', async (t) => {
   await t.throwsAsync(cache.setMany('k' as never), { instanceOf: CacheOptionError, message: /setMany expects an array/ })
   await t.throwsAsync(cache.getOrSet('k', () => 1, Number.NaN), { instanceOf: CacheTtlError })
   t.throws(() => new NullCache({ name: '' }), { message: /name must be a non-empty string/ })
-  t.throws(() => new NullCache({ nme: 'off' } as never), { instanceOf: CacheOptionError, message: /unknown NullCache option "nme" \(known: name\)/ })
+  t.throws(() => new NullCache({ nme: 'off' } as never), { instanceOf: CacheOptionError, message: /unknown NullCache option "nme": did you mean name\? \(known: name\)/ })
 })
 
 test('any use after close() rejects with ERR_CACHE_CLOSED', async (t) => {

@@ -117,7 +117,7 @@ test('shared() refuses what cannot be shared', (t) => {
   t.regex(err('', {}), /name/)
   t.regex(err(42, {}), /name.*42/)
   // a typo of a scope option lists the scope's options among the known ones
-  t.regex(err('x', { scop: 'machine' }), /unknown InMemoryLRUCache\.shared option "scop" \(known: maxsize, .*shards, scope, dir, mode, lockTimeout\)/)
+  t.regex(err('x', { scop: 'machine' }), /unknown InMemoryLRUCache\.shared option "scop": did you mean scope\? \(known: maxsize, .*shards, scope, dir, mode, lockTimeout\)/)
 })
 
 test('a shared cache expires entries on the engine clock', async (t) => {

@@ -28,7 +28,7 @@ test('options are checked: heartbeatMs negative or not a number, maxPending, an 
   t.regex(err!.message, /maxPending must be an integer >= 0, got -3/)
   // a typo is named, not reported as the option it misspells being absent
   const typo = t.throws(() => new RedisInvalidationBus({ redisUrl: 'redis://127.0.0.1:1', chanel: 'c' } as never))
-  t.regex(typo!.message, /unknown RedisInvalidationBus option "chanel" \(known: redisUrl, redisOptions, channel, /)
+  t.regex(typo!.message, /unknown RedisInvalidationBus option "chanel": did you mean channel\? \(known: redisUrl, redisOptions, channel, /)
   t.throws(() => new RedisInvalidationBus(undefined as never), { message: /RedisInvalidationBus needs options \{ redisUrl, channel \}/ })
 })
 

@@ -71,14 +71,69 @@ export function checkOptionsObject(options: unknown, what: string): void {
 }
 
 /**
- * Refuses a key `known` lacks (a typo such as maxSize), naming it and the known ones:
- * `unknown ${what} "key" (known: a, b, c)`, `what` being e.g. 'RedisCache option'.
+ * Names other caches use for what an option here does (docs/readme/migration.md), with what
+ * to write instead. Suggested only where `known` has the option the advice names.
+ */
+const PEER_NAMES: Readonly<Record<string, { option: string; advice: string }>> = {
+  max: { option: 'maxsize', advice: 'maxsize' },
+  maxSize: { option: 'maxsize', advice: "maxsize for a number of entries, or maxBytes with storage: 'serialized' for bytes" },
+  sizeCalculation: { option: 'maxBytes', advice: "maxBytes with storage: 'serialized', where the engine measures each entry" },
+  ttl: { option: 'defaultTtl', advice: 'defaultTtl, in seconds; lru-cache, cache-manager and Keyv take milliseconds' },
+  url: { option: 'redisUrl', advice: 'redisUrl' },
+  host: { option: 'redisUrl', advice: "redisUrl: 'redis://host:6379', or redisOptions: { host, port }" },
+  port: { option: 'redisUrl', advice: "redisUrl: 'redis://host:6379', or redisOptions: { host, port }" },
+  prefix: { option: 'keyPrefix', advice: 'keyPrefix' },
+  namespace: { option: 'keyPrefix', advice: 'keyPrefix' },
+  timeout: { option: 'timeouts', advice: "timeouts: { soft }; bentocache's timeout is the soft one" },
+  hardTimeout: { option: 'timeouts', advice: 'timeouts: { hard }' },
+}
+
+/**
+ * What an unknown option `key` was probably meant as, for the end of its error's first clause:
+ * `: use b` (another cache's name for one of ours), `: did you mean b?` (a typo), or ''.
+ */
+export function suggestionFor(key: string, names: readonly string[]): string {
+  const peer = Object.prototype.hasOwnProperty.call(PEER_NAMES, key) ? PEER_NAMES[key] : undefined
+  if (peer !== undefined && names.includes(peer.option)) return `: use ${peer.advice}`
+  const lower = key.toLowerCase()
+  // Two edits turn any short name into another (nope → name), so those get one.
+  const typo = names.find((name) => editDistance(lower, name.toLowerCase()) <= (name.length <= 4 ? 1 : 2))
+  return typo === undefined ? '' : `: did you mean ${typo}?`
+}
+
+/**
+ * Refuses a key `known` lacks (a typo such as maxSise), naming it, what it probably meant and
+ * the known ones: `unknown ${what} "key": did you mean b? (known: a, b, c)`, or `: use b` for
+ * another cache's name; `what` being e.g. 'RedisCache option'.
  */
 export function checkKnownOptions(options: object, known: Iterable<string>, what: string, hint = ''): void {
   const names = [...known]
   for (const key of Object.keys(options)) {
-    if (!names.includes(key)) throw new CacheOptionError(`unknown ${what} "${key}" (known: ${names.join(', ')}${hint})`)
+    if (names.includes(key)) continue
+    throw new CacheOptionError(`unknown ${what} "${key}"${suggestionFor(key, names)} (known: ${names.join(', ')}${hint})`)
   }
+}
+
+/**
+ * Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`; 3 stands for
+ * "more than 2", all the callers ask. Twelve lines for short option names did not warrant a
+ * dependency.
+ */
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3
+  let before: number[] = []
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j], before[j - 2] + 1)
+    }
+    before = previous
+    previous = row
+  }
+  return previous[b.length]
 }
 
 /** A boolean option: `value`, or `fallback` when it is undefined; anything else (`'yes'`, 1) is refused, naming `what`. */

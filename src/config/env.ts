@@ -9,7 +9,7 @@ import { CacheConfigError, describe } from '../errors'
 import { ENGINE_ENV_VAR, PREBUILDS_ENV_VAR, type EngineChoice } from '../native'
 import { redactUrl } from '../redis/redact'
 import { isSentinelUrl, sentinelUrlProblem } from '../redis/sentinel'
-import { MAX_MAXSIZE } from '../validate'
+import { editDistance, MAX_MAXSIZE } from '../validate'
 
 export type CacheBackendName = 'memory' | 'redis'
 
@@ -102,27 +102,6 @@ function checkNearMisses(env: Env): void {
       })
     }
   }
-}
-
-/**
- * Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`, stopping early past 2.
- * Twelve lines for a startup check of short names did not warrant a dependency.
- */
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3
-  let before: number[] = []
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j], before[j - 2] + 1)
-    }
-    before = previous
-    previous = row
-  }
-  return previous[b.length]
 }
 
 function rawValueOf(env: Env, variable: string): string | undefined {

@@ -1,7 +1,7 @@
 import type { TtlOrOptions } from '../contract/cache'
 import { durationStringMs } from '../duration'
 import { CacheOptionError, describe } from '../errors'
-import { ttlToMs } from '../validate'
+import { suggestionFor, ttlToMs } from '../validate'
 
 /** The loader timeouts, in milliseconds; Infinity = no bound. */
 export interface ResolvedTimeouts {
@@ -25,6 +25,9 @@ export interface ResolvedGetOrSetOptions {
 
 const KNOWN = new Set(['ttl', 'staleTtl', 'grace', 'timeouts'])
 const TIMEOUT_KEYS = new Set(['soft', 'hard'])
+// Sets for the per-call check; the lists only for an error's suggestion.
+const KNOWN_LIST = [...KNOWN]
+const TIMEOUT_LIST = [...TIMEOUT_KEYS]
 /** setTimeout's longest delay. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1
 
@@ -42,7 +45,7 @@ export function resolveGetOrSetOptions(arg: TtlOrOptions | undefined | unknown, 
     throw new CacheOptionError(`${what} expects a ttl (seconds or a duration string) or an options object { ttl, staleTtl, grace, timeouts }, got ${describe(arg)}`)
   }
   for (const key of Object.keys(arg)) {
-    if (!KNOWN.has(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (expected ttl, staleTtl, grace, timeouts)`)
+    if (!KNOWN.has(key)) throw new CacheOptionError(`unknown ${what} option "${key}"${suggestionFor(key, KNOWN_LIST)} (expected ttl, staleTtl, grace, timeouts)`)
   }
   const o = arg as { ttl?: unknown; staleTtl?: unknown; grace?: unknown; timeouts?: unknown }
   const ttlMs = o.ttl === undefined ? undefined : ttlToMs(o.ttl, 'ttl')
@@ -62,7 +65,7 @@ export function resolveTimeouts(arg: unknown, what: string, defaults: ResolvedTi
     throw new CacheOptionError(`${what} must be an object { soft, hard } (milliseconds or duration strings), got ${describe(arg)}`)
   }
   for (const key of Object.keys(arg)) {
-    if (!TIMEOUT_KEYS.has(key)) throw new CacheOptionError(`unknown ${what} option "${key}" (expected soft, hard)`)
+    if (!TIMEOUT_KEYS.has(key)) throw new CacheOptionError(`unknown ${what} option "${key}"${suggestionFor(key, TIMEOUT_LIST)} (expected soft, hard)`)
   }
   const o = arg as { soft?: unknown; hard?: unknown }
   const softMs = o.soft === undefined ? defaults.softMs : timeoutMs(o.soft, `${what}.soft`)
