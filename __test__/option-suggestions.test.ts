@@ -56,6 +56,9 @@ test('a typo names the option it is close to, in any case; short names need to b
   t.is(suggestionFor('nope', ['name', 'clock']), '')
   t.is(suggestionFor('nam', ['name', 'clock']), ': did you mean name?')
   t.is(memory({ updateAgeOnGet: true }), 'unknown InMemoryLRUCache option "updateAgeOnGet"')
+  // The closest wins, not the first listed: timeouts (one edit) over timeoutMs (two).
+  t.is(suggestionFor('timeout', ['timeoutMs', 'timeouts']), ": use timeouts: { soft }; bentocache's timeout is the soft one")
+  t.is(suggestionFor('timeoutM', ['timeoutMs', 'timeouts']), ': did you mean timeoutMs?')
   // Object.prototype names are not peer names.
   t.is(suggestionFor('constructor', ['maxsize']), '')
 })

@@ -96,8 +96,13 @@ export function suggestionFor(key: string, names: readonly string[]): string {
   const peer = Object.prototype.hasOwnProperty.call(PEER_NAMES, key) ? PEER_NAMES[key] : undefined
   if (peer !== undefined && names.includes(peer.option)) return `: use ${peer.advice}`
   const lower = key.toLowerCase()
-  // Two edits turn any short name into another (nope → name), so those get one.
-  const typo = names.find((name) => editDistance(lower, name.toLowerCase()) <= (name.length <= 4 ? 1 : 2))
+  let typo: string | undefined
+  let closest = 3
+  for (const name of names) {
+    const d = editDistance(lower, name.toLowerCase())
+    // Two edits turn any short name into another (nope → name), so those get one.
+    if (d < closest && d <= (name.length <= 4 ? 1 : 2)) [typo, closest] = [name, d]
+  }
   return typo === undefined ? '' : `: did you mean ${typo}?`
 }
 
