@@ -1,6 +1,6 @@
 import test from 'ava'
-import { CacheSerializationError } from '../src/errors'
-import { jsonSerializer, msgpackSerializer } from '../src/serializer'
+import { CacheOptionError, CacheSerializationError } from '../src/errors'
+import { jsonSerializer, msgpackSerializer, notStoredError } from '../src/serializer'
 
 const roundTrip = (v: unknown) => jsonSerializer.deserialize(Buffer.from(jsonSerializer.serialize(v)))
 
@@ -45,6 +45,20 @@ test('json says where in the value the lossy part is: the value itself, a proper
   for (const [value, message] of cases) t.is(t.throws(() => jsonSerializer.serialize(value))?.message, message)
   // The root is told apart per call: a failed call leaves nothing behind for the next one.
   t.is(jsonSerializer.serialize({ ok: 1 }), '{"ok":1}')
+})
+
+test('a refused value\'s error names the key, cut after 100 characters; a foreign error is wrapped, other CacheErrors pass', (t) => {
+  const refused = t.throws(() => jsonSerializer.serialize({ n: 1n }))!
+  const named = notStoredError(refused, 'user:1')
+  t.true(named instanceof CacheSerializationError)
+  t.is(named.message, 'value of key "user:1" not stored: JSON cannot store a BigInt (1n (bigint), at property "n"); use the msgpack serializer or convert it to a string')
+  t.is(named.cause, refused)
+  t.is(notStoredError(refused, 'k'.repeat(4096)).message.indexOf(`"${'k'.repeat(100)}…" not stored`), 'value of key '.length)
+  const foreign = notStoredError(new RangeError('too deep'), 'k')
+  t.true(foreign instanceof CacheSerializationError)
+  t.is(foreign.message, 'value of key "k" not stored: the serializer threw: too deep')
+  const other = new CacheOptionError('not a serialization problem')
+  t.is(notStoredError(other, 'k'), other)
 })
 
 test('json keeps undefined object properties out (as JSON does) and stores Dates as ISO strings', (t) => {

@@ -17,10 +17,15 @@ export interface Serializer<V = unknown> {
  * Other CacheErrors pass through unchanged.
  */
 export function notStoredError(err: unknown, key: string): Error {
-  const what = `value of key ${JSON.stringify(key)} not stored`
+  const what = notStored(key)
   if (err instanceof CacheSerializationError) return new CacheSerializationError(`${what}: ${err.message}`, { cause: err })
   if (err instanceof CacheError) return err
   return new CacheSerializationError(`${what}: the serializer threw: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+}
+
+/** The start of a refused value's message; a long key is cut (keys may be 4096 characters). */
+export function notStored(key: string): string {
+  return `value of key ${JSON.stringify(key.length > 100 ? `${key.slice(0, 100)}…` : key)} not stored`
 }
 
 /** A `"__proto__"` key, also spelled with \u escapes (JSON.parse decodes those too). */

@@ -1,5 +1,5 @@
 import { CacheSerializationError, describe } from '../errors'
-import { notStoredError, type Serializer } from '../serializer'
+import { notStored, notStoredError, type Serializer } from '../serializer'
 
 /**
  * How serialized storage (in-process and machine-wide) turns a value that is neither a
@@ -15,7 +15,7 @@ export function encodeValue(serializer: Serializer, value: unknown, key: string)
     throw notStoredError(err, key)
   }
   if (typeof out !== 'string' && !(out instanceof Uint8Array)) {
-    throw new CacheSerializationError(`value of key ${JSON.stringify(key)} not stored: serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
+    throw new CacheSerializationError(`${notStored(key)}: serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
   }
   return out
 }
