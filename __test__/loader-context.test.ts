@@ -381,6 +381,28 @@ test("cached(): the cache's timeouts apply; the function's own replace them one 
   await t.throwsAsync(calls[2], timeoutError('own-hard', 300))
 })
 
+test('setTtl after the load is over changes nothing and warns once per process, naming the key', async (t) => {
+  const clock = new FakeClock()
+  const cache = new InMemoryLRUCache<string>(memoryOptions('js', clock, new FakeTimers()))
+  const warnings: string[] = []
+  const listener = (w: Error & { code?: string }) => {
+    if (w.code === 'ASTRA_CACHE_LATE_SET_TTL') warnings.push(w.message)
+  }
+  process.on('warning', listener)
+  t.teardown(() => process.off('warning', listener))
+  let keep: LoaderContext<string> | undefined
+  t.is(await cache.getOrSet('late', (context) => ((keep = context), 'v'), 10), 'v')
+  keep!.setTtl(0) // e.g. from a timer the loader left behind
+  keep!.setTtl('1h')
+  t.throws(() => keep!.setTtl(-1), { instanceOf: CacheTtlError }) // still checked
+  await flush()
+  t.deepEqual(warnings, [
+    'setTtl was called after the load of key "late" was over: it changed nothing (the value, if any, was written with the call\'s ttl); call setTtl before the loader returns',
+  ])
+  clock.advance(10_000)
+  t.is(await cache.get('late'), undefined, "stored with the call's 10 s, not the late 'never expires'")
+})
+
 test('cached(): setTtl through loaderContext() sets the stored ttl', async (t) => {
   const clock = new FakeClock()
   const cache = new InMemoryLRUCache<unknown>({ engine: 'js', clock: clock.now })

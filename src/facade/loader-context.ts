@@ -21,6 +21,9 @@ export class LoaderRun<V> {
   readonly context: LoaderContext<V>
   /** What setTtl set, in ms (0 = never expires); undefined: the call's ttl applies. */
   ttlMs: number | undefined = undefined
+  /** The load is over and its value written (or not): a setTtl now changes nothing. */
+  private finished = false
+  private key = ''
   /** Resolves when the soft timeout passes; undefined when there is no graced value to serve or no soft timeout. */
   readonly softPassed: Promise<void> | undefined
   private controller: AbortController | undefined
@@ -39,7 +42,9 @@ export class LoaderRun<V> {
       stale,
       // A function, not a method: loaders destructure it (`({ setTtl }) => ...`).
       setTtl: (ttl: Duration): void => {
-        run.ttlMs = ttlToMs(ttl, 'setTtl')
+        const ttlMs = ttlToMs(ttl, 'setTtl')
+        if (run.finished) warnLateSetTtl(run.key)
+        else run.ttlMs = ttlMs
       },
       get signal(): AbortSignal {
         return run.signal()
@@ -67,6 +72,7 @@ export class LoaderRun<V> {
    * CacheLoaderTimeoutError once `hardMs` passes (Infinity: never).
    */
   start(load: Loader<V>, key: string, hardMs: number = Infinity): Promise<V> {
+    this.key = key
     let started: Promise<V>
     try {
       started = Promise.resolve(load(this.context))
@@ -100,6 +106,11 @@ export class LoaderRun<V> {
     })
   }
 
+  /** The load's outcome was used (its value written or not): a later setTtl only warns. */
+  finish(): void {
+    this.finished = true
+  }
+
   /** The loader settled or timed out: no timer of this run may fire any more. */
   private settled(): void {
     if (this.softTimer !== undefined) {
@@ -114,6 +125,20 @@ export class LoaderRun<V> {
 }
 
 let current: LoaderContext<unknown> | undefined
+let warnedLateSetTtl = false
+
+/**
+ * Once per process: setTtl from a timer or a callback that ran after the load was over. Not
+ * thrown: it would surface as an uncaught exception far from the loader.
+ */
+function warnLateSetTtl(key: string): void {
+  if (warnedLateSetTtl) return
+  warnedLateSetTtl = true
+  process.emitWarning(
+    `setTtl was called after the load of key ${JSON.stringify(key)} was over: it changed nothing (the value, if any, was written with the call's ttl); call setTtl before the loader returns`,
+    { type: 'CacheLoaderWarning', code: 'ASTRA_CACHE_LATE_SET_TTL' },
+  )
+}
 
 /**
  * The context of the load running now, for a function that cached() calls on a miss: read it

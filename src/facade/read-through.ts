@@ -140,6 +140,7 @@ export class ReadThrough<V> {
         if (value !== undefined) void this.write(store, key, value, options, defaultTtlMs, failed, run.ttlMs)
         return value
       } finally {
+        run.finish()
         if (soft !== undefined && this.softDeadlines.get(key) === soft) this.softDeadlines.delete(key)
       }
     })
