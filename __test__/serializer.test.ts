@@ -25,6 +25,10 @@ test('json rejects what it would silently change, with a coded error', (t) => {
     ['Map', { m: new Map([[1, 2]]) }, /Map/],
     ['Set', new Set([1]), /Set/],
     ['top-level bigint', 1n, /BigInt/],
+    ['Buffer', Buffer.from([1, 2]), /^JSON cannot store binary data \(Buffer, the value itself\); it would come back as \{ type: 'Buffer', data: \[\.\.\.\] \}: use the msgpack serializer/],
+    ['Buffer in an object', { avatar: Buffer.from([1]) }, /^JSON cannot store binary data \(Buffer, at property "avatar"\)/],
+    ['typed array', [new Float32Array(2)], /^JSON cannot store binary data \(Float32Array, at index 0\); it would come back as a plain object/],
+    ['ArrayBuffer', new ArrayBuffer(4), /ArrayBuffer, the value itself/],
   ]
   for (const [what, value, message] of cases) {
     const err = t.throws(() => jsonSerializer.serialize(value), { instanceOf: CacheSerializationError }, what)
@@ -59,6 +63,10 @@ test('a refused value\'s error names the key, cut after 100 characters; a foreig
   t.is(foreign.message, 'value of key "k" not stored: the serializer threw: too deep')
   const other = new CacheOptionError('not a serialization problem')
   t.is(notStoredError(other, 'k'), other)
+})
+
+test('json: an object that only looks like a serialized Buffer is plain data', (t) => {
+  t.deepEqual(roundTrip({ type: 'Buffer', data: [1] }), { type: 'Buffer', data: [1] })
 })
 
 test('json keeps undefined object properties out (as JSON does) and stores Dates as ISO strings', (t) => {

@@ -75,11 +75,19 @@ function rejectLossy(this: unknown, key: string, value: unknown): unknown {
         throw new CacheSerializationError(`JSON cannot store undefined inside an array (at index ${key}); it would come back as null`)
       }
       return value
-    case 'object':
+    case 'object': {
+      if (value === null) return value
+      // A Buffer reaches the replacer as its toJSON() result ({ type: 'Buffer', data }); the holder still has the Buffer.
+      const buffer = (value as { type?: unknown }).type === 'Buffer' && Buffer.isBuffer((this as Record<string, unknown>)[key])
+      if (buffer || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+        const kind = buffer ? 'Buffer' : ((value as object).constructor?.name ?? 'binary value')
+        throw new CacheSerializationError(`JSON cannot store binary data (${kind}, ${where(root, this, key)}); it would come back as ${buffer ? "{ type: 'Buffer', data: [...] }" : 'a plain object'}: use the msgpack serializer, which carries binary, or a base64 string`)
+      }
       if (value instanceof Map || value instanceof Set) {
         throw new CacheSerializationError(`JSON cannot store a ${value instanceof Map ? 'Map' : 'Set'} (${where(root, this, key)}); it would come back as {}`)
       }
       return value
+    }
     default:
       return value
   }
@@ -88,7 +96,9 @@ function rejectLossy(this: unknown, key: string, value: unknown): unknown {
 /**
  * The default serializer: JSON, UTF-8.
  * - set: throws CacheSerializationError for BigInt, functions, symbols, cycles, NaN/Infinity,
- *   Map/Set and `undefined` inside arrays (all of which JSON would drop or alter silently).
+ *   Map/Set, Buffers and typed arrays, and `undefined` inside arrays (all of which JSON would
+ *   drop or alter silently). Serialized memory storage keeps a Buffer value as it is, without
+ *   this serializer; a Buffer inside an object goes through it.
  *   Objects with toJSON (Date) are stored through it: a Date comes back as its ISO string.
  *   `undefined` object properties are dropped, as JSON does (reading them still gives undefined).
  * - get: `__proto__` keys, and `constructor` keys holding a `prototype`, are removed, so a
