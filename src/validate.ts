@@ -95,15 +95,23 @@ const PEER_NAMES: Readonly<Record<string, { option: string; advice: string }>> =
 export function suggestionFor(key: string, names: readonly string[]): string {
   const peer = Object.prototype.hasOwnProperty.call(PEER_NAMES, key) ? PEER_NAMES[key] : undefined
   if (peer !== undefined && names.includes(peer.option)) return `: use ${peer.advice}`
+  const typo = closestName(key, names)
+  return typo === undefined ? '' : `: did you mean ${typo}?`
+}
+
+/**
+ * The name of `names` fewest edits from `key`, ignoring case, if any is within two (one for
+ * names of four letters or fewer: two edits turn any short name into another, nope → name).
+ */
+export function closestName(key: string, names: readonly string[]): string | undefined {
   const lower = key.toLowerCase()
-  let typo: string | undefined
+  let found: string | undefined
   let closest = 3
   for (const name of names) {
     const d = editDistance(lower, name.toLowerCase())
-    // Two edits turn any short name into another (nope → name), so those get one.
-    if (d < closest && d <= (name.length <= 4 ? 1 : 2)) [typo, closest] = [name, d]
+    if (d < closest && d <= (name.length <= 4 ? 1 : 2)) [found, closest] = [name, d]
   }
-  return typo === undefined ? '' : `: did you mean ${typo}?`
+  return found
 }
 
 /**
@@ -121,10 +129,10 @@ export function checkKnownOptions(options: object, known: Iterable<string>, what
 
 /**
  * Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`; 3 stands for
- * "more than 2", all the callers ask. Twelve lines for short option names did not warrant a
+ * "more than 2", all closestName asks. Twelve lines for short option names did not warrant a
  * dependency.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3
   let before: number[] = []
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j)

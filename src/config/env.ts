@@ -9,7 +9,7 @@ import { CacheConfigError, describe } from '../errors'
 import { ENGINE_ENV_VAR, PREBUILDS_ENV_VAR, type EngineChoice } from '../native'
 import { redactUrl } from '../redis/redact'
 import { isSentinelUrl, sentinelUrlProblem } from '../redis/sentinel'
-import { editDistance, MAX_MAXSIZE } from '../validate'
+import { closestName, MAX_MAXSIZE } from '../validate'
 
 export type CacheBackendName = 'memory' | 'redis'
 
@@ -88,12 +88,11 @@ const warnedVariables = new Set<string>()
 function checkNearMisses(env: Env): void {
   for (const name of Object.keys(env)) {
     if (KNOWN_VARIABLES.includes(name) || !/^(ASTRA_)?CACHE_/i.test(name)) continue
-    const upper = name.toUpperCase()
-    const misspelt = KNOWN_VARIABLES.find((known) => editDistance(upper, known) <= 2)
+    const misspelt = closestName(name, KNOWN_VARIABLES)
     if (misspelt !== undefined) {
       throw new CacheConfigError(`unknown environment variable ${name}: did you mean ${misspelt}? (astra-cache reads ${KNOWN_VARIABLES.join(', ')})`)
     }
-    const shortened = KNOWN_VARIABLES.find((known) => known.startsWith(`${upper}_`))
+    const shortened = KNOWN_VARIABLES.find((known) => known.startsWith(`${name.toUpperCase()}_`))
     if (shortened !== undefined && !warnedVariables.has(name)) {
       warnedVariables.add(name)
       process.emitWarning(`${name} is not read by astra-cache; if it was meant for it, the variable is ${shortened}`, {
