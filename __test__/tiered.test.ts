@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import test from 'ava'
 import { Redis } from 'ioredis'
+import { CacheOptionError } from '../src/errors'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { RedisCache } from '../src/redis/redis-cache'
 import { TieredCache } from '../src/tiered/tiered-cache'
@@ -181,6 +182,22 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.throws(() => new TieredCache({ l1, l2, bus: false, closeTiers: 'no' as never }), { message: /closeTiers must be true or false, got "no"/ })
     t.throws(() => new TieredCache({ l1, l2 }), { message: /redisUrl/ })
     t.throws(() => new TieredCache({ l1, l2: l1, bus: false }), { message: /different/ })
+    // bus: true used to fail later as "this.bus?.start is not a function".
+    for (const bus of [true, 'redis', {}]) {
+      t.throws(() => new TieredCache({ l1, l2, bus: bus as never }), {
+        instanceOf: CacheOptionError,
+        message: /^TieredCache bus must be an InvalidationBus \(such as new RedisInvalidationBus\(\{ redisUrl, channel \}\)\) or false for a single instance, got /,
+      })
+    }
+    // The options of the bus TieredCache makes mean nothing beside bus: false or a bus of your own: refused, not dropped.
+    t.throws(() => new TieredCache({ l1, l2, bus: false, channel: 'users' }), {
+      message: 'TieredCache channel would be ignored with bus: false (no bus): it configures the bus TieredCache makes when bus is not given',
+    })
+    const own = { instanceId: 'x', start() {}, publishKeys() {}, publishClear() {}, pending: 0, close: async () => {} }
+    t.throws(() => new TieredCache({ l1, l2, bus: own, redisUrl: 'redis://127.0.0.1:1', channel: 'users' }), {
+      message: 'TieredCache redisUrl and channel would be ignored with a bus of your own: they configure the bus TieredCache makes when bus is not given; pass them to your bus',
+    })
+    t.notThrows(() => new TieredCache({ l1, l2, bus: own, closeTiers: false }))
   })
 
   // ---- two processes ------------------------------------------------------------------------

@@ -84,7 +84,7 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
     const name = checkName(options.name ?? 'tiered')
     const clock = checkClock(options.clock) ?? Date.now
     const timeouts = resolveTimeouts(options.timeouts, 'TieredCache timeouts')
-    const bus = options.bus === false ? undefined : (options.bus ?? defaultBus(options, l2))
+    const bus = busOption(options, l2)
     const closeTiers = booleanOption(options.closeTiers, true, 'TieredCache closeTiers')
     const store = new TieredStore<V>(l1, l2, l1TtlMs, bus, closeTiers)
     // No ttl: the L2's defaultTtl applies there, so it bounds the L1 copy too.
@@ -104,6 +104,24 @@ export class TieredCache<V = unknown> extends AsyncStoreFacade<V> {
 function checkTier<V>(tier: unknown, what: string): Cache<V> {
   if (!hasMethods(tier, TIER_METHODS)) throw new CacheOptionError(`${what} must be a Cache (e.g. ${what === 'l1' ? 'an InMemoryLRUCache' : 'a RedisCache'}), got ${describe(tier)}`)
   return tier as Cache<V>
+}
+
+const BUS_METHODS = ['start', 'publishKeys', 'publishClear', 'close'] as const
+/** The options only the bus TieredCache makes itself reads. */
+const DEFAULT_BUS_OPTIONS = ['redisUrl', 'redisOptions', 'channel'] as const
+
+/** undefined: no bus (`bus: false`). A given bus makes the default bus's options meaningless, so they are refused, not dropped. */
+function busOption<V>(options: TieredCacheOptions<V>, l2: Cache<V>): InvalidationBus | undefined {
+  if (options.bus === undefined) return defaultBus(options, l2)
+  if (options.bus !== false && !hasMethods(options.bus, BUS_METHODS)) {
+    throw new CacheOptionError(`TieredCache bus must be an InvalidationBus (such as new RedisInvalidationBus({ redisUrl, channel })) or false for a single instance, got ${describe(options.bus)}`)
+  }
+  const unused = DEFAULT_BUS_OPTIONS.filter((key) => options[key] !== undefined)
+  if (unused.length > 0) {
+    const given = options.bus === false ? 'bus: false (no bus)' : 'a bus of your own'
+    throw new CacheOptionError(`TieredCache ${unused.join(' and ')} would be ignored with ${given}: ${unused.length > 1 ? 'they configure' : 'it configures'} the bus TieredCache makes when bus is not given${options.bus === false ? '' : `; pass ${unused.length > 1 ? 'them' : 'it'} to your bus`}`)
+  }
+  return options.bus === false ? undefined : options.bus
 }
 
 function defaultTtlOf(cache: Cache<unknown>): number {
