@@ -5,6 +5,7 @@ import type { CacheStats } from '../src/contract/cache'
 import { CacheOptionError, CacheSerializationError, CacheTtlError, CacheUnavailableError } from '../src/errors'
 import type { CacheOp, MetricsSink, MetricsSource } from '../src/contract/metrics'
 import { RedisCache } from '../src/redis/redis-cache'
+import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import { msgpackSerializer } from '../src/serializer'
 import { contractSuite } from './contract/suite'
 import { freePort, RedisServer, redisTestsOrSkip, sleep, startRedis } from './helpers/redis-server'
@@ -177,6 +178,23 @@ if (redisTestsOrSkip(test, 'RedisCache on a real redis-server')) {
       const err = t.throws(() => new RedisCache(options as never), { instanceOf: expected }, JSON.stringify(options))
       t.regex(err!.message, message)
     }
+  })
+
+  test('options that would be ignored are refused: connection options beside a client, fallback options with no fallback', (t) => {
+    const client = new Redis({ lazyConnect: true })
+    t.teardown(() => client.disconnect())
+    const refused: [Record<string, unknown>, string][] = [
+      [{ client, redisUrl: 'redis://127.0.0.1:6380' }, 'redisUrl would be ignored beside client: it configures the client RedisCache makes; configure your client instead'],
+      [{ client, redisUrl: 'redis://127.0.0.1:6380', redisOptions: {} }, 'redisUrl and redisOptions would be ignored beside client: they configure the client RedisCache makes; configure your client instead'],
+      [{ fallback: false, fallbackMaxsize: 10 }, 'fallbackMaxsize would be ignored with fallback: false (no fallback)'],
+      [{ fallback: false, fallbackTtl: 1, fallbackMaxsize: 10 }, 'fallbackMaxsize and fallbackTtl would be ignored with fallback: false (no fallback)'],
+      [{ failOpen: false, fallbackTtl: 1 }, 'fallbackTtl would be ignored with failOpen: false, which rejects on a Redis failure instead of falling back'],
+      [{ failOpen: false, fallback: new InMemoryLRUCache({ maxsize: 10 }) }, 'fallback would be ignored with failOpen: false, which rejects on a Redis failure instead of falling back'],
+    ]
+    for (const [options, message] of refused) t.throws(() => new RedisCache(options as never), { instanceOf: CacheOptionError, message }, message)
+    // Saying "no fallback" twice is not a conflict.
+    const strict = new RedisCache({ redisUrl: 'redis://127.0.0.1:1', failOpen: false, fallback: false, redisOptions: { lazyConnect: true } })
+    t.teardown(() => strict.close())
   })
 
   test('a client with an ioredis keyPrefix is refused (clear() could not see its keys)', (t) => {

@@ -116,6 +116,11 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   const client = options.client
   if (client !== undefined) {
     if (!isIoredisClient(client)) throw new CacheOptionError(`client must be an ioredis Redis or Cluster instance, got ${describe(client)}`)
+    // They configure the client RedisCache makes: beside a client of yours they would be dropped.
+    const unused = ['redisUrl', 'redisOptions'].filter((key) => options[key] !== undefined)
+    if (unused.length > 0) {
+      throw new CacheOptionError(`${unused.join(' and ')} would be ignored beside client: ${unused.length > 1 ? 'they configure' : 'it configures'} the client RedisCache makes; configure your client instead`)
+    }
     const ioredisPrefix = (client as Redis).options?.keyPrefix
     if (ioredisPrefix) {
       // SCAN MATCH does not get ioredis' keyPrefix, so clear() would miss every key.
@@ -139,6 +144,15 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
   }
 
   const failOpen = booleanOption(options.failOpen, true, 'failOpen')
+  // Options of a fallback that will never serve would be dropped: refused instead.
+  const fallbackOptions = ['fallbackMaxsize', 'fallbackTtl'].filter((key) => options[key] !== undefined)
+  if (fallback === false && fallbackOptions.length > 0) {
+    throw new CacheOptionError(`${fallbackOptions.join(' and ')} would be ignored with fallback: false (no fallback)`)
+  }
+  if (!failOpen && fallback !== undefined && fallback !== false) fallbackOptions.unshift('fallback')
+  if (!failOpen && fallbackOptions.length > 0) {
+    throw new CacheOptionError(`${fallbackOptions.join(' and ')} would be ignored with failOpen: false, which rejects on a Redis failure instead of falling back`)
+  }
 
   const name = checkName(options.name ?? 'redis')
 
@@ -162,8 +176,8 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
 
   return {
     redisUrl,
-    safeUrl: redactUrl(redisUrl),
-    password: credentials.password ?? ((redisOptions as RedisOptions).password as string | undefined),
+    safeUrl: client === undefined ? redactUrl(redisUrl) : clientLabel(client as Redis | Cluster),
+    password: client === undefined ? (credentials.password ?? ((redisOptions as RedisOptions).password as string | undefined)) : clientPassword(client as Redis | Cluster),
     username: credentials.username,
     defaultTtl,
     defaultTtlMs,
@@ -186,6 +200,24 @@ export function resolveOptions<V>(input: RedisCacheOptions<V> | undefined): Reso
     clock: clock as () => number,
     timeouts,
   }
+}
+
+/** Where a client you passed points, for messages (the default URL would name a server it never used). */
+function clientLabel(client: Redis | Cluster): string {
+  if ((client as Cluster).isCluster) {
+    // ioredis keeps the nodes it was given as a private field; they name the cluster best.
+    const given = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? []
+    const nodes = given.map((n) => (n !== null && typeof n === 'object' ? `${(n as { host?: string }).host ?? 'localhost'}:${(n as { port?: number }).port ?? 6379}` : String(n)))
+    return `cluster ${redactUrl(nodes.join(','))}`
+  }
+  const o = (client as Redis).options
+  return o.path ? `unix:${o.path}` : `${o.host ?? 'localhost'}:${o.port ?? 6379}`
+}
+
+/** A passed client's password, so messages that quote ioredis errors can mask it too. */
+function clientPassword(client: Redis | Cluster): string | undefined {
+  const o = (client as Cluster).isCluster ? (client as Cluster).options.redisOptions : (client as Redis).options
+  return typeof o?.password === 'string' ? o.password : undefined
 }
 
 /**
