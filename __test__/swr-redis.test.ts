@@ -52,7 +52,9 @@ if (redisTestsOrSkip(test, 'RedisCache stale-while-revalidate on a real redis-se
 
   function redis<V = unknown>(options: RedisCacheOptions<V> = {}): RedisCache<V> {
     // A generous command timeout: a busy shared machine must not turn a read into a fallback miss.
-    const cache = new RedisCache<V>({ redisUrl: server.url, keyPrefix: freshPrefix(), commandTimeoutMs: 5000, ...options })
+    // A client of the test's own replaces the URL (both would be refused).
+    const connection = options.client === undefined ? { redisUrl: server.url } : {}
+    const cache = new RedisCache<V>({ ...connection, keyPrefix: freshPrefix(), commandTimeoutMs: 5000, ...options })
     open.push(cache)
     return cache
   }
