@@ -96,6 +96,30 @@ export function decoratorSuite(test: TestFn, target: DecoratorTarget): void {
     t.is(calls, 2)
   })
 
+  test(title('an update that invalidates while a read is loading: the read\'s older row is not cached over it'), async (t) => {
+    const cache = await target.create()
+    const db = new Map([['42', 'Ada']])
+    const reading = deferred<void>()
+    let started = false
+    const getUser = cached({ cache, keyFn: (id: string) => `user:${id}` })(async function getUser(id: string) {
+      const row = db.get(id) // read before the update lands
+      started = true
+      await reading.promise
+      return row
+    })
+    const updateUser = cacheInvalidate({ cache, keyFn: (id: string) => `user:${id}` })(async function updateUser(id: string, name: string) {
+      db.set(id, name)
+    })
+    const read = getUser('42')
+    await waitFor(() => started, 5_000, 'the read started')
+    await updateUser('42', 'Grace')
+    reading.resolve()
+    t.is(await read, 'Ada', 'the read returns what it read')
+    await new Promise((r) => setImmediate(r))
+    t.is(await cache.get('user:42'), undefined, 'the older row was not stored after the invalidation')
+    t.is(await getUser('42'), 'Grace')
+  })
+
   test(title('default key is prefix + function name + encoded arguments'), async (t) => {
     const cache = await target.create()
     const getUser = cached({ cache })(async function getUser(id: string, options: object) {

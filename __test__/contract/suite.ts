@@ -7,6 +7,7 @@ import type { TestFn } from 'ava'
 import type { Cache } from '../../src/contract/cache'
 import { CacheClosedError, CacheError } from '../../src/errors'
 import { MAX_KEY_LENGTH } from '../../src/validate'
+import { eventually } from '../helpers/eventually'
 import { FakeClock } from '../helpers/fake-clock'
 
 export interface ContractTarget {
@@ -185,6 +186,33 @@ export function contractSuite(test: TestFn, target: ContractTarget): void {
     for (const r of results) t.deepEqual(r, { loaded: 1 })
     t.deepEqual(await cache.getOrSet('k', load), { loaded: 1 })
     t.is(calls, 1)
+  })
+
+  test(title('a set, setMany, invalidate or clear while a getOrSet load runs keeps the older loaded value out'), async (t) => {
+    const { cache } = await open(t)
+    const writes = {
+      invalidate: async (key: string) => void (await cache.invalidate(key)),
+      set: (key: string) => cache.set(key, 'newer'),
+      setMany: (key: string) => cache.setMany([[key, 'newer']]),
+      clear: () => cache.clear(),
+    }
+    for (const [name, write] of Object.entries(writes)) {
+      const key = `race-${name}`
+      let release!: (v: string) => void
+      let called = false
+      const loading = cache.getOrSet(key, () => ((called = true), new Promise<string>((r) => (release = r))))
+      t.true(await eventually(() => called), `${name}: the loader started`)
+      // The source changes while the load runs (it read the row before): the writer updates the cache.
+      await write(key)
+      release('older')
+      t.is(await loading, 'older', `${name}: the callers get what was loaded`)
+      await new Promise((r) => setImmediate(r))
+      t.is(await cache.get(key), name.startsWith('set') ? 'newer' : undefined, `${name}: the load's older value was not stored over the write`)
+      // A load that starts after the write is stored as usual.
+      await cache.invalidate(key)
+      t.is(await cache.getOrSet(key, () => 'later'), 'later')
+      t.true(await eventually(async () => (await cache.get(key)) === 'later'), `${name}: a later load is stored`)
+    }
   })
 
   test(title('getOrSet does not cache a rejection, and propagates it'), async (t) => {

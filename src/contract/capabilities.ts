@@ -39,6 +39,12 @@ export const joinTier: unique symbol = Symbol.for('astra-cache.joinTier')
 export const writeLoaded: unique symbol = Symbol.for('astra-cache.writeLoaded')
 
 /**
+ * The cache's FillTickets (facade/fill-tickets.ts): cached() takes one per load, so a set or
+ * invalidate of the key during the load keeps its older result out of the cache.
+ */
+export const fillTickets: unique symbol = Symbol.for('astra-cache.fillTickets')
+
+/**
  * A getter: how many failures the cache has counted so far (the total of its errorCounts()).
  * cached() reads it around a lookup: a cache that answered (failOpen) may still have seen its
  * backend fail, and then the call does not wait for a write to the same backend.

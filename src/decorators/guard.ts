@@ -5,7 +5,8 @@
 import { withMilliseconds } from '../duration'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, CacheUnavailableError, describe } from '../errors'
-import { failureCount, hasMethods, loadedWriter, rawReader, readNow as readNowSymbol, type RawRead, type ReadFailure, type ReadNow } from '../contract/capabilities'
+import { failureCount, fillTickets, hasMethods, loadedWriter, rawReader, readNow as readNowSymbol, type RawRead, type ReadFailure, type ReadNow } from '../contract/capabilities'
+import type { FillTickets } from '../facade/fill-tickets'
 import type { LoadStore } from '../facade/read-through'
 import type { WriteOrigin } from '../facade/store'
 import type { NameOf } from './forms'
@@ -147,6 +148,11 @@ class AsyncGuardedStore implements LoadStore {
     protected readonly cache: Cache,
     protected readonly raw: boolean,
   ) {}
+
+  /** The cache's own tickets (a built-in cache): a set or invalidate of the key meanwhile keeps the result out. Read on a load only, not on a hit. */
+  get fills(): FillTickets | undefined {
+    return (this.cache as { [fillTickets]?: FillTickets })[fillTickets]
+  }
 
   read(key: string, failure: ReadFailure | undefined): unknown {
     const cache = this.cache

@@ -18,7 +18,7 @@
 import type { Duration } from '../duration'
 import { EventEmitter } from 'node:events'
 import { CacheStats, type Cache, type Loader, type TtlOrOptions } from '../contract/cache'
-import { failureCount, loaderTimeouts, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
+import { failureCount, fillTickets, loaderTimeouts, rawGet, rawGetMany, writeLoaded, type RawReads, type ReadFailure } from '../contract/capabilities'
 import type { MetricsSink, MetricsSource, SharedStats } from '../contract/metrics'
 import { CacheClosedError } from '../errors'
 import { checkEntries, checkKey, checkKeys, checkLoader, checkValue, ttlToMs } from '../validate'
@@ -27,6 +27,7 @@ import { LoaderRun } from './loader-context'
 import { realTimers, type LoaderTimers } from './loader-timers'
 import { LatencySampler, OP, type OpIndex } from './latency-sampler'
 import { Lookups } from './lookups'
+import { FillTickets } from './fill-tickets'
 import { ReadThrough, type LoadStore } from './read-through'
 import type { Store, StoreOwner, WriteOrigin } from './store'
 
@@ -72,6 +73,8 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   private failures = 0
   private warned = false
   private readThrough: ReadThrough<V> | undefined
+  /** Loads in flight per key, so a write of the key meanwhile keeps their older result out (fill-tickets.ts). */
+  protected readonly fills = new FillTickets()
   private loadStore: LoadStore | undefined
   private readonly timeouts: ResolvedTimeouts
   private readonly timers: LoaderTimers
@@ -154,6 +157,11 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
    * does (see capabilities.ts); ttl in seconds, undefined for the default. Unlike getOrSet's own
    * write, a failure rejects: the caller reports it.
    */
+  /** cached()'s loads take their tickets here, as getOrSet's do. */
+  get [fillTickets](): FillTickets {
+    return this.fills
+  }
+
   [writeLoaded](key: string, value: unknown, ttl: number | undefined, afterFailure: boolean): Promise<void> {
     try {
       this.checkKey(key)
@@ -276,6 +284,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       read: (key, failure) => this.store.get(key, failure),
       write: (key, value, ttlMs, origin) => this.fill(key, value, ttlMs ?? this.defaultTtlMs, origin),
       lookedUp: (found, hit) => this.lookups.judged(found, hit),
+      fills: this.fills,
     })
   }
 

@@ -19,6 +19,7 @@
 import type { Loader } from '../contract/cache'
 import { isEnvelope, makeEnvelope, phaseOf, type SwrEnvelope } from './envelope'
 import type { ResolvedGetOrSetOptions } from './get-or-set-options'
+import type { FillTickets } from './fill-tickets'
 import { LoaderRun } from './loader-context'
 import { realTimers, type LoaderTimers } from './loader-timers'
 import { SingleFlight } from './single-flight'
@@ -37,6 +38,8 @@ export interface LoadStore {
   write(key: string, value: unknown, ttlMs: number | undefined, origin: WriteOrigin): Promise<void> | void
   /** How a lookup was judged: an entry was `found`, and it was served (`hit`) without waiting for a load. */
   lookedUp?(found: boolean, hit: boolean): void
+  /** The cache's tickets: a load whose key is written meanwhile does not store its result (fill-tickets.ts). */
+  readonly fills?: FillTickets
 }
 
 export interface ReadThroughOptions {
@@ -133,13 +136,15 @@ export class ReadThrough<V> {
       const run = new LoaderRun<V>(stale, graced, options, this.timers)
       const soft = run.softPassed
       if (soft !== undefined) this.softDeadlines.set(key, soft)
+      const ticket = store.fills?.begin(key)
       try {
         // Rejects at the hard timeout: the flight ends and a late value is never written.
         const value = await run.start(load, key, options.hardMs)
-        // undefined means "absent": returned, never stored.
-        if (value !== undefined) void this.write(store, key, value, options, defaultTtlMs, failed, run.ttlMs)
+        // undefined means "absent": returned, never stored; nor is a value the key was written over meanwhile.
+        if (value !== undefined && ticket?.superseded !== true) void this.write(store, key, value, options, defaultTtlMs, failed, run.ttlMs)
         return value
       } finally {
+        if (ticket !== undefined) store.fills!.end(key, ticket)
         run.finish()
         if (soft !== undefined && this.softDeadlines.get(key) === soft) this.softDeadlines.delete(key)
       }
