@@ -153,6 +153,27 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.is(await b.get('k'), undefined)
   })
 
+  test('another instance invalidating a key while this one loads it: the older load is stored in neither tier', async (t) => {
+    const keyPrefix = freshPrefix()
+    const a = tiered({ keyPrefix })
+    const b = tiered({ keyPrefix })
+    await Promise.all([subscribed(a), subscribed(b)])
+    let release!: (v: string) => void
+    let called = false
+    const loading = b.getOrSet('user:42', () => ((called = true), new Promise<string>((r) => (release = r))))
+    t.true(await within10s(() => called), 'b is loading')
+    const heard = b.tierStats().remoteInvalidations
+    // a's instance updated the row and invalidates; its message reaches b while b's load runs.
+    await a.invalidate('user:42')
+    t.true(await within10s(() => b.tierStats().remoteInvalidations > heard), "a's message reached b")
+    release('older')
+    t.is(await loading, 'older', "b's callers get what b loaded")
+    // Ordered after b's write, had there been one (one connection per tier).
+    t.is(await b.l1.get('user:42'), undefined, 'not in the L1')
+    t.is(await b.l2.get('user:42'), undefined, 'not in Redis')
+    t.is(await raw.exists(`${keyPrefix}user:42`), 0)
+  })
+
   test('stale-while-revalidate and grace work through both tiers (envelopes survive Redis)', async (t) => {
     const clock = new FakeClock(Date.now())
     const keyPrefix = freshPrefix()

@@ -305,6 +305,11 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       countError: (op) => this.countError(op),
       reportError: (error, op) => this.reportError(error, op),
       emit: (event, ...args) => this.emit(event, ...args),
+      supersede: (keys) => {
+        if (this.fills.active === 0) return
+        if (keys === undefined) this.fills.supersedeAll()
+        else for (const key of keys) this.fills.supersede(key)
+      },
     }
   }
 }

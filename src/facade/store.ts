@@ -52,6 +52,11 @@ export interface StoreOwner {
   reportError(error: unknown, op?: CacheOp | string): void
   /** Backend-specific events ('breaker', 'invalidationDropped', 'resync', ...). */
   emit(event: string, ...args: unknown[]): boolean
+  /**
+   * Another writer changed `keys` (undefined: everything) behind this cache's back, e.g. a
+   * TieredCache's invalidation message: loads of them running now must not store their result.
+   */
+  supersede(keys: readonly string[] | undefined): void
 }
 
 interface StoreBase {
@@ -118,6 +123,7 @@ const DETACHED: StoreOwner = Object.freeze({
   countError: () => {},
   reportError: () => {},
   emit: () => false,
+  supersede: () => {},
 })
 
 /** A store's way to its facade's error channel and events, usable before the facade attached. */

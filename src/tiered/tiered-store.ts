@@ -241,6 +241,8 @@ export class TieredStore<V> implements AsyncStore<V> {
       this.counts.remoteInvalidations += keys.length
       for (const key of keys) this.l1.invalidate(key).catch((err) => owner.reportError(err))
     }
+    // A load running here read the source before that instance's write: it must not store over it.
+    owner.supersede(keys)
     owner.emit('invalidated', keys)
   }
 
@@ -253,6 +255,8 @@ export class TieredStore<V> implements AsyncStore<V> {
     if (this.closed) return
     this.epoch++
     const owner = this.link.owner
+    // A load running now may have missed an invalidation while this instance was not listening.
+    owner.supersede(undefined)
     if (this.startWatching() > 0) {
       this.counts.resyncsVouched++
       owner.emit('resync', { cleared: false })
