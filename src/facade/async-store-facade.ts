@@ -52,7 +52,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
       this.checkKey(key)
       checkValue(value)
       const ttlMs = ttl === undefined ? this.defaultTtlMs : ttlToMs(ttl)
-      if (this.fills.active !== 0) this.fills.supersede(key)
+      this.fills.supersede(key)
       return this.timed(SET, this.start(SET), this.later.set(key, value, ttlMs))
     } catch (err) {
       return Promise.reject(err)
@@ -62,7 +62,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
   invalidate(key: string): Promise<boolean> {
     try {
       this.checkKey(key)
-      if (this.fills.active !== 0) this.fills.supersede(key)
+      this.fills.supersede(key)
       return this.timed(INVALIDATE, this.start(INVALIDATE), this.later.delete(key))
     } catch (err) {
       return Promise.reject(err)
@@ -81,7 +81,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
   clear(): Promise<void> {
     try {
       this.assertOpen()
-      if (this.fills.active !== 0) this.fills.supersedeAll()
+      this.fills.supersedeAll()
       return this.timed(CLEAR, this.start(CLEAR), this.later.clear())
     } catch (err) {
       return Promise.reject(err)
@@ -107,7 +107,7 @@ export abstract class AsyncStoreFacade<V = unknown> extends CacheFacade<V> {
     try {
       const ttls = this.checkEntries(entries)
       if (ttls.length === 0) return Promise.resolve()
-      if (this.fills.active !== 0) this.fills.supersedeMany(entries)
+      this.fills.supersedeMany(entries)
       return this.timed(SET_MANY, this.start(SET_MANY), this.later.setMany(entries, ttls))
     } catch (err) {
       return Promise.reject(err)

@@ -152,16 +152,16 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
   /** getMany without envelope unwrapping (TieredCache fills its L1 with what its L2 holds). */
   abstract [rawGetMany](keys: readonly string[]): Promise<unknown[]>
 
-  /**
-   * Stores a value a read-through loaded (cached(), a tier's fill) as this cache's own getOrSet
-   * does (see capabilities.ts); ttl in seconds, undefined for the default. Unlike getOrSet's own
-   * write, a failure rejects: the caller reports it.
-   */
   /** cached()'s loads take their tickets here, as getOrSet's do. */
   get [fillTickets](): FillTickets {
     return this.fills
   }
 
+  /**
+   * Stores a value a read-through loaded (cached(), a tier's fill) as this cache's own getOrSet
+   * does (see capabilities.ts); ttl in seconds, undefined for the default. Unlike getOrSet's own
+   * write, a failure rejects: the caller reports it.
+   */
   [writeLoaded](key: string, value: unknown, ttl: number | undefined, afterFailure: boolean): Promise<void> {
     try {
       this.checkKey(key)
@@ -305,11 +305,7 @@ export abstract class CacheFacade<V = unknown> extends EventEmitter implements C
       countError: (op) => this.countError(op),
       reportError: (error, op) => this.reportError(error, op),
       emit: (event, ...args) => this.emit(event, ...args),
-      supersede: (keys) => {
-        if (this.fills.active === 0) return
-        if (keys === undefined) this.fills.supersedeAll()
-        else for (const key of keys) this.fills.supersede(key)
-      },
+      supersede: (keys) => (keys === undefined ? this.fills.supersedeAll() : this.fills.supersedeKeys(keys)),
     }
   }
 }

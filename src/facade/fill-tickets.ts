@@ -6,8 +6,8 @@
  * marks the tickets of the keys it touches, and a marked load returns its value to its callers
  * without writing it. Loads that start after the write take a new ticket and are stored.
  *
- * Per cache, in this process. Another process's write (a TieredCache's invalidation message,
- * another instance's RedisCache) does not mark the tickets here.
+ * Per cache, in this process; a TieredCache also marks them for another instance's
+ * invalidation message (StoreOwner.supersede). A RedisCache does not hear other writers.
  */
 export interface FillTicket {
   /** The key was written or removed after the load started: its result is not stored. */
@@ -18,8 +18,8 @@ export interface FillTicket {
 
 export class FillTickets {
   private readonly open = new Map<string, FillTicket>()
-  /** Keys with a load in flight: a plain field, so a write checks it without a call (the set path is hot). */
-  active = 0
+  /** Keys with a load in flight: a plain field, so a write checks it cheaply (the set path is hot). */
+  private active = 0
 
   begin(key: string): FillTicket {
     let ticket = this.open.get(key)
@@ -39,8 +39,9 @@ export class FillTickets {
     }
   }
 
-  /** `key` was set or removed now (callers check `active` first). */
+  /** `key` was set or removed now. Called on every write: costs one field check while no load runs. */
   supersede(key: string): void {
+    if (this.active === 0) return
     const ticket = this.open.get(key)
     if (ticket === undefined) return
     ticket.superseded = true
@@ -49,11 +50,18 @@ export class FillTickets {
   }
 
   supersedeMany(entries: readonly (readonly [string, ...unknown[]])[]): void {
+    if (this.active === 0) return
     for (const entry of entries) this.supersede(entry[0])
+  }
+
+  supersedeKeys(keys: readonly string[]): void {
+    if (this.active === 0) return
+    for (const key of keys) this.supersede(key)
   }
 
   /** The cache was cleared now. */
   supersedeAll(): void {
+    if (this.active === 0) return
     for (const ticket of this.open.values()) ticket.superseded = true
     this.open.clear()
     this.active = 0

@@ -136,7 +136,8 @@ export class ReadThrough<V> {
       const run = new LoaderRun<V>(stale, graced, options, this.timers)
       const soft = run.softPassed
       if (soft !== undefined) this.softDeadlines.set(key, soft)
-      const ticket = store.fills?.begin(key)
+      const fills = store.fills
+      const ticket = fills?.begin(key)
       try {
         // Rejects at the hard timeout: the flight ends and a late value is never written.
         const value = await run.start(load, key, options.hardMs)
@@ -144,7 +145,7 @@ export class ReadThrough<V> {
         if (value !== undefined && ticket?.superseded !== true) void this.write(store, key, value, options, defaultTtlMs, failed, run.ttlMs)
         return value
       } finally {
-        if (ticket !== undefined) store.fills!.end(key, ticket)
+        if (ticket !== undefined) fills!.end(key, ticket)
         run.finish()
         if (soft !== undefined && this.softDeadlines.get(key) === soft) this.softDeadlines.delete(key)
       }

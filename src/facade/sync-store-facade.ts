@@ -138,7 +138,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private setNow(key: string, value: V, ttlMs: number): void {
     const started = this.start(SET)
     this.now.set(key, value, ttlMs)
-    if (this.fills.active !== 0) this.fills.supersede(key)
+    this.fills.supersede(key)
     this.end(SET, started)
   }
 
@@ -151,7 +151,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private invalidateNow(key: string): boolean {
     const started = this.start(INVALIDATE)
     const removed = this.now.delete(key)
-    if (this.fills.active !== 0) this.fills.supersede(key)
+    this.fills.supersede(key)
     this.end(INVALIDATE, started)
     return removed
   }
@@ -166,7 +166,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private clearNow(): void {
     const started = this.start(CLEAR)
     this.now.clear()
-    if (this.fills.active !== 0) this.fills.supersedeAll()
+    this.fills.supersedeAll()
     this.end(CLEAR, started)
   }
 
@@ -182,7 +182,7 @@ export abstract class SyncStoreFacade<V = unknown> extends CacheFacade<V> {
   private setManyNow(entries: readonly (readonly [string, V, Duration?])[], ttls: readonly number[]): void {
     const started = this.start(SET_MANY)
     this.now.setMany(entries, ttls)
-    if (this.fills.active !== 0) this.fills.supersedeMany(entries)
+    this.fills.supersedeMany(entries)
     this.end(SET_MANY, started)
   }
 }

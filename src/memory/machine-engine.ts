@@ -3,7 +3,7 @@ import { jsonSerializer, type Serializer } from '../serializer'
 import type { Engine, EngineCounters } from './engine'
 import { nativeArea, WATCH_OPS, type NativeBinding } from '../native'
 import { LAYOUT, VALUE_TAG_AT, type AreaViews } from './native-layout'
-import { decodeValue, encodeValue } from './serialized-values'
+import { decodeValue, storedForm } from './serialized-values'
 import { serializedBinding } from './serialized-engine'
 import { readCounters } from './native-engine'
 import { WATCH_LEASE_MS } from '../contract/capabilities'
@@ -152,7 +152,7 @@ export class MachineEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    this.write(key, value, this.payload(key, value), ttlMs)
+    this.write(key, value, storedForm(this.serializer, value, key), ttlMs)
   }
 
   getMany(keys: readonly string[]): (V | undefined)[] {
@@ -161,13 +161,8 @@ export class MachineEngine<V> implements Engine<V> {
 
   /** Every value is encoded before any is written: one the serializer refuses stores nothing. */
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
-    const payloads = entries.map(([key, value]) => this.payload(key, value))
+    const payloads = entries.map(([key, value]) => storedForm(this.serializer, value, key))
     for (let i = 0; i < entries.length; i++) this.write(entries[i][0], entries[i][1], payloads[i], ttlsMs[i])
-  }
-
-  /** Strings and Buffers are stored as they are; anything else goes through the serializer. */
-  private payload(key: string, value: V): string | Uint8Array {
-    return typeof value === 'string' || Buffer.isBuffer(value) ? value : encodeValue(this.serializer, value, key)
   }
 
   /** Tag 0: `value` itself was stored (a string or Buffer); 1: its serialized bytes. */

@@ -5,7 +5,7 @@ import { jsonSerializer, type Serializer } from '../serializer'
 import type { Clock, Engine, EngineCounters, RemovalHook, RemovalReason } from './engine'
 import { closeWhenCollected, forgetHandle, readCounters } from './native-engine'
 import { LAYOUT, REASONS, VALUE_TAG_AT, type AreaViews } from './native-layout'
-import { decodeValue, encodeValue } from './serialized-values'
+import { decodeValue, storedForm } from './serialized-values'
 import { randomPolicySeed } from './policies/create'
 import { POLICY_CODES, type EnginePolicy } from './policies/policy'
 
@@ -141,18 +141,13 @@ export class SerializedEngine<V> implements Engine<V> {
   }
 
   set(key: string, value: V, ttlMs: number): void {
-    this.write(key, value, this.payload(key, value), ttlMs)
+    this.write(key, value, storedForm(this.serializer, value, key), ttlMs)
   }
 
   private write(key: string, value: V, stored: string | Uint8Array, ttlMs: number): void {
     this.tick()
     this.binding.sSet(this.handle, key, stored, stored === value ? 0 : 1, ttlMs)
     if (this.onRemove !== undefined) this.report()
-  }
-
-  /** Strings and Buffers are stored as they are; anything else goes through the serializer. */
-  private payload(key: string, value: V): string | Uint8Array {
-    return typeof value === 'string' || Buffer.isBuffer(value) ? value : this.encode(value, key)
   }
 
   /** One crossing per key: serialized values are copied out one by one anyway. */
@@ -164,7 +159,7 @@ export class SerializedEngine<V> implements Engine<V> {
 
   /** Every value is encoded before any is written: one the serializer refuses stores nothing. */
   setMany(entries: readonly (readonly [string, V, ...unknown[]])[], ttlsMs: ArrayLike<number>): void {
-    const payloads = entries.map(([key, value]) => this.payload(key, value))
+    const payloads = entries.map(([key, value]) => storedForm(this.serializer, value, key))
     for (let i = 0; i < entries.length; i++) this.write(entries[i][0], entries[i][1], payloads[i], ttlsMs[i])
   }
 
@@ -217,10 +212,6 @@ export class SerializedEngine<V> implements Engine<V> {
 
   private value(stored: string | Buffer, tag: number): V {
     return (tag & TAG_SERIALIZED) !== 0 ? this.decode(stored) : (stored as V)
-  }
-
-  private encode(value: V, key: string): string | Uint8Array {
-    return encodeValue(this.serializer, value, key)
   }
 
   private decode(stored: string | Buffer): V {

@@ -7,7 +7,7 @@ import { notStored, notStoredError, type Serializer } from '../serializer'
  * it cannot carry fails there, never at get.
  */
 
-export function encodeValue(serializer: Serializer, value: unknown, key: string): string | Uint8Array {
+function encodeValue(serializer: Serializer, value: unknown, key: string): string | Uint8Array {
   let out: unknown
   try {
     out = serializer.serialize(value)
@@ -18,6 +18,11 @@ export function encodeValue(serializer: Serializer, value: unknown, key: string)
     throw new CacheSerializationError(`${notStored(key)}: serializer.serialize must return a string or a Buffer, got ${describe(out)}`)
   }
   return out
+}
+
+/** What is stored for `value`: a string or Buffer as it is (tag 0), anything else through the serializer (tag 1). */
+export function storedForm(serializer: Serializer, value: unknown, key: string): string | Uint8Array {
+  return typeof value === 'string' || Buffer.isBuffer(value) ? value : encodeValue(serializer, value, key)
 }
 
 /** `readsStrings`: the serializer accepts a string directly (the default JSON one), no Buffer in between. */
