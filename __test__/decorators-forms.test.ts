@@ -119,6 +119,10 @@ test('options are checked when the decorator is created', (t) => {
   t.throws(() => cached({ cache, keyFn: 'user' as never }), { instanceOf: CacheOptionError, message: /keyFn must be a function, got "user"/ })
   t.throws(() => cacheInvalidate({ cache } as never), { instanceOf: CacheOptionError, message: /cacheInvalidate keyFn must be a function, got undefined/ })
   t.throws(() => cached(null as never), { instanceOf: CacheOptionError, message: /cached options must be an object, got null/ })
+  // Habits from other libraries: the cache, or the function, where the options object belongs.
+  t.throws(() => cached(cache as never), { instanceOf: CacheOptionError, message: 'cached() takes one options object, got a cache (InMemoryLRUCache): pass it as cached({ cache, ... })' })
+  t.throws(() => cacheInvalidate(cache as never), { instanceOf: CacheOptionError, message: 'cacheInvalidate() takes one options object, got a cache (InMemoryLRUCache): pass it as cacheInvalidate({ cache, ... })' })
+  t.throws(() => cached((async () => 1) as never), { instanceOf: CacheOptionError, message: 'cached() takes an options object and returns the wrapper, got a function: write cached({ ... })(fn)' })
 })
 
 test.serial('with no cache named, the process default cache is looked up at each call', async (t) => {

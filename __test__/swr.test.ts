@@ -8,9 +8,9 @@ import { cached } from '../src/decorators'
 import { InMemoryLRUCache } from '../src/memory/memory-cache'
 import type { GetOrSetOptions } from '../src/contract/cache'
 import { isEnvelope, unwrapFresh } from '../src/facade/envelope'
-import { resolveGetOrSetOptions } from '../src/facade/get-or-set-options'
 import { cacheStore, Revalidator } from '../src/facade/swr'
 import { FakeClock } from './helpers/fake-clock'
+import { CacheOptionError } from '../src/errors'
 
 /** A loader whose calls are counted and whose results are released by hand. */
 function gatedLoader<T>() {
@@ -103,7 +103,7 @@ test('staleTtl: a failed background refresh keeps serving the stale value and is
   const revalidator = new Revalidator<string>({ clock: clock.now, onError: (e) => errors.push(e) })
   const backing = memory(clock)
   const store = cacheStore(backing)
-  const opts = resolveGetOrSetOptions({ ttl: 10, staleTtl: 30 })
+  const opts = { ttl: 10, staleTtl: 30 }
   await revalidator.getOrSet(store, 'k', () => 'v1', opts, 60)
   clock.advance(11_000)
   t.is(await revalidator.getOrSet(store, 'k', () => Promise.reject(new Error('db down')), opts, 60), 'v1')
@@ -186,7 +186,7 @@ test('ttl 0 with staleTtl never goes stale', async (t) => {
 test('envelopes survive JSON (what Redis stores), endless windows included', (t) => {
   const clock = new FakeClock()
   const revalidator = new Revalidator<{ a: number }>({ clock: clock.now })
-  const { envelope, ttlSeconds } = revalidator.envelope({ a: 1 }, resolveGetOrSetOptions({ ttl: 10, staleTtl: Infinity }), 60)
+  const { envelope, ttlSeconds } = revalidator.envelope({ a: 1 }, { ttl: 10, staleTtl: Infinity }, 60)
   t.is(ttlSeconds, 0)
   const back = JSON.parse(JSON.stringify(envelope))
   t.true(isEnvelope(back))
@@ -200,7 +200,32 @@ test('cacheStore works over any Cache: values set() by hand are ordinary hits', 
   const backing: Cache<unknown> = memory(clock)
   const revalidator = new Revalidator<unknown>({ clock: clock.now })
   await backing.set('plain', 'by-hand')
-  t.is(await revalidator.getOrSet(cacheStore(backing), 'plain', () => 'loaded', resolveGetOrSetOptions({ staleTtl: 1 }), 60), 'by-hand')
+  t.is(await revalidator.getOrSet(cacheStore(backing), 'plain', () => 'loaded', { staleTtl: 1 }, 60), 'by-hand')
+})
+
+test('Revalidator takes getOrSet\'s own options and refuses what it cannot use', async (t) => {
+  const clock = new FakeClock()
+  const backing = memory(clock)
+  const revalidator = new Revalidator<string>({ clock: clock.now })
+  const store = cacheStore(backing)
+  // the public form, as getOrSet takes it: the stale window must be kept (it was ignored when not pre-resolved)
+  t.is(await revalidator.getOrSet(store, 'k', () => 'v1', { ttl: '10s', staleTtl: 30 }), 'v1')
+  clock.advance(11_000)
+  let calls = 0
+  t.is(await revalidator.getOrSet(store, 'k', () => `v${++calls + 1}`, { ttl: 10, staleTtl: 30 }), 'v1', 'stale value served while it refreshes')
+  for (let i = 0; i < 10 && calls === 0; i++) await tick()
+  t.is(calls, 1, 'the ttl of 10 s was kept: the value went stale and one refresh ran')
+  t.is(revalidator.envelope('x', 10, '1m').ttlSeconds, 10)
+  t.is(revalidator.envelope('x').ttlSeconds, 60, 'defaultTtl defaults to 60 seconds')
+  await t.throwsAsync(revalidator.getOrSet(store, 'k', () => 'v', { ttl: 10, staleTTL: 30 } as never), { instanceOf: CacheOptionError, message: /unknown Revalidator getOrSet option "staleTTL": did you mean staleTtl\?/ })
+  await t.throwsAsync(revalidator.getOrSet(backing as never, 'k', () => 'v'), { instanceOf: CacheOptionError, message: /needs a store with read and write methods \(such as cacheStore\(cache\)\), got an object/ })
+  await t.throwsAsync(revalidator.getOrSet(store, 'k', () => 'v', 10, -1), { message: /defaultTtl must not be negative/ })
+  await t.throwsAsync(revalidator.getOrSet(store, 7 as never, () => 'v'), { message: 'key must be a string, got 7 (number)' })
+  await t.throwsAsync(revalidator.getOrSet(store, 'k', 'v' as never), { message: /loader/ })
+  t.throws(() => new Revalidator({ clok: Date.now } as never), { instanceOf: CacheOptionError, message: /unknown Revalidator option "clok": did you mean clock\?/ })
+  t.throws(() => new Revalidator(null as never), { instanceOf: CacheOptionError, message: 'Revalidator options must be an object, got null' })
+  t.throws(() => cacheStore(null as never), { instanceOf: CacheOptionError, message: 'cacheStore needs a cache with get and set methods, got null' })
+  t.throws(() => cacheStore({} as never), { instanceOf: CacheOptionError, message: 'cacheStore needs a cache with get and set methods, got an object' })
 })
 
 test('bad options are rejected with coded errors naming the option', async (t) => {

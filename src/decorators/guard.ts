@@ -108,8 +108,15 @@ function safeName(cache: Cache): string {
 }
 
 export function commonSettings(options: unknown, what: string, known: readonly string[]): Settings {
+  if (typeof options === 'function') {
+    throw new CacheOptionError(`${what}() takes an options object and returns the wrapper, got a function: write ${what}({ ... })(fn)`)
+  }
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
+  }
+  // `cached(cache, { ttl })` (a cache where the options belong) would otherwise be refused for its first own field
+  if (hasMethods(options, ['get', 'set', 'invalidate'])) {
+    throw new CacheOptionError(`${what}() takes one options object, got a cache (${options.constructor?.name ?? 'Cache'}): pass it as ${what}({ cache, ... })`)
   }
   checkKnownOptions(options, known, `${what} option`)
   const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = withMilliseconds(options as CommonOptions, ['timeoutMs'], what)

@@ -3,12 +3,13 @@
  * that is not one of ours (every built-in cache already does this in its own getOrSet, through
  * the same ReadThrough). TTLs here are seconds, as in the Cache contract.
  */
-import type { Loader } from '../contract/cache'
-import { rawReader } from '../contract/capabilities'
+import type { Loader, TtlOrOptions } from '../contract/cache'
+import { hasMethods, rawReader } from '../contract/capabilities'
+import type { Duration } from '../duration'
 import { CacheOptionError, describe } from '../errors'
-import { checkClock, ttlToMs } from '../validate'
+import { checkClock, checkKey, checkKnownOptions, checkLoader, checkOptionsObject, ttlToMs } from '../validate'
 import type { SwrEnvelope } from './envelope'
-import type { ResolvedGetOrSetOptions } from './get-or-set-options'
+import { resolveGetOrSetOptions } from './get-or-set-options'
 import { ReadThrough, type LoadStore } from './read-through'
 
 /** Where an envelope lives: a raw read (no unwrapping) and a write with a ttl in seconds. */
@@ -32,6 +33,8 @@ export class Revalidator<V> {
   private warned = false
 
   constructor(options: RevalidatorOptions = {}) {
+    checkOptionsObject(options, 'Revalidator')
+    checkKnownOptions(options, ['clock', 'onError'], 'Revalidator option')
     this.clock = checkClock(options.clock) ?? Date.now
     if (options.onError !== undefined && typeof options.onError !== 'function') {
       throw new CacheOptionError(`onError must be a function, got ${describe(options.onError)}`)
@@ -45,8 +48,16 @@ export class Revalidator<V> {
     return this.core.loading
   }
 
-  /** @param defaultTtl the cache's defaultTtl in seconds, used when `options` has no ttl. */
-  getOrSet(store: SwrStore, key: string, load: Loader<V>, options: ResolvedGetOrSetOptions, defaultTtl: number): Promise<V> {
+  /**
+   * The cache's getOrSet, with staleTtl/grace, over `store`. `options` as getOrSet's third
+   * argument (seconds, a duration string or { ttl, staleTtl, grace, timeouts });
+   * `defaultTtl` (seconds or a duration string, default 60) applies when it names no ttl.
+   */
+  async getOrSet(store: SwrStore, key: string, load: Loader<V>, options?: TtlOrOptions, defaultTtl: Duration = 60): Promise<V> {
+    checkStore(store)
+    checkKey(key)
+    checkLoader(load)
+    const resolved = resolveGetOrSetOptions(options, 'Revalidator getOrSet')
     const defaultTtlMs = ttlToMs(defaultTtl, 'defaultTtl')
     const loadStore: LoadStore = {
       sync: false,
@@ -54,12 +65,12 @@ export class Revalidator<V> {
       write: (k, value, ttlMs, _origin) =>
         store.write(k, value, (ttlMs ?? defaultTtlMs) / 1000).catch((err: unknown) => this.report(err, k)),
     }
-    return Promise.resolve(this.core.run(loadStore, key, load, options, defaultTtlMs))
+    return this.core.run(loadStore, key, load, resolved, defaultTtlMs)
   }
 
-  /** Builds the envelope for `value` written now, with the ttl (seconds) that covers its windows. */
-  envelope(value: V, options: ResolvedGetOrSetOptions, defaultTtl: number): { envelope: SwrEnvelope<V>; ttlSeconds: number } {
-    const { envelope, ttlMs } = this.core.envelope(value, options, ttlToMs(defaultTtl, 'defaultTtl'))
+  /** The envelope for `value` written now (options and defaultTtl as in getOrSet), with the ttl in seconds that covers its windows. */
+  envelope(value: V, options?: TtlOrOptions, defaultTtl: Duration = 60): { envelope: SwrEnvelope<V>; ttlSeconds: number } {
+    const { envelope, ttlMs } = this.core.envelope(value, resolveGetOrSetOptions(options, 'Revalidator envelope'), ttlToMs(defaultTtl, 'defaultTtl'))
     return { envelope, ttlSeconds: ttlMs / 1000 }
   }
 
@@ -86,8 +97,15 @@ export class Revalidator<V> {
  * as stored), else its get; writes through its set.
  */
 export function cacheStore(cache: { get(key: string): Promise<unknown>; set(key: string, value: never, ttl?: number): Promise<void> }): SwrStore {
+  if (!hasMethods(cache, ['get', 'set'])) throw new CacheOptionError(`cacheStore needs a cache with get and set methods, got ${describe(cache)}`)
   return {
     read: rawReader(cache),
     write: (key, value, ttlSeconds) => cache.set(key, value as never, ttlSeconds),
+  }
+}
+
+function checkStore(store: unknown): void {
+  if (!hasMethods(store, ['read', 'write'])) {
+    throw new CacheOptionError(`Revalidator getOrSet needs a store with read and write methods (such as cacheStore(cache)), got ${describe(store)}`)
   }
 }
