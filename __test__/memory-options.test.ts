@@ -37,6 +37,12 @@ test('options of the wrong type are rejected with the option named', (t) => {
   rejects(t, { name: '' }, 'ERR_CACHE_INVALID_OPTION', [/name/])
   rejects(t, { name: 5 }, 'ERR_CACHE_INVALID_OPTION', [/name/, /5 \(number\)/])
   rejects(t, { clock: 123 }, 'ERR_CACHE_INVALID_OPTION', [/clock/])
+  // A clock that returns no number made every expiry check false: entries never expired.
+  rejects(t, { clock: () => new Date() }, 'ERR_CACHE_INVALID_OPTION', [/clock must return milliseconds as a finite number, it returned a Date: use \(\) => Date\.now\(\)/])
+  rejects(t, { clock: () => process.hrtime.bigint() }, 'ERR_CACHE_INVALID_OPTION', [/it returned \d+n \(bigint\): convert it/])
+  rejects(t, { clock: () => undefined }, 'ERR_CACHE_INVALID_OPTION', [/it returned undefined/])
+  rejects(t, { clock: () => NaN, engine: 'native' }, 'ERR_CACHE_INVALID_OPTION', [/it returned NaN \(number\)/])
+  rejects(t, { clock: () => '5' }, 'ERR_CACHE_INVALID_OPTION', [/it returned "5" \(string\)/])
   rejects(t, { metricsSink: {} }, 'ERR_CACHE_INVALID_OPTION', [/metricsSink/])
   rejects(t, { storage: 'disk' }, 'ERR_CACHE_INVALID_OPTION', [/storage/, /"disk"/])
   rejects(t, { maxSize: 10 }, 'ERR_CACHE_INVALID_OPTION', [/unknown InMemoryLRUCache option "maxSize"/])

@@ -161,7 +161,21 @@ export function checkClock(clock: unknown): (() => number) | undefined {
   if (clock !== undefined && typeof clock !== 'function') {
     throw new CacheOptionError(`clock must be a function returning milliseconds, got ${describe(clock)}`)
   }
+  // Called once here, not on every read: a clock that returns undefined or a Date would
+  // otherwise make every expiry comparison false (entries that never expire), silently.
+  if (clock !== undefined) {
+    const time: unknown = (clock as () => unknown)()
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw new CacheOptionError(`clock must return milliseconds as a finite number, it returned ${describeTime(time)}`)
+    }
+  }
   return clock as (() => number) | undefined
+}
+
+function describeTime(time: unknown): string {
+  if (time instanceof Date) return 'a Date: use () => Date.now(), or () => date.getTime()'
+  if (typeof time === 'bigint') return `${time}n (bigint): convert it, e.g. () => Number(process.hrtime.bigint() / 1_000_000n)`
+  return describe(time)
 }
 
 /** Only a missing option takes the default: null is a wrong value, not "use the default". */
