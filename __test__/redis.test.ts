@@ -112,6 +112,21 @@ if (redisTestsOrSkip(test, 'RedisCache on a real redis-server')) {
     }
   })
 
+  test.serial("clear() with keyPrefix '' is refused and removes nothing (it would have removed the whole database)", async (t) => {
+    const other = cache()
+    await other.set('kept', 'other cache')
+    await raw.set(`queue:${process.pid}:job`, 'not a cache key')
+    const bare = cache({ keyPrefix: '' })
+    const own = `bare:${process.pid}`
+    await bare.set(own, 1)
+    await t.throwsAsync(bare.clear(), { instanceOf: CacheOptionError, message: /^clear\(\) is refused with keyPrefix '': it would remove every key of the Redis database, not only this cache's/ })
+    t.is(await bare.get(own), 1, 'nothing was cleared')
+    t.is(await other.get('kept'), 'other cache')
+    t.is(await raw.get(`queue:${process.pid}:job`), 'not a cache key')
+    t.true(await bare.invalidate(own), 'the cache itself still works')
+    await raw.del(`queue:${process.pid}:job`)
+  })
+
   test.serial('values JSON cannot carry fail at set with a coded error, and nothing is stored', async (t) => {
     const c = cache()
     // A Buffer would come back as { type: 'Buffer', data: [...] }: refused too (msgpack carries it).

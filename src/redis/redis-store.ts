@@ -6,7 +6,7 @@
  * loaded (a fill) is a read, not an update: when Redis does not take it, it goes to the fallback
  * only, and Redis keeps its own copy. Keys are `keyPrefix + key`; values go through the serializer.
  */
-import { CacheSerializationError } from '../errors'
+import { CacheOptionError, CacheSerializationError } from '../errors'
 import { StoreLink, type AsyncStore, type ReadFailure, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
 import { jsonSerializer, notStoredError, type Serializer } from '../serializer'
 import { ttlToMs } from '../validate'
@@ -169,6 +169,10 @@ export class RedisStore<V> implements AsyncStore<V> {
    * by its UNLINKs. Each of its commands is bounded by the command timeout.
    */
   clear(): Promise<void> {
+    // SCAN MATCH * would remove every key of the database: queues, sessions, other caches.
+    if (this.keyPrefix === '') {
+      throw new CacheOptionError("clear() is refused with keyPrefix '': it would remove every key of the Redis database, not only this cache's. Give the cache a keyPrefix (such as 'app:cache:'), or run FLUSHDB yourself if that is what you mean")
+    }
     if (this.clearing !== undefined) return this.afterClear(() => this.clear())
     const clearing = this.clearNow().finally(() => {
       if (this.clearing === clearing) this.clearing = undefined
