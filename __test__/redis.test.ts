@@ -56,6 +56,15 @@ if (redisTestsOrSkip(test, 'RedisCache on a real redis-server')) {
     t.true(pttlDefault > 29_000 && pttlDefault <= 30_000, String(pttlDefault))
     t.is(await raw.pttl(`${c.keyPrefix}forever`), -1)
     t.is(await raw.pttl(`${c.keyPrefix}inf`), -1)
+    // Past 2^53 ms a TTL means no expiry (Redis refused PX 1e+303, and the failure counted against the breaker).
+    const errors: unknown[] = []
+    c.on('error', (e) => errors.push(e))
+    await c.set('huge', 1, 1e300)
+    await c.set('far', 1, 9e12)
+    t.deepEqual(errors, [])
+    t.is(await raw.pttl(`${c.keyPrefix}huge`), -1)
+    t.true((await raw.pttl(`${c.keyPrefix}far`)) > 8.9e15, 'just below 2^53 ms is still a TTL')
+    t.is(await raw.get(`${c.keyPrefix}huge`), '1')
 
     const mgetBefore = await commandCalls('mget')
     const getBefore = await commandCalls('get')

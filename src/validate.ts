@@ -53,6 +53,9 @@ export function ttlOption(ttl: unknown, what: string): { seconds: number; ms: nu
 
 function msOfTtl(ms: number, given: unknown, what: string): number {
   if (ms < 0) throw new CacheTtlError(`${what} must not be negative, got ${describe(given)}`)
+  // Past 2^53 ms (285,000 years) milliseconds stop being exact integers, and Redis refuses a PX
+  // beyond 2^63: such a TTL is stored as what it means, no expiry.
+  if (ms > Number.MAX_SAFE_INTEGER) return 0
   // A positive TTL that rounds to less than a millisecond still expires: keep it at least 1 ms.
   return ms === 0 ? 0 : Math.max(1, Math.round(ms))
 }
