@@ -86,6 +86,27 @@ if (redisTestsOrSkip(test, 'TieredCache on a real redis-server')) {
     t.is(await cache.get('long'), 1)
   })
 
+  test('an L1 copy of an L2 hit ends when the L2 entry does, not l1Ttl later', async (t) => {
+    const clock = new FakeClock()
+    const cache = tiered({ clock: clock.now, l1Ttl: 30 })
+    await subscribed(cache)
+    const prefix = (cache.l2 as RedisCache).keyPrefix
+    // Written by another instance: 2 s left in Redis, no expiry, and 2 s again for getMany.
+    await raw.set(`${prefix}short`, JSON.stringify('s'), 'PX', 2000)
+    await raw.set(`${prefix}forever`, JSON.stringify('f'))
+    await raw.set(`${prefix}many`, JSON.stringify('m'), 'PX', 2000)
+    t.is(await cache.get('short'), 's')
+    t.is(await cache.get('forever'), 'f')
+    t.deepEqual(await cache.getMany(['many', 'absent']), ['m', undefined])
+    t.is(await cache.l1.get('short'), 's', 'the L2 hit filled L1')
+    clock.advance(2_001)
+    t.is(await cache.l1.get('short'), undefined, 'the L1 copy ended with the 2 s left in Redis (it lived l1Ttl, 30 s)')
+    t.is(await cache.l1.get('many'), undefined, 'getMany fills end with the L2 entry too')
+    t.is(await cache.l1.get('forever'), 'f', 'no expiry in L2: l1Ttl bounds the copy')
+    clock.advance(28_000)
+    t.is(await cache.l1.get('forever'), undefined)
+  })
+
   test('operations issued without awaiting take effect in issue order in both tiers', async (t) => {
     const cache = tiered()
     const prefix = (cache.l2 as RedisCache).keyPrefix

@@ -69,6 +69,15 @@ export const watchShared: unique symbol = Symbol.for('astra-cache.watchShared')
 
 export type WatchShared = (op: 'start' | 'beat' | 'stop', topic: string) => number | undefined
 
+/**
+ * What is left of each key's TTL where the cache stores it: `(keys) => Promise<(ms | undefined)[]>`,
+ * 0 for no expiry, undefined when unknown (absent, or the backend could not be asked). A
+ * TieredCache asks its L2 with each read, so an L1 copy ends when the L2 entry does.
+ */
+export const remainingTtl: unique symbol = Symbol.for('astra-cache.remainingTtl')
+
+export type RemainingTtl = (keys: readonly string[]) => Promise<(number | undefined)[]>
+
 /** A watcher lease counts while renewed within this; a TieredCache renews it every third of it. */
 export const WATCH_LEASE_MS = 3000
 

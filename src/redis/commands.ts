@@ -86,6 +86,11 @@ export class RedisCommands {
     return this.run((c) => (ttlMs > 0 ? c.set(fullKey, payload, 'PX', ttlMs) : c.set(fullKey, payload))).then(onReply, onFailure)
   }
 
+  /** PTTL `fullKey`: ms left, -1 without expiry, -2 when absent. */
+  pttl(fullKey: string): Promise<number> {
+    return this.run((c) => c.pttl(fullKey))
+  }
+
   unlink(fullKey: string): Promise<number> {
     return this.run((c) => c.unlink(fullKey))
   }

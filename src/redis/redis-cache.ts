@@ -1,6 +1,6 @@
 import type { Duration } from '../duration'
 import { inspect } from 'node:util'
-import { joinTier } from '../contract/capabilities'
+import { joinTier, remainingTtl } from '../contract/capabilities'
 import { AsyncStoreFacade } from '../facade/async-store-facade'
 import type { BreakerState } from './circuit-breaker'
 import type { RedisConnectionOptions } from './connection'
@@ -99,6 +99,11 @@ export class RedisCache<V = unknown> extends AsyncStoreFacade<V> {
   /** This cache became a TieredCache's L2: the tier's L1 covers outages, so no memory fallback of its own is kept (one you passed is). */
   [joinTier](): void {
     void this.#redis.fallback.dropDefault()
+  }
+
+  /** What is left of each key's TTL in Redis (capabilities.ts remainingTtl): a TieredCache's L1 copy ends with it. */
+  [remainingTtl](keys: readonly string[]): Promise<(number | undefined)[]> {
+    return this.#redis.remainingTtls(keys)
   }
 
   [inspect.custom](): string {

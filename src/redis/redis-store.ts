@@ -164,6 +164,15 @@ export class RedisStore<V> implements AsyncStore<V> {
   }
 
   /**
+   * The TTL left of each key in Redis (0: no expiry; undefined: absent, or not asked while the
+   * breaker is open, or the PTTL failed: the caller's own read reports failures).
+   */
+  remainingTtls(keys: readonly string[]): Promise<(number | undefined)[]> {
+    if (!this.resilience.allowsCalls) return Promise.resolve(keys.map(() => undefined))
+    return Promise.all(keys.map((key) => this.commands.pttl(this.keyPrefix + key).then(leftOfPttl, () => undefined)))
+  }
+
+  /**
    * A clear takes several round trips (SCAN, UNLINK): calls issued while it runs wait for it, so
    * a read issued after it sees none of the old keys and a write issued after it is not removed
    * by its UNLINKs. Each of its commands is bounded by the command timeout.
@@ -301,4 +310,9 @@ function nothing(): void {}
 
 function same<T>(value: T): T {
   return value
+}
+
+function leftOfPttl(ms: number): number | undefined {
+  if (ms === -1) return 0
+  return ms >= 0 ? Math.max(1, ms) : undefined
 }

@@ -5,7 +5,7 @@
  * reads where they offer them, so L1 holds the envelopes L2 holds).
  */
 import type { Cache } from '../contract/cache'
-import { rawManyReader, rawReader, watchShared, WATCH_LEASE_MS, type RawRead, type RawReadMany, type WatchShared } from '../contract/capabilities'
+import { rawManyReader, rawReader, remainingTtl, watchShared, WATCH_LEASE_MS, type RawRead, type RawReadMany, type RemainingTtl, type WatchShared } from '../contract/capabilities'
 import { StoreLink, type AsyncStore, type StoreOwner, type StoreStats, type StoreTraits, type WriteOrigin } from '../facade/store'
 import type { InvalidationBus } from './invalidation-bus'
 
@@ -41,6 +41,8 @@ export class TieredStore<V> implements AsyncStore<V> {
   private readonly l2Read: RawRead
   private readonly l1ReadMany: RawReadMany
   private readonly l2ReadMany: RawReadMany
+  /** The L2's remaining TTLs, when it can tell them (a RedisCache): an L1 copy must not outlive its L2 entry. */
+  private readonly l2Left: RemainingTtl | undefined
   /** Bumped by every invalidation (local or remote): an L2 read that started before one must not fill L1. */
   private epoch = 0
   private readonly counts = { l1Hits: 0, l2Hits: 0, misses: 0, remoteInvalidations: 0, resyncs: 0, resyncsVouched: 0, subscriptionLosses: 0 }
@@ -64,6 +66,8 @@ export class TieredStore<V> implements AsyncStore<V> {
     this.l2Read = rawReader(l2)
     this.l1ReadMany = rawManyReader(l1)
     this.l2ReadMany = rawManyReader(l2)
+    const left = (l2 as { [remainingTtl]?: RemainingTtl })[remainingTtl]
+    this.l2Left = typeof left === 'function' ? left.bind(l2) : undefined
     const lease = (l1 as { [watchShared]?: WatchShared })[watchShared]
     const topic = bus?.topic
     this.watch = typeof lease === 'function' && topic !== undefined ? { lease: lease.bind(l1), topic } : undefined
@@ -91,13 +95,16 @@ export class TieredStore<V> implements AsyncStore<V> {
       return local
     }
     const epoch = this.epoch
+    // Sent beside the read, so it costs no round trip of its own.
+    const left = this.l2Left?.([key])
     const shared = await this.l2Read(key)
     if (shared === undefined) {
       this.counts.misses++
       return undefined
     }
     this.counts.l2Hits++
-    if (epoch === this.epoch && !this.closed) await this.l1.set(key, shared as V, this.l1TtlMs / 1000)
+    const leftMs = left === undefined ? undefined : (await left)[0]
+    if (epoch === this.epoch && !this.closed) await this.l1.set(key, shared as V, this.l1Ttl(leftMs ?? 0))
     return shared
   }
 
@@ -110,7 +117,10 @@ export class TieredStore<V> implements AsyncStore<V> {
     }
     if (missing.length === 0) return values
     const epoch = this.epoch
-    const shared = await this.l2ReadMany(missing.map((i) => keys[i]))
+    const missingKeys = missing.map((i) => keys[i])
+    const left = this.l2Left?.(missingKeys)
+    const shared = await this.l2ReadMany(missingKeys)
+    const leftMs = left === undefined ? undefined : await left
     const fill: [string, V, number][] = []
     missing.forEach((index, j) => {
       const value = shared[j]
@@ -120,7 +130,7 @@ export class TieredStore<V> implements AsyncStore<V> {
       }
       this.counts.l2Hits++
       values[index] = value
-      fill.push([keys[index], value as V, this.l1TtlMs / 1000])
+      fill.push([keys[index], value as V, this.l1Ttl(leftMs?.[j] ?? 0)])
     })
     if (fill.length > 0 && epoch === this.epoch && !this.closed) await this.l1.setMany(fill)
     return values
@@ -225,7 +235,7 @@ export class TieredStore<V> implements AsyncStore<V> {
     for (const key of keys) if (this.latestWrite.get(key) === write.seq) this.latestWrite.delete(key)
   }
 
-  /** An L1 copy lives at most l1Ttl, in seconds for the L1's set (0: the entry never expires in L2). */
+  /** An L1 copy lives at most l1Ttl and no longer than its L2 entry, in seconds for the L1's set (0: the entry never expires in L2, or its TTL there is unknown). */
   private l1Ttl(ttlMs: number): number {
     return (ttlMs === 0 ? this.l1TtlMs : Math.min(ttlMs, this.l1TtlMs)) / 1000
   }
