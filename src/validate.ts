@@ -177,7 +177,7 @@ export function checkClock(clock: unknown): (() => number) | undefined {
 
 function describeTime(time: unknown): string {
   if (time instanceof Date) return 'a Date: use () => Date.now(), or () => date.getTime()'
-  if (typeof time === 'bigint') return `${time}n (bigint): convert it, e.g. () => Number(process.hrtime.bigint() / 1_000_000n)`
+  if (typeof time === 'bigint') return `${describe(time)}: convert it, e.g. () => Number(process.hrtime.bigint() / 1_000_000n)`
   return describe(time)
 }
 

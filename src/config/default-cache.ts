@@ -3,7 +3,7 @@
  * (looked up at call time, so it may be set after the decorators were applied).
  */
 import type { Cache } from '../contract/cache'
-import { hasMethods } from '../contract/capabilities'
+import { DECORATOR_CACHE_METHODS, hasMethods } from '../contract/capabilities'
 import { CacheOptionError, describe } from '../errors'
 import { buildCache } from './create-cache'
 
@@ -14,7 +14,7 @@ let defaultCache: Cache | undefined
  * createCache() again. The previous cache is not closed; its owner closes it.
  */
 export function setDefaultCache(cache: Cache | undefined): void {
-  if (cache !== undefined && !hasMethods(cache, ['get', 'set', 'invalidate'])) {
+  if (cache !== undefined && !hasMethods(cache, DECORATOR_CACHE_METHODS)) {
     throw new CacheOptionError(`setDefaultCache expects a Cache (an object with get/set/invalidate methods) or undefined, got ${describe(cache)}`)
   }
   defaultCache = cache

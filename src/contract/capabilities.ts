@@ -117,6 +117,9 @@ export function rawManyReader(cache: { getMany(keys: readonly string[]): Promise
 /** Methods every Cache has; a value with them is accepted where a Cache is expected. */
 export const CACHE_METHODS = ['get', 'set', 'invalidate', 'clear', 'close', 'getMany', 'setMany', 'has', 'stats', 'getOrSet'] as const
 
+/** What the decorators and the default cache need of a cache: a value with these is taken for one. */
+export const DECORATOR_CACHE_METHODS = ['get', 'set', 'invalidate'] as const
+
 /** True when `value` is an object with each of `methods` (the contract's methods by default). */
 export function hasMethods(value: unknown, methods: readonly string[] = CACHE_METHODS): boolean {
   if (value === null || typeof value !== 'object') return false

@@ -5,7 +5,7 @@
 import { withMilliseconds } from '../duration'
 import type { Cache } from '../contract/cache'
 import { CacheOptionError, CacheUnavailableError, describe } from '../errors'
-import { failureCount, fillTickets, hasMethods, loadedWriter, rawReader, readNow as readNowSymbol, type RawRead, type ReadFailure, type ReadNow } from '../contract/capabilities'
+import { DECORATOR_CACHE_METHODS, failureCount, fillTickets, hasMethods, loadedWriter, rawReader, readNow as readNowSymbol, type RawRead, type ReadFailure, type ReadNow } from '../contract/capabilities'
 import type { FillTickets } from '../facade/fill-tickets'
 import type { LoadStore } from '../facade/read-through'
 import type { WriteOrigin } from '../facade/store'
@@ -115,12 +115,12 @@ export function commonSettings(options: unknown, what: string, known: readonly s
     throw new CacheOptionError(`${what} options must be an object, got ${describe(options)}`)
   }
   // `cached(cache, { ttl })` (a cache where the options belong) would otherwise be refused for its first own field
-  if (hasMethods(options, ['get', 'set', 'invalidate'])) {
+  if (hasMethods(options, DECORATOR_CACHE_METHODS)) {
     throw new CacheOptionError(`${what}() takes one options object, got a cache (${options.constructor?.name ?? 'Cache'}): pass it as ${what}({ cache, ... })`)
   }
   checkKnownOptions(options, known, `${what} option`)
   const { cache, prefix = '', timeoutMs = DEFAULT_DECORATOR_TIMEOUT_MS, onError } = withMilliseconds(options as CommonOptions, ['timeoutMs'], what)
-  if (cache !== undefined && !hasMethods(cache, ['get', 'set', 'invalidate'])) throw new CacheOptionError(`${what} cache must be a Cache, got ${describe(cache)}`)
+  if (cache !== undefined && !hasMethods(cache, DECORATOR_CACHE_METHODS)) throw new CacheOptionError(`${what} cache must be a Cache, got ${describe(cache)}`)
   if (typeof prefix !== 'string') throw new CacheOptionError(`${what} prefix must be a string, got ${describe(prefix)}`)
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || (timeoutMs !== Infinity && timeoutMs > 2 ** 31 - 1)) {
     throw new CacheOptionError(`${what} timeoutMs must be a positive number of milliseconds (at most ${2 ** 31 - 1}) or Infinity, got ${describe(timeoutMs)}`)
